@@ -1,0 +1,127 @@
+"""UFLDL's numerical gradient check, as a public function."""
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array
+
+from ._objective import SparseAutoencoderObjective, n_parameters
+
+
+def numerical_gradient(func, theta, epsilon=1e-4):
+    """Central-difference gradient of a scalar function, one coordinate at a time.
+
+    ``g_i = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)``, as in UFLDL's
+    ``computeNumericalGradient``. ``func`` returns ``(loss, grad)``; only the
+    loss is used.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(theta) -> (loss, grad)``.
+    theta : ndarray of shape (n_parameters,)
+        Point at which to differentiate.
+    epsilon : float, default=1e-4
+        Step of the central difference.
+
+    Returns
+    -------
+    grad : ndarray of shape (n_parameters,)
+        The numerical gradient.
+    """
+    theta = np.array(theta, dtype=np.float64)
+    grad = np.empty_like(theta)
+    for i in range(theta.size):
+        original = theta[i]
+        theta[i] = original + epsilon
+        loss_plus = func(theta)[0]
+        theta[i] = original - epsilon
+        loss_minus = func(theta)[0]
+        theta[i] = original
+        grad[i] = (loss_plus - loss_minus) / (2.0 * epsilon)
+    return grad
+
+
+def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None):
+    """Compare the analytic gradient of J with a numerical one.
+
+    Builds the objective J for ``estimator``'s hyperparameters on ``X`` (in
+    float64) and returns UFLDL's relative difference
+    ``||g_num - g|| / ||g_num + g||`` between the central-difference gradient
+    ``g_num`` and the backpropagation gradient ``g``. A correct gradient gives
+    about 1e-10 or less; a wrong one gives 1e-3 or more.
+
+    It costs two evaluations of J per parameter: use a few samples and
+    features. The ratio is meaningful where the gradient is far from zero:
+    near a minimum ``||g||`` itself is tiny and the ratio then measures the
+    finite difference's rounding error (1e-8 to 1e-6 at a converged fit).
+    Check at random parameters (the default) or early in training.
+
+    Parameters
+    ----------
+    estimator : SparseAutoencoder
+        Supplies the hyperparameters (``n_components``, ``rho``, ``beta``,
+        ``alpha``, ``loss``, ``decoder_activation``, ``tied_weights``). It need
+        not be fitted, unless ``params="fitted"``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Data on which J is evaluated.
+    params : ndarray of shape (n_parameters,), "fitted" or None, default=None
+        Point at which to compare: a flat parameter vector
+        ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``, ``"fitted"`` for the
+        estimator's fitted parameters, or None for random weights and biases
+        drawn uniformly in ``+-sqrt(6 / (n_features + n_components + 1))``.
+    epsilon : float, default=1e-4
+        Step of the central difference (UFLDL's value).
+    random_state : int, RandomState instance or None, default=None
+        Seed for the random parameters when ``params`` is None.
+
+    Returns
+    -------
+    relative_difference : float
+        ``||g_num - g|| / ||g_num + g||``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_sparseae import SparseAutoencoder, check_gradient
+    >>> X = np.random.RandomState(0).uniform(size=(10, 6))
+    >>> check_gradient(SparseAutoencoder(n_components=3), X, random_state=0) < 1e-9
+    True
+    """
+    estimator._validate_params()
+    X = check_array(X, accept_sparse="csr", dtype=np.float64, order="C")
+    n_features = X.shape[1]
+    hyperparameters = estimator.get_params()
+    k = hyperparameters["n_components"]
+    tied = hyperparameters["tied_weights"]
+    size = n_parameters(n_features, k, tied)
+
+    if params is None:
+        bound = np.sqrt(6.0 / (n_features + k + 1))
+        theta = check_random_state(random_state).uniform(-bound, bound, size=size)
+    elif isinstance(params, str) and params == "fitted":
+        theta = estimator._packed_parameters()
+    else:
+        theta = np.asarray(params, dtype=np.float64)
+    if theta.shape != (size,):
+        raise ValueError(
+            f"params must be a flat vector of {size} values for n_features="
+            f"{n_features}, n_components={k}, tied_weights={tied}; got shape "
+            f"{theta.shape}."
+        )
+
+    estimator._check_loss_input(X)
+    objective = SparseAutoencoderObjective(
+        X,
+        n_components=k,
+        rho=hyperparameters["rho"],
+        beta=hyperparameters["beta"],
+        alpha=hyperparameters["alpha"],
+        loss=hyperparameters["loss"],
+        decoder_activation=hyperparameters["decoder_activation"],
+        tied_weights=tied,
+    )
+    _, analytic = objective(theta)
+    numeric = numerical_gradient(objective, theta, epsilon=epsilon)
+    return float(
+        np.linalg.norm(numeric - analytic) / np.linalg.norm(numeric + analytic)
+    )
