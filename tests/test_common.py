@@ -1,0 +1,37 @@
+"""scikit-learn API compliance: the full check suite, with no expected failures."""
+
+import pytest
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_param_validation,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+from skl_sparseae import SparseAutoencoder
+
+
+@parametrize_with_checks([SparseAutoencoder()])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        check_transformer_get_feature_names_out,
+        check_transformer_get_feature_names_out_pandas,
+        check_set_output_transform,
+        check_set_output_transform_pandas,
+        check_param_validation,
+        check_dataframe_column_names_consistency,
+    ],
+    ids=lambda check: check.__name__,
+)
+def test_named_sklearn_checks(check):
+    # These are part of the suite above in current scikit-learn; they are
+    # named here because users rely on each of them in particular.
+    check("SparseAutoencoder", SparseAutoencoder(max_iter=20))

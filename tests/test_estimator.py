@@ -1,0 +1,401 @@
+"""SparseAutoencoder's behaviour as a user sees it."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from skl_sparseae import SparseAutoencoder
+from skl_sparseae._objective import loss_grad_reference
+
+
+def unit_data(n_samples=40, n_features=8, seed=0):
+    return np.random.RandomState(seed).uniform(0.0, 1.0, size=(n_samples, n_features))
+
+
+def quick(**params):
+    params.setdefault("n_components", 5)
+    params.setdefault("max_iter", 60)
+    params.setdefault("random_state", 0)
+    return SparseAutoencoder(**params)
+
+
+def fit_quietly(estimator, X):
+    with pytest.warns(ConvergenceWarning):
+        return estimator.fit(X)
+
+
+# Defaults ---------------------------------------------------------------
+
+
+def test_defaults_follow_the_ufldl_exercise():
+    params = SparseAutoencoder().get_params()
+    assert params["rho"] == 0.01
+    assert params["beta"] == 3
+    assert params["alpha"] == 1e-4
+    assert params["max_iter"] == 400
+    assert params["n_components"] == 25
+    assert params["loss"] == "squared_error"
+    assert params["decoder_activation"] == "logistic"
+    assert params["tied_weights"] is False
+
+
+# Fitted attributes --------------------------------------------------------
+
+
+@pytest.mark.parametrize("tied", [False, True])
+def test_fitted_attributes_have_documented_shapes(tied):
+    X = unit_data()
+    sae = fit_quietly(quick(tied_weights=tied), X)
+    assert sae.components_.shape == (5, 8)
+    assert sae.intercept_hidden_.shape == (5,)
+    assert sae.decoder_components_.shape == (5, 8)
+    assert sae.intercept_visible_.shape == (8,)
+    assert sae.n_features_in_ == 8
+    assert sae.n_iter_ == len(sae.loss_curve_) == 60
+    assert isinstance(sae.loss_, float)
+
+
+def test_tied_weights_decoder_equals_encoder():
+    sae = fit_quietly(quick(tied_weights=True), unit_data())
+    np.testing.assert_array_equal(sae.decoder_components_, sae.components_)
+
+
+def test_untied_decoder_differs_from_encoder():
+    sae = fit_quietly(quick(), unit_data())
+    assert not np.allclose(sae.decoder_components_, sae.components_)
+
+
+@pytest.mark.parametrize(
+    "loss, decoder, tied",
+    [
+        ("squared_error", "logistic", False),
+        ("squared_error", "identity", True),
+        ("cross_entropy", "logistic", False),
+    ],
+)
+def test_loss_is_the_objective_at_the_returned_parameters(loss, decoder, tied):
+    X = unit_data()
+    sae = fit_quietly(
+        quick(loss=loss, decoder_activation=decoder, tied_weights=tied, beta=1.0), X
+    )
+    J, _ = loss_grad_reference(
+        sae._packed_parameters(),
+        X,
+        n_components=5,
+        rho=sae.rho,
+        beta=sae.beta,
+        alpha=sae.alpha,
+        loss=loss,
+        decoder_activation=decoder,
+        tied_weights=tied,
+    )
+    assert sae.loss_ == pytest.approx(J, rel=1e-12)
+    assert sae.loss_curve_[-1] == pytest.approx(J, rel=1e-12)
+
+
+def test_loss_curve_decreases_overall():
+    sae = fit_quietly(quick(), unit_data())
+    curve = np.array(sae.loss_curve_)
+    assert curve[-1] < curve[0]
+    # L-BFGS-B accepts only points that decrease J.
+    assert np.all(np.diff(curve) <= 1e-12 * np.abs(curve[:-1]))
+
+
+# transform, inverse_transform, fit_transform, score ------------------------
+
+
+def test_transform_is_the_logistic_encoder():
+    X = unit_data()
+    sae = fit_quietly(quick(), X)
+    expected = expit(X @ sae.components_.T + sae.intercept_hidden_)
+    np.testing.assert_allclose(sae.transform(X), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("decoder", ["logistic", "identity"])
+def test_inverse_transform_is_the_decoder(decoder):
+    X = unit_data()
+    sae = fit_quietly(quick(decoder_activation=decoder), X)
+    H = sae.transform(X)
+    Z = H @ sae.decoder_components_ + sae.intercept_visible_
+    expected = expit(Z) if decoder == "logistic" else Z
+    np.testing.assert_allclose(sae.inverse_transform(H), expected, rtol=1e-12)
+
+
+def test_fit_transform_equals_fit_then_transform():
+    X = unit_data()
+    H_fit_transform = quick(max_iter=500).fit_transform(X)
+    H_transform = quick(max_iter=500).fit(X).transform(X)
+    np.testing.assert_allclose(H_fit_transform, H_transform, rtol=1e-12)
+
+
+def test_fit_transform_does_not_repeat_the_forward_pass(monkeypatch):
+    calls = []
+    original = SparseAutoencoder._encode
+
+    def counting_encode(self, X):
+        calls.append(X.shape)
+        return original(self, X)
+
+    monkeypatch.setattr(SparseAutoencoder, "_encode", counting_encode)
+    quick(max_iter=500).fit_transform(unit_data())
+    assert calls == []
+
+
+def test_score_is_negative_mean_reconstruction_loss():
+    X = unit_data()
+    sae = fit_quietly(quick(), X)
+    X_hat = sae.inverse_transform(sae.transform(X))
+    expected = -np.mean(0.5 * np.sum((X_hat - X) ** 2, axis=1))
+    assert sae.score(X) == pytest.approx(expected, rel=1e-12)
+
+
+def test_score_cross_entropy():
+    X = unit_data()
+    sae = fit_quietly(quick(loss="cross_entropy"), X)
+    X_hat = sae.inverse_transform(sae.transform(X))
+    per_sample = -np.sum(X * np.log(X_hat) + (1 - X) * np.log(1 - X_hat), axis=1)
+    assert sae.score(X) == pytest.approx(-per_sample.mean(), rel=1e-10)
+
+
+def test_score_is_higher_after_more_training():
+    X = unit_data()
+    with pytest.warns(ConvergenceWarning):
+        barely = quick(max_iter=2, beta=0.0).fit(X)
+    trained = quick(max_iter=500, beta=0.0).fit(X)
+    assert trained.score(X) > barely.score(X)
+
+
+def test_sparsity_penalty_drives_mean_activation_towards_rho():
+    X = unit_data(n_samples=200)
+    sparse_model = quick(max_iter=500, rho=0.05, beta=3.0).fit(X)
+    free_model = quick(max_iter=500, rho=0.05, beta=0.0).fit(X)
+    rho_hat_sparse = sparse_model.transform(X).mean(axis=0)
+    rho_hat_free = free_model.transform(X).mean(axis=0)
+    assert np.abs(rho_hat_sparse - 0.05).max() < 0.02
+    assert np.abs(rho_hat_free - 0.05).mean() > 0.1
+
+
+# Training -----------------------------------------------------------------
+
+
+def test_same_random_state_gives_bit_identical_fit():
+    X = unit_data()
+    a = fit_quietly(quick(random_state=7), X)
+    b = fit_quietly(quick(random_state=7), X)
+    for name in ["components_", "decoder_components_", "intercept_hidden_"]:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.loss_curve_ == b.loss_curve_
+
+
+def test_different_random_state_gives_different_fit():
+    X = unit_data()
+    a = fit_quietly(quick(random_state=1), X)
+    b = fit_quietly(quick(random_state=2), X)
+    assert not np.allclose(a.components_, b.components_)
+
+
+def test_convergence_warning_when_max_iter_runs_out():
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        quick(max_iter=3).fit(unit_data())
+
+
+def test_no_convergence_warning_when_converged(recwarn):
+    quick(max_iter=2000, tol=1e-3).fit(unit_data())
+    assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
+
+
+def test_verbose_prints_one_line_per_iteration(capsys):
+    sae = fit_quietly(quick(max_iter=5, verbose=1), unit_data())
+    lines = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("Iter")
+    ]
+    assert len(lines) == sae.n_iter_ == 5
+    for line, J in zip(lines, sae.loss_curve_, strict=True):
+        assert "J = " in line and "|grad| = " in line and "mean rho_hat = " in line
+        assert float(line.split("J = ")[1].split(",")[0]) == pytest.approx(J, rel=1e-7)
+
+
+def test_silent_by_default(capsys):
+    fit_quietly(quick(max_iter=5), unit_data())
+    assert capsys.readouterr().out == ""
+
+
+# Input types --------------------------------------------------------------
+
+
+def test_float32_trains_and_transforms_in_float32():
+    X = unit_data().astype(np.float32)
+    sae = fit_quietly(quick(), X)
+    assert sae.components_.dtype == np.float32
+    H = sae.transform(X)
+    assert H.dtype == np.float32
+    assert sae.fit_transform(X).dtype == np.float32
+    assert sae.inverse_transform(H).dtype == np.float32
+
+
+def test_float64_model_keeps_float32_input_in_float32():
+    X = unit_data()
+    sae = fit_quietly(quick(), X)
+    X32 = X.astype(np.float32)
+    assert sae.transform(X32).dtype == np.float32
+    assert sae.inverse_transform(sae.transform(X32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("sparse_format", ["csr", "csc"])
+def test_sparse_input_gives_the_dense_result(sparse_format):
+    X_sparse = sp.random(60, 10, density=0.3, format=sparse_format, random_state=0)
+    X_dense = X_sparse.toarray()
+    # Objective and gradient agree to 1e-10 (test_gradient.py); 20 L-BFGS
+    # iterations amplify that rounding only mildly.
+    dense = fit_quietly(quick(max_iter=20), X_dense)
+    sparse = fit_quietly(quick(max_iter=20), X_sparse)
+    np.testing.assert_allclose(sparse.components_, dense.components_, atol=1e-8)
+    np.testing.assert_allclose(sparse.loss_, dense.loss_, rtol=1e-10)
+    np.testing.assert_allclose(
+        sparse.transform(X_sparse), dense.transform(X_dense), atol=1e-8
+    )
+    assert sparse.score(X_sparse) == pytest.approx(dense.score(X_dense), rel=1e-8)
+
+
+def test_pandas_feature_names_flow_through():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(unit_data(), columns=[f"pixel{i}" for i in range(8)])
+    sae = fit_quietly(quick(), X)
+    np.testing.assert_array_equal(sae.feature_names_in_, X.columns)
+    names = sae.get_feature_names_out()
+    assert list(names) == [f"sparseautoencoder{i}" for i in range(5)]
+    sae.set_output(transform="pandas")
+    H = sae.transform(X)
+    assert isinstance(H, pd.DataFrame)
+    assert list(H.columns) == list(names)
+
+
+def test_pickle_round_trip_gives_identical_transform():
+    X = unit_data()
+    sae = fit_quietly(quick(), X)
+    clone = pickle.loads(pickle.dumps(sae))
+    np.testing.assert_array_equal(clone.transform(X), sae.transform(X))
+
+
+# Bad input ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.array([[0.1, np.nan], [0.2, 0.3]]), "NaN"),
+        (np.array([[0.1, np.inf], [0.2, 0.3]]), "infinity"),
+        (np.array([[0.1 + 1j, 0.2], [0.2, 0.3]]), "[Cc]omplex"),
+        (np.empty((0, 3)), "0 sample"),
+        (np.empty((3, 0)), "0 feature"),
+        (np.array([0.1, 0.2, 0.3]), "2D array"),
+    ],
+    ids=["nan", "inf", "complex", "no-samples", "no-features", "1d"],
+)
+def test_bad_data_is_rejected_at_fit(X, message):
+    with pytest.raises(ValueError, match=message):
+        quick().fit(X)
+
+
+def test_wrong_number_of_features_at_transform():
+    sae = fit_quietly(quick(), unit_data())
+    with pytest.raises(ValueError, match="8 features"):
+        sae.transform(unit_data(n_features=7))
+    with pytest.raises(ValueError, match="8 features"):
+        sae.score(unit_data(n_features=7))
+
+
+def test_wrong_width_at_inverse_transform():
+    sae = fit_quietly(quick(), unit_data())
+    with pytest.raises(ValueError, match="H has 4 columns.*5 hidden units"):
+        sae.inverse_transform(np.zeros((3, 4)))
+
+
+def test_nan_codes_rejected_at_inverse_transform():
+    sae = fit_quietly(quick(), unit_data())
+    with pytest.raises(ValueError, match="NaN"):
+        sae.inverse_transform(np.full((3, 5), np.nan))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"rho": 0.0},
+        {"rho": 1.0},
+        {"rho": -0.1},
+        {"rho": 1.5},
+        {"beta": -1.0},
+        {"alpha": -1e-4},
+        {"n_components": 0},
+        {"loss": "hinge"},
+        {"decoder_activation": "relu"},
+        {"max_iter": 0},
+        {"tol": -1.0},
+    ],
+    ids=str,
+)
+def test_invalid_hyperparameters_are_rejected(params):
+    with pytest.raises(ValueError, match=list(params)[0]):
+        quick(**params).fit(unit_data())
+
+
+def test_cross_entropy_needs_data_in_unit_interval():
+    X = unit_data() * 4.2 - 0.3
+    with pytest.raises(ValueError, match=r"cross_entropy loss needs X in \[0, 1\]"):
+        quick(loss="cross_entropy").fit(X)
+
+
+def test_cross_entropy_needs_logistic_decoder():
+    with pytest.raises(ValueError, match="decoder_activation='logistic'"):
+        quick(loss="cross_entropy", decoder_activation="identity").fit(unit_data())
+
+
+def test_cross_entropy_checks_sparse_data_range():
+    X = sp.random(20, 5, density=0.5, format="csr", random_state=0)
+    X.data -= 2.0
+    with pytest.raises(ValueError, match=r"X in \[0, 1\]"):
+        quick(loss="cross_entropy").fit(X)
+
+
+@pytest.mark.parametrize("decoder", ["logistic", "identity"])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_huge_inputs_saturate_without_nan(decoder):
+    # Inputs of 1e4 saturate every hidden unit; the fit must stay finite.
+    X = unit_data() * 1e4
+    sae = quick(decoder_activation=decoder, max_iter=20).fit(X)
+    assert np.isfinite(sae.loss_)
+    assert np.all(np.isfinite(sae.components_))
+    assert np.all(np.isfinite(sae.transform(X)))
+
+
+# In a scikit-learn workflow -------------------------------------------------
+
+
+def test_pipeline_grid_search_on_digits_gives_sensible_accuracy():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    pipeline = Pipeline(
+        [
+            ("scale", MinMaxScaler()),
+            ("sae", SparseAutoencoder(n_components=48, max_iter=60, random_state=0)),
+            ("clf", LogisticRegression(max_iter=1000)),
+        ]
+    )
+    search = GridSearchCV(
+        pipeline, {"sae__rho": [0.05, 0.2], "sae__beta": [0.1, 1.0]}, cv=2
+    )
+    with pytest.warns(ConvergenceWarning):
+        search.fit(X_train, y_train)
+    assert set(search.best_params_) == {"sae__rho", "sae__beta"}
+    assert search.score(X_test, y_test) > 0.9
