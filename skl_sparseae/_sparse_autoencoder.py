@@ -3,13 +3,13 @@
 The math lives in :mod:`skl_sparseae._objective`; this module is the shell.
 """
 
+import contextlib
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
-from scipy.special import expit
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -27,6 +27,7 @@ from ._objective import (
     initial_parameters,
     pack_parameters,
     reconstruction_loss_per_sample,
+    sigmoid_inplace,
     unpack_parameters,
 )
 from ._sklearn_private import Interval, StrOptions, _fit_context
@@ -96,6 +97,16 @@ class SparseAutoencoder(
         If positive, print J, the gradient norm and the mean ``rho_hat``
         after each iteration.
 
+    chunk_size : int, "auto" or None, default="auto"
+        Rows of X processed at a time when evaluating J and its gradient.
+        The objective stays the exact full-batch J whatever the chunk size
+        (``rho_hat`` is formed over all samples before any delta); only
+        memory and speed change. ``"auto"`` picks cache-sized chunks (a few
+        hundred rows) and runs them on as many threads as the BLAS library
+        uses; an int bounds the memory a fit needs beyond X to about
+        ``n_samples * n_components`` plus ``2 * chunk_size * (n_features +
+        n_components)`` values per thread; None evaluates all rows at once.
+
     Attributes
     ----------
     components_ : ndarray of shape (n_components, n_features)
@@ -164,6 +175,11 @@ class SparseAutoencoder(
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "chunk_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
     }
 
     def __init__(
@@ -180,6 +196,7 @@ class SparseAutoencoder(
         tol=1e-5,
         random_state=None,
         verbose=0,
+        chunk_size="auto",
     ):
         self.n_components = n_components
         self.rho = rho
@@ -192,6 +209,7 @@ class SparseAutoencoder(
         self.tol = tol
         self.random_state = random_state
         self.verbose = verbose
+        self.chunk_size = chunk_size
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -210,7 +228,7 @@ class SparseAutoencoder(
         self : SparseAutoencoder
             The fitted estimator.
         """
-        self._fit(X)
+        self._fit(X, return_codes=False)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -230,7 +248,7 @@ class SparseAutoencoder(
         H : ndarray of shape (n_samples, n_components)
             Hidden activations of X at the fitted parameters.
         """
-        return self._fit(X)
+        return self._fit(X, return_codes=True)
 
     def transform(self, X):
         """Encode X: ``sigmoid(X @ components_.T + intercept_hidden_)``.
@@ -277,7 +295,7 @@ class SparseAutoencoder(
             )
         Z_out = self._decoder_pre_activation(H)
         if self.decoder_activation == "logistic":
-            expit(Z_out, out=Z_out)
+            sigmoid_inplace(Z_out)
         return Z_out
 
     def score(self, X, y=None):
@@ -334,7 +352,7 @@ class SparseAutoencoder(
         b1 = self.intercept_hidden_.astype(X.dtype, copy=False)
         Z_hidden = safe_sparse_dot(X, W1.T, dense_output=True)
         Z_hidden += b1
-        return expit(Z_hidden, out=Z_hidden)
+        return sigmoid_inplace(Z_hidden)
 
     def _decoder_pre_activation(self, H):
         W2 = self.decoder_components_.astype(H.dtype, copy=False)
@@ -365,8 +383,8 @@ class SparseAutoencoder(
                 "loss='squared_error'."
             )
 
-    def _fit(self, X):
-        """Fit, store the fitted attributes, return the training codes."""
+    def _fit(self, X, return_codes):
+        """Fit and store the fitted attributes; return the codes of X if asked."""
         X = validate_data(self, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C")
         self._check_loss_input(X)
         n_features = X.shape[1]
@@ -384,20 +402,24 @@ class SparseAutoencoder(
             loss=self.loss,
             decoder_activation=self.decoder_activation,
             tied_weights=tied,
+            chunk_size=self.chunk_size,
         )
         trace = _OptimizationTrace(objective, verbose=self.verbose)
-        result = minimize(
-            trace.evaluate,
-            theta0,
-            method="L-BFGS-B",
-            jac=True,
-            callback=trace.end_of_iteration,
-            options={
-                "maxiter": self.max_iter,
-                "maxfun": 20 * self.max_iter,
-                "gtol": self.tol,
-            },
-        )
+        # The objective closes its worker threads on leaving; serial_blas
+        # keeps every BLAS single-threaded while the chunk threads work.
+        with contextlib.closing(objective), objective.serial_blas():
+            result = minimize(
+                trace.evaluate,
+                theta0,
+                method="L-BFGS-B",
+                jac=True,
+                callback=trace.end_of_iteration,
+                options={
+                    "maxiter": self.max_iter,
+                    "maxfun": 20 * self.max_iter,
+                    "gtol": self.tol,
+                },
+            )
         if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
             raise ValueError(
                 "L-BFGS produced a non-finite objective or parameters. X probably "
@@ -424,6 +446,8 @@ class SparseAutoencoder(
         self.loss_curve_ = trace.loss_curve
         self.n_iter_ = int(result.nit)
 
+        if not return_codes:
+            return None
         if trace.last_theta is not None and np.array_equal(trace.last_theta, result.x):
             # The last evaluation was at the returned parameters: its hidden
             # activations are the codes, no second forward pass needed.

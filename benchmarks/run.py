@@ -1,0 +1,371 @@
+"""Benchmarks of SparseAutoencoder: one command, one table, ratios first.
+
+    python benchmarks/run.py            # the full table (about 10 minutes)
+    python benchmarks/run.py --quick    # fewer repeats and iterations
+
+Every number is a median over repeats taken in this one run. The machine is
+noisy, so compare ratios; absolute times are printed only next to them.
+
+Rows
+- per L-BFGS iteration: fit time / n_iter_ with tol=0 (so every fit runs
+  max_iter iterations), for SparseAutoencoder and for
+  MLPRegressor(hidden_layer_sizes=(k,), activation="logistic",
+  solver="lbfgs") fitted X -> X;
+- per evaluation of J and its gradient (what one L-BFGS step costs when the
+  line search takes the first step);
+- the GEMM floor: the five matrix products one evaluation cannot avoid
+  (X W1^T, A W2, delta_out^T A, delta_out W2^T, delta_hidden^T X) on the same
+  shapes and dtype, with the BLAS's own threads;
+- peak extra memory during fit (tracemalloc), in units of X's size.
+"""
+
+import argparse
+import platform
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPRegressor
+
+from skl_sparseae import SparseAutoencoder
+from skl_sparseae._objective import (
+    SparseAutoencoderObjective,
+    default_n_threads,
+    initial_parameters,
+    loss_grad_reference,
+)
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+
+
+def median_seconds(func, repeats):
+    """Median wall time of ``func()`` over ``repeats`` calls, after one warm-up."""
+    func()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def random_data(n_samples, n_features, dtype, seed=0):
+    return (
+        np.random.RandomState(seed).uniform(size=(n_samples, n_features)).astype(dtype)
+    )
+
+
+def gemm_floor_seconds(n_samples, n_features, n_components, dtype, repeats):
+    rng = np.random.RandomState(1)
+    X, delta_out = (
+        rng.uniform(size=(n_samples, n_features)).astype(dtype) for _ in "ab"
+    )
+    A, delta_hidden = (
+        rng.uniform(size=(n_samples, n_components)).astype(dtype) for _ in "ab"
+    )
+    W1, W2 = (rng.uniform(size=(n_components, n_features)).astype(dtype) for _ in "ab")
+
+    def five_products():
+        X @ W1.T
+        A @ W2
+        delta_out.T @ A
+        delta_out @ W2.T
+        delta_hidden.T @ X
+
+    return median_seconds(five_products, repeats)
+
+
+def sae(n_components, max_iter, **params):
+    return SparseAutoencoder(
+        n_components=n_components, max_iter=max_iter, tol=0.0, random_state=0, **params
+    )
+
+
+def mlp(n_components, max_iter):
+    return MLPRegressor(
+        hidden_layer_sizes=(n_components,),
+        activation="logistic",
+        solver="lbfgs",
+        max_iter=max_iter,
+        max_fun=100 * max_iter,
+        tol=0.0,
+        random_state=0,
+    )
+
+
+class CountCalls:
+    """Counts the calls of ``owner.method_name`` while active."""
+
+    def __init__(self, owner, method_name):
+        self.owner, self.method_name, self.calls = owner, method_name, 0
+
+    def __enter__(self):
+        original = self.original = getattr(self.owner, self.method_name)
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return original(*args, **kwargs)
+
+        setattr(self.owner, self.method_name, counted)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(self.owner, self.method_name, self.original)
+
+
+def fit_seconds(make_model, X, repeats, target=None):
+    """Median seconds per L-BFGS iteration and per evaluation of the objective.
+
+    Evaluations are counted by wrapping the method L-BFGS calls:
+    SparseAutoencoderObjective.__call__ or MLPRegressor._loss_grad_lbfgs.
+    """
+    counted = (
+        (MLPRegressor, "_loss_grad_lbfgs")
+        if target is not None
+        else (SparseAutoencoderObjective, "__call__")
+    )
+    per_iteration, per_evaluation = [], []
+    for repeat in range(repeats + 1):
+        model = make_model()
+        with CountCalls(*counted) as counter:
+            start = time.perf_counter()
+            model.fit(X, target)
+            seconds = time.perf_counter() - start
+        if repeat:  # the first fit warms up
+            per_iteration.append(seconds / model.n_iter_)
+            per_evaluation.append(seconds / counter.calls)
+    return float(np.median(per_iteration)), float(np.median(per_evaluation))
+
+
+def seconds_per_evaluation(X, n_components, repeats, **params):
+    spec = dict(
+        rho=0.01,
+        beta=3.0,
+        alpha=1e-4,
+        loss="squared_error",
+        decoder_activation="logistic",
+        tied_weights=False,
+    )
+    spec.update(params)
+    objective = SparseAutoencoderObjective(X, n_components=n_components, **spec)
+    theta = initial_parameters(
+        X.shape[1], n_components, spec["tied_weights"], np.random.RandomState(0)
+    )
+    seconds = median_seconds(lambda: objective(theta), repeats)
+    objective.close()
+    return seconds
+
+
+def peak_extra_memory(fit):
+    """Peak bytes numpy allocated during ``fit()`` (tracemalloc)."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    fit()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def lbfgsb_state_bytes(n_params, history=10):
+    """What scipy's L-BFGS-B allocates itself for n parameters (float64).
+
+    Its work array of 2*m*n + 5*n + 11*m^2 + 8*m doubles (m = 10 pairs of
+    history), the gradient and two bound vectors, and 4 int32 vectors of n.
+    """
+    work = 2 * history * n_params + 5 * n_params + 11 * history**2 + 8 * history
+    return 8 * (work + 3 * n_params) + 4 * 4 * n_params
+
+
+def print_table(title, header, rows):
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+
+
+def ms(seconds):
+    return f"{1e3 * seconds:.1f} ms"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
+    repeats = 2 if args.quick else 5
+    big_iters = 5 if args.quick else 15
+    small_iters = 30 if args.quick else 100
+
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{default_n_threads()} BLAS threads; numpy {np.__version__}"
+    )
+
+    # Per-iteration time against MLPRegressor and the GEMM floor ---------------
+    rows = []
+    for (n_samples, n_features, k), iters in [
+        ((10000, 64, 25), small_iters),
+        ((10000, 784, 196), big_iters),
+    ]:
+        reps = repeats if n_features < 200 else max(2, repeats - 2)
+        X = random_data(n_samples, n_features, np.float64)
+        floor = gemm_floor_seconds(n_samples, n_features, k, np.float64, reps)
+        mlp_iter, mlp_eval = fit_seconds(
+            lambda k=k, iters=iters: mlp(k, iters), X, reps, target=X
+        )
+        for decoder in ["logistic", "identity"]:
+            sae_iter, sae_eval = fit_seconds(
+                lambda k=k, iters=iters, d=decoder: sae(k, iters, decoder_activation=d),
+                X,
+                reps,
+            )
+            rows.append(
+                [
+                    f"({n_samples}, {n_features}, {k})",
+                    f"{decoder} decoder",
+                    f"{sae_iter / floor:.2f}x",
+                    f"{sae_eval / floor:.2f}x",
+                    f"**{mlp_iter / sae_iter:.2f}x**",
+                    f"{mlp_eval / sae_eval:.2f}x",
+                    ms(sae_iter),
+                    ms(mlp_iter),
+                    ms(floor),
+                ]
+            )
+    print_table(
+        f"float64: SparseAutoencoder per L-BFGS iteration ({small_iters} iterations "
+        f"at 64 features, {big_iters} at 784)",
+        [
+            "(m, n_features, k)",
+            "SparseAutoencoder",
+            "iteration / GEMM floor",
+            "evaluation / GEMM floor",
+            "MLPRegressor / SAE, per iteration",
+            "MLPRegressor / SAE, per evaluation",
+            "SAE per iteration",
+            "MLP per iteration",
+            "GEMM floor",
+        ],
+        rows,
+    )
+
+    # float32 against float64 ----------------------------------------------------
+    n_samples, n_features, k = 10000, 784, 196
+    reps = max(2, repeats - 2)
+    rows = []
+    X64 = random_data(n_samples, n_features, np.float64)
+    X32 = X64.astype(np.float32)
+    per_iter = {}
+    for X in [X64, X32]:
+        per_iter[X.dtype.name] = fit_seconds(lambda: sae(k, big_iters), X, reps)[0]
+    final_iters = 20 if args.quick else 100
+    final = {X.dtype.name: sae(k, final_iters).fit(X).loss_ for X in [X64, X32]}
+    # The float32 fit's parameters, scored by the float64 objective:
+    sae32 = sae(k, final_iters).fit(X32)
+    J32_in_float64, _ = loss_grad_reference(
+        sae32._packed_parameters(),
+        X64,
+        n_components=k,
+        rho=0.01,
+        beta=3.0,
+        alpha=1e-4,
+        loss="squared_error",
+        decoder_activation="logistic",
+        tied_weights=False,
+    )
+    rows.append(
+        [
+            f"({n_samples}, {n_features}, {k})",
+            f"**{per_iter['float64'] / per_iter['float32']:.2f}x**",
+            ms(per_iter["float64"]),
+            ms(per_iter["float32"]),
+            f"{abs(J32_in_float64 - final['float64']) / final['float64']:.1e}",
+            f"{final['float64']:.6f} / {final['float32']:.6f}",
+        ]
+    )
+    print_table(
+        f"float32 training against float64 (final J after {final_iters} iterations, "
+        "same data and seed)",
+        [
+            "(m, n_features, k)",
+            "float64 / float32 time per iteration",
+            "float64",
+            "float32",
+            "relative gap in final J (float32 fit scored in float64)",
+            "final J float64 / float32",
+        ],
+        rows,
+    )
+
+    # Growth in m -------------------------------------------------------------
+    rows = []
+    previous = None
+    for n_samples in [2500, 5000, 10000, 20000, 40000]:
+        X = random_data(n_samples, 64, np.float64)
+        seconds = seconds_per_evaluation(X, 25, repeats * 2)
+        growth = "" if previous is None else f"{seconds / previous:.2f}x"
+        rows.append([n_samples, ms(seconds), growth])
+        previous = seconds
+    print_table(
+        "Time per evaluation as m doubles, (m, 64, 25) float64",
+        ["m", "per evaluation", "vs half the samples"],
+        rows,
+    )
+
+    # Memory --------------------------------------------------------------------
+    rows = []
+    for n_samples, n_features, k, chunk_size in [
+        (10000, 784, 196, "auto"),
+        (10000, 784, 196, None),
+        (10000, 64, 25, "auto"),
+        (40000, 64, 25, 1000),
+    ]:
+        for dtype in [np.float64, np.float32]:
+            X = random_data(n_samples, n_features, dtype)
+            model = sae(k, 3, chunk_size=chunk_size)
+            peak = peak_extra_memory(lambda m=model, X=X: m.fit(X))
+            own = peak - lbfgsb_state_bytes(2 * k * n_features + k + n_features)
+            rows.append(
+                [
+                    f"({n_samples}, {n_features}, {k})",
+                    np.dtype(dtype).name,
+                    str(chunk_size),
+                    f"{peak / X.nbytes:.2f}",
+                    f"{own / X.nbytes:.2f}",
+                    f"{peak / 2**20:.1f} MiB",
+                    f"{X.nbytes / 2**20:.1f} MiB",
+                ]
+            )
+    print_table(
+        "Peak extra memory during fit (3 iterations)",
+        [
+            "(m, n_features, k)",
+            "dtype",
+            "chunk_size",
+            "peak / size of X",
+            "peak less L-BFGS-B's state / size of X",
+            "peak",
+            "X",
+        ],
+        rows,
+    )
+
+    # The UFLDL exercise -------------------------------------------------------
+    from skl_sparseae.datasets import load_natural_image_patches
+
+    patches = load_natural_image_patches(n_patches=10000, patch_size=8, random_state=0)
+    model = SparseAutoencoder(
+        n_components=25, rho=0.01, beta=3.0, alpha=1e-4, max_iter=400, random_state=0
+    )
+    seconds = median_seconds(lambda: model.fit(patches), 1 if args.quick else 3)
+    print_table(
+        "The UFLDL exercise: 10000 whitened 8x8 patches, 64-25-64, 400 iterations",
+        ["wall time of fit", "iterations", "final J"],
+        [[f"{seconds:.2f} s", model.n_iter_, f"{model.loss_:.5f}"]],
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Every fast path (float32, chunks, threads, in-place buffers) equals the plain one."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skl_sparseae import SparseAutoencoder
+from skl_sparseae import _sparse_autoencoder as estimator_module
+from skl_sparseae._objective import (
+    SparseAutoencoderObjective,
+    loss_grad_reference,
+    n_parameters,
+)
+
+OPTIONS = [
+    ("squared_error", "logistic", False),
+    ("squared_error", "logistic", True),
+    ("squared_error", "identity", False),
+    ("squared_error", "identity", True),
+    ("cross_entropy", "logistic", False),
+    ("cross_entropy", "logistic", True),
+]
+
+
+def spec(loss, decoder, tied, n_components=7):
+    return dict(
+        n_components=n_components,
+        rho=0.05,
+        beta=3.0,
+        alpha=1e-3,
+        loss=loss,
+        decoder_activation=decoder,
+        tied_weights=tied,
+    )
+
+
+def data(n_samples=300, n_features=20, seed=0):
+    return np.random.RandomState(seed).uniform(0.02, 0.98, size=(n_samples, n_features))
+
+
+def random_theta(n_features, n_components, tied, seed=1):
+    size = n_parameters(n_features, n_components, tied)
+    return np.random.RandomState(seed).uniform(-0.5, 0.5, size)
+
+
+@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+@pytest.mark.parametrize("chunk_size", [None, "auto", 1, 37, 299, 1000])
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_chunked_threaded_objective_equals_reference(
+    loss, decoder, tied, chunk_size, n_threads
+):
+    X = data()
+    theta = random_theta(20, 7, tied)
+    J_ref, grad_ref = loss_grad_reference(theta, X, **spec(loss, decoder, tied))
+    objective = SparseAutoencoderObjective(
+        X, chunk_size=chunk_size, n_threads=n_threads, **spec(loss, decoder, tied)
+    )
+    J, grad = objective(theta)
+    objective.close()
+    assert J == pytest.approx(J_ref, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_ref, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+def test_chunked_gradient_is_identical_to_unchunked_within_1e10(loss, decoder, tied):
+    X = data(n_samples=2000)
+    theta = random_theta(20, 7, tied)
+    whole = SparseAutoencoderObjective(X, chunk_size=None, **spec(loss, decoder, tied))
+    chunked = SparseAutoencoderObjective(
+        X, chunk_size=64, n_threads=2, **spec(loss, decoder, tied)
+    )
+    J_whole, grad_whole = whole(theta)
+    J_chunked, grad_chunked = chunked(theta)
+    chunked.close()
+    assert abs(J_chunked - J_whole) <= 1e-10 * abs(J_whole)
+    assert np.max(np.abs(grad_chunked - grad_whole)) <= 1e-10 * np.max(
+        np.abs(grad_whole)
+    )
+
+
+@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+def test_float32_objective_matches_float64_reference(loss, decoder, tied):
+    X = data()
+    theta = random_theta(20, 7, tied)
+    J_ref, grad_ref = loss_grad_reference(theta, X, **spec(loss, decoder, tied))
+    objective = SparseAutoencoderObjective(
+        X.astype(np.float32), n_threads=2, chunk_size=50, **spec(loss, decoder, tied)
+    )
+    J, grad = objective(theta)
+    objective.close()
+    assert isinstance(J, float)
+    assert grad.dtype == np.float64
+    assert J == pytest.approx(J_ref, rel=1e-5)
+    np.testing.assert_allclose(
+        grad, grad_ref, rtol=1e-3, atol=1e-5 * np.abs(grad_ref).max()
+    )
+
+
+def test_sparse_chunked_threaded_objective_equals_dense():
+    X = sp.random(300, 20, density=0.2, format="csr", random_state=0)
+    theta = random_theta(20, 7, False)
+    options = spec("squared_error", "logistic", False)
+    J_dense, grad_dense = loss_grad_reference(theta, X.toarray(), **options)
+    objective = SparseAutoencoderObjective(X, chunk_size=41, n_threads=2, **options)
+    J, grad = objective(theta)
+    objective.close()
+    assert J == pytest.approx(J_dense, rel=1e-12)
+    np.testing.assert_allclose(grad, grad_dense, rtol=1e-10, atol=1e-13)
+
+
+def test_buffers_are_reused_and_calls_do_not_interfere():
+    X = data()
+    options = spec("squared_error", "logistic", False)
+    objective = SparseAutoencoderObjective(X, chunk_size=50, n_threads=2, **options)
+    theta_a, theta_b = random_theta(20, 7, False, 1), random_theta(20, 7, False, 2)
+    hidden_buffer = objective.hidden_activations
+    J_a, grad_a = objective(theta_a)
+    grad_a = grad_a.copy()
+    objective(theta_b)
+    J_again, grad_again = objective(theta_a)
+    objective.close()
+    assert objective.hidden_activations is hidden_buffer
+    assert J_again == J_a
+    np.testing.assert_array_equal(grad_again, grad_a)
+
+
+def test_an_evaluation_allocates_far_less_than_X():
+    # Buffers are allocated once, in the constructor; a call allocates only
+    # parameter-sized vectors and small per-chunk temporaries.
+    X = data(n_samples=5000, n_features=50)
+    objective = SparseAutoencoderObjective(
+        X, chunk_size=100, n_threads=1, **spec("squared_error", "logistic", False)
+    )
+    theta = random_theta(50, 7, False)
+    objective(theta)
+    tracemalloc.start()
+    objective(theta)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 0.1 * X.nbytes
+
+
+def test_threaded_evaluation_is_bit_for_bit_reproducible():
+    X = data(n_samples=1000)
+    options = spec("squared_error", "logistic", False)
+    theta = random_theta(20, 7, False)
+    results = []
+    for _ in range(3):
+        objective = SparseAutoencoderObjective(X, chunk_size=33, n_threads=2, **options)
+        results.append(objective(theta))
+        objective.close()
+    for J, grad in results[1:]:
+        assert J == results[0][0]
+        np.testing.assert_array_equal(grad, results[0][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_does_not_copy_c_contiguous_float_input(dtype, monkeypatch):
+    X = data().astype(dtype)
+    seen = []
+    original = estimator_module.SparseAutoencoderObjective
+
+    def recording_objective(X_fit, **kwargs):
+        seen.append(X_fit)
+        return original(X_fit, **kwargs)
+
+    monkeypatch.setattr(
+        estimator_module, "SparseAutoencoderObjective", recording_objective
+    )
+    SparseAutoencoder(n_components=5, max_iter=5).fit(X)
+    assert seen[0] is X or np.shares_memory(seen[0], X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_with_chunks_equals_fit_without():
+    X = data(n_samples=500)
+    whole = SparseAutoencoder(
+        n_components=6, max_iter=15, random_state=0, chunk_size=None
+    )
+    chunked = SparseAutoencoder(
+        n_components=6, max_iter=15, random_state=0, chunk_size=7
+    )
+    whole.fit(X)
+    chunked.fit(X)
+    np.testing.assert_allclose(chunked.loss_curve_, whole.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(
+        chunked.components_, whole.components_, rtol=1e-6, atol=1e-9
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_float32_fit_ends_within_1e3_of_float64_objective():
+    X = data(n_samples=500)
+    fit64 = SparseAutoencoder(n_components=6, max_iter=100, random_state=0).fit(X)
+    fit32 = SparseAutoencoder(n_components=6, max_iter=100, random_state=0).fit(
+        X.astype(np.float32)
+    )
+    J32_in_float64, _ = loss_grad_reference(
+        fit32._packed_parameters(),
+        X,
+        **spec("squared_error", "logistic", False, 6) | {"rho": 0.01, "alpha": 1e-4},
+    )
+    assert abs(J32_in_float64 - fit64.loss_) <= 1e-3 * fit64.loss_
+
+
+def test_chunk_size_is_validated():
+    with pytest.raises(ValueError, match="chunk_size"):
+        SparseAutoencoder(chunk_size=0).fit(data())
+    with pytest.raises(ValueError, match="chunk_size"):
+        SparseAutoencoder(chunk_size="big").fit(data())
