@@ -1,8 +1,31 @@
-"""skl_sparseae: the UFLDL sparse autoencoder as a scikit-learn estimator."""
+"""skl_sparseae: the UFLDL sparse autoencoder as a scikit-learn estimator.
 
-from ._gradient_check import check_gradient
+Public API
+----------
+SparseAutoencoder
+    The estimator.
+check_gradient
+    UFLDL's numerical gradient check for an estimator's objective.
+numerical_gradient
+    Central-difference gradient of any ``theta -> (loss, grad)`` function.
+loss_grad_reference
+    The objective J and its gradient, as a plain function of a flat vector.
+plot_filters
+    Learned filters as a grid of images (needs matplotlib).
+"""
+
+from ._gradient_check import check_gradient, numerical_gradient
+from ._objective import loss_grad_reference
 from ._sparse_autoencoder import SparseAutoencoder
+from .plotting import plot_filters
 
 __version__ = "0.1.0"
 
-__all__ = ["SparseAutoencoder", "check_gradient", "__version__"]
+__all__ = [
+    "SparseAutoencoder",
+    "__version__",
+    "check_gradient",
+    "loss_grad_reference",
+    "numerical_gradient",
+    "plot_filters",
+]

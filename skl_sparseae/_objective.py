@@ -144,14 +144,53 @@ def loss_grad_reference(
 ):
     """J and its gradient, written as plainly as possible, in float64.
 
-    This is the specification that the fast path
-    (:class:`SparseAutoencoderObjective`) is tested against. It allocates
-    freely and favours reading over speed.
+    This is the specification that the fast path the estimator uses is tested
+    against. It allocates freely and favours reading over speed::
+
+        J = (1/m) sum_i L(x_hat_i, x_i) + (alpha/2) sum ||W||^2
+            + beta sum_j KL(rho || rho_hat_j)
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n_parameters,)
+        Flat parameters ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``,
+        with ``W1`` and ``W2`` of shape (n_components, n_features).
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The data.
+    n_components : int
+        Number of hidden units.
+    rho : float
+        Target mean activation, in (0, 1).
+    beta : float
+        Weight of the sparsity penalty.
+    alpha : float
+        Weight decay on the weight matrices.
+    loss : {"squared_error", "cross_entropy"}
+        Reconstruction loss.
+    decoder_activation : {"logistic", "identity"}
+        Output function.
+    tied_weights : bool
+        Whether the decoder uses the encoder's weights (``W2 = W1``).
 
     Returns
     -------
     loss : float
-    grad : ndarray of shape (len(theta),), float64
+        J at ``theta``.
+    grad : ndarray of shape (n_parameters,)
+        The gradient of J at ``theta``, float64, in the layout of ``theta``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_sparseae import loss_grad_reference
+    >>> X = np.random.RandomState(0).uniform(size=(10, 4))
+    >>> theta = np.zeros(2 * 3 * 4 + 3 + 4)
+    >>> J, grad = loss_grad_reference(
+    ...     theta, X, n_components=3, rho=0.5, beta=3.0, alpha=1e-4,
+    ...     loss="squared_error", decoder_activation="logistic",
+    ...     tied_weights=False)
+    >>> grad.shape
+    (31,)
     """
     X = X.toarray() if sp.issparse(X) else X
     X = np.asarray(X, dtype=np.float64)

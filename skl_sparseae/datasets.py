@@ -51,7 +51,7 @@ def whiten_image(image):
 
 
 def normalize_patches(patches):
-    """UFLDL's ``normalizeData``: into [0.1, 0.9] for a logistic decoder.
+    """Bring patches into [0.1, 0.9] as UFLDL's ``normalizeData`` does.
 
     Removes each patch's mean (its DC component), truncates to +-3 standard
     deviations of all the values, and maps [-3 std, 3 std] onto [0.1, 0.9].
@@ -73,13 +73,20 @@ def normalize_patches(patches):
 
 
 def load_natural_image_patches(
-    n_patches=10000, patch_size=8, *, whiten=True, color=False, random_state=None
+    n_patches=10000,
+    patch_size=8,
+    *,
+    whiten=True,
+    color=False,
+    normalize=True,
+    min_contrast=0.0,
+    random_state=None,
 ):
     """Random square patches of natural images, prepared like UFLDL's.
 
     Patches are cut at random positions from scikit-learn's two sample
     photographs (``load_sample_images``), whitened first if ``whiten``, then
-    normalised with :func:`normalize_patches` into [0.1, 0.9].
+    (if ``normalize``) brought into [0.1, 0.9] by :func:`normalize_patches`.
 
     Parameters
     ----------
@@ -93,13 +100,25 @@ def load_natural_image_patches(
         Keep the three color channels: each row is then
         ``3 * patch_size**2`` values, the channel last (``patch_size,
         patch_size, 3`` flattened). Otherwise the images are made gray.
+    normalize : bool, default=True
+        Apply :func:`normalize_patches`, for a logistic decoder. False
+        returns the raw (possibly whitened) pixel values, for a linear one.
+    min_contrast : float, default=0.0
+        Keep only patches whose pixel standard deviation is at least this
+        many times the standard deviation of the whole image they come from
+        (positions are redrawn until ``n_patches`` qualify). scikit-learn's
+        photographs have large flat areas (sky, out-of-focus background);
+        about half of their patches carry almost no structure, whereas the
+        images of the UFLDL exercise are textured throughout. ``0.5`` keeps
+        the textured half.
     random_state : int, RandomState instance or None, default=None
         Seed of the patch positions.
 
     Returns
     -------
     patches : ndarray of shape (n_patches, n_pixels)
-        One flattened patch per row, float64 in [0.1, 0.9]; ``n_pixels`` is
+        One flattened patch per row, float64 (in [0.1, 0.9] if
+        ``normalize``); ``n_pixels`` is
         ``patch_size**2``, or ``3 * patch_size**2`` with ``color=True``.
 
     Examples
@@ -119,12 +138,25 @@ def load_natural_image_patches(
         if whiten:
             channels = [whiten_image(channel) for channel in channels]
         images.append(np.stack(channels, axis=-1))
-    which = rng.randint(len(images), size=n_patches)
-    patches = []
-    for index in which:
-        image = images[index]
-        top = rng.randint(image.shape[0] - patch_size + 1)
-        left = rng.randint(image.shape[1] - patch_size + 1)
-        patch = image[top : top + patch_size, left : left + patch_size]
-        patches.append(patch.ravel())
-    return normalize_patches(np.array(patches))
+    windows = [
+        np.lib.stride_tricks.sliding_window_view(
+            image, (patch_size, patch_size), (0, 1)
+        )
+        for image in images
+    ]  # (rows, cols, channels, patch_size, patch_size) views, no copies
+    batches, n_kept = [], 0
+    while n_kept < n_patches:
+        which = rng.randint(len(images), size=n_patches)
+        for index, view in enumerate(windows):
+            count = int(np.sum(which == index))
+            tops = rng.randint(view.shape[0], size=count)
+            lefts = rng.randint(view.shape[1], size=count)
+            # (count, channels, h, w) -> (count, h, w, channels), flattened
+            batch = view[tops, lefts].transpose(0, 2, 3, 1).reshape(count, -1)
+            textured = batch.std(axis=1) >= min_contrast * images[index].std()
+            batches.append(batch[textured])
+            n_kept += int(textured.sum())
+    patches = np.concatenate(batches)[:n_patches]
+    # Shuffle so that the kept patches do not come grouped by image.
+    patches = patches[rng.permutation(len(patches))]
+    return normalize_patches(patches) if normalize else patches

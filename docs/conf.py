@@ -1,0 +1,45 @@
+"""Sphinx configuration of the skl_sparseae documentation.
+
+Build with:  python -m sphinx -W -b html docs docs/_build/html
+"""
+
+import os
+
+import skl_sparseae
+
+project = "skl_sparseae"
+author = "The skl_sparseae developers"
+release = version = skl_sparseae.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.intersphinx",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+autosummary_generate = True
+autodoc_default_options = {"inherited-members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+# Cross-references to scikit-learn's glossary (:term:`fit`) resolve only with
+# intersphinx; the build must work offline, so unresolved terms stay text.
+numpydoc_xref_param_type = False
+intersphinx_mapping = {}
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"plot_",
+    "download_all_examples": False,
+    "remove_config_comments": True,
+}
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+templates_path = []
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+html_theme = "alabaster"
+html_static_path = []
+nitpicky = False

@@ -1,0 +1,38 @@
+"""The public docstrings pass numpydoc's validator."""
+
+import pytest
+
+numpydoc_validate = pytest.importorskip("numpydoc.validate")
+
+PUBLIC_OBJECTS = [
+    "skl_sparseae.SparseAutoencoder",
+    "skl_sparseae.SparseAutoencoder.fit",
+    "skl_sparseae.SparseAutoencoder.fit_transform",
+    "skl_sparseae.SparseAutoencoder.transform",
+    "skl_sparseae.SparseAutoencoder.inverse_transform",
+    "skl_sparseae.SparseAutoencoder.score",
+    "skl_sparseae.check_gradient",
+    "skl_sparseae.numerical_gradient",
+    "skl_sparseae.loss_grad_reference",
+    "skl_sparseae.plot_filters",
+    "skl_sparseae.plotting.tile_filters",
+    "skl_sparseae.datasets.load_natural_image_patches",
+    "skl_sparseae.datasets.whiten_image",
+    "skl_sparseae.datasets.normalize_patches",
+]
+
+# Checks we do not hold every docstring to, as in scikit-learn's own test:
+# an extended summary, a See Also section and an Examples section are welcome
+# but not required on every method; returns are named (RT02), as there.
+IGNORED = {"ES01", "SA01", "EX01", "RT02"}
+
+
+@pytest.mark.parametrize("name", PUBLIC_OBJECTS)
+def test_public_docstring_is_valid_numpydoc(name):
+    result = numpydoc_validate.validate(name)
+    errors = [
+        f"{code}: {message}"
+        for code, message in result["errors"]
+        if code not in IGNORED
+    ]
+    assert not errors, f"{name}:\n" + "\n".join(errors)
