@@ -27,20 +27,25 @@ QUICK = os.environ.get("SKL_SPARSEAE_QUICK_EXAMPLES") == "1"  # the test suite
 # %%
 # ZCA-whitened color patches
 # --------------------------
-# Raw 8x8x3 patches (192 values), mean patch removed, then ZCA whitening
-# ``x -> U diag(1 / sqrt(s + epsilon)) U^T x``: decorrelated, unit-variance
-# pixels that still look like images. The values are real, not in [0, 1].
+# Raw 8x8x3 textured patches (192 values in [0, 1]), mean patch removed, then
+# UFLDL's ZCA whitening ``x -> U diag(1 / sqrt(s + epsilon)) U^T x`` with
+# ``epsilon = 0.1``: decorrelated pixels that still look like images. The
+# epsilon matters: it keeps the whitening from blowing up the many
+# directions of tiny variance (mostly noise and JPEG artefacts); with a much
+# smaller epsilon the filters come out as salt-and-pepper noise. The values
+# are real, not in [0, 1].
 patches = load_natural_image_patches(
     n_patches=2000 if QUICK else 10000,
     color=True,
     whiten=False,
     normalize=False,
+    min_contrast=0.5,
     random_state=0,
 )
 patches -= patches.mean(axis=0)
 covariance = patches.T @ patches / len(patches)
 eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-epsilon = 0.1 * eigenvalues.mean()
+epsilon = 0.1
 zca = eigenvectors @ np.diag(1 / np.sqrt(eigenvalues + epsilon)) @ eigenvectors.T
 X = patches @ zca
 print(f"whitened patches {X.shape}: values in [{X.min():.1f}, {X.max():.1f}]")
