@@ -139,16 +139,19 @@ def fit_seconds(make_model, X, repeats, target=None):
     return float(np.median(per_iteration)), float(np.median(per_evaluation))
 
 
+# SparseAutoencoder's defaults (UFLDL's), as the objective's keyword arguments.
+UFLDL_SPEC = dict(
+    rho=0.01,
+    beta=3.0,
+    alpha=1e-4,
+    loss="squared_error",
+    decoder_activation="logistic",
+    tied_weights=False,
+)
+
+
 def seconds_per_evaluation(X, n_components, repeats, **params):
-    spec = dict(
-        rho=0.01,
-        beta=3.0,
-        alpha=1e-4,
-        loss="squared_error",
-        decoder_activation="logistic",
-        tied_weights=False,
-    )
-    spec.update(params)
+    spec = {**UFLDL_SPEC, **params}
     objective = SparseAutoencoderObjective(X, n_components=n_components, **spec)
     theta = initial_parameters(
         X.shape[1], n_components, spec["tied_weights"], np.random.RandomState(0)
@@ -261,19 +264,11 @@ def main():
     for X in [X64, X32]:
         per_iter[X.dtype.name] = fit_seconds(lambda: sae(k, big_iters), X, reps)[0]
     final_iters = 20 if args.quick else 100
-    final = {X.dtype.name: sae(k, final_iters).fit(X).loss_ for X in [X64, X32]}
+    fits = {X.dtype.name: sae(k, final_iters).fit(X) for X in [X64, X32]}
+    final = {name: model.loss_ for name, model in fits.items()}
     # The float32 fit's parameters, scored by the float64 objective:
-    sae32 = sae(k, final_iters).fit(X32)
     J32_in_float64, _ = loss_grad_reference(
-        sae32._packed_parameters(),
-        X64,
-        n_components=k,
-        rho=0.01,
-        beta=3.0,
-        alpha=1e-4,
-        loss="squared_error",
-        decoder_activation="logistic",
-        tied_weights=False,
+        fits["float32"]._packed_parameters(), X64, n_components=k, **UFLDL_SPEC
     )
     rows.append(
         [

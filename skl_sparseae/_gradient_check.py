@@ -1,10 +1,12 @@
 """UFLDL's numerical gradient check, as a public function."""
 
+import contextlib
+
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from ._objective import SparseAutoencoderObjective, n_parameters
+from ._objective import n_parameters
 
 
 def numerical_gradient(func, theta, epsilon=1e-4):
@@ -60,8 +62,9 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
     ----------
     estimator : SparseAutoencoder
         Supplies the hyperparameters (``n_components``, ``rho``, ``beta``,
-        ``alpha``, ``loss``, ``decoder_activation``, ``tied_weights``). It need
-        not be fitted, unless ``params="fitted"``.
+        ``alpha``, ``loss``, ``decoder_activation``, ``tied_weights``,
+        ``chunk_size``): the objective checked is the one ``fit`` minimises.
+        It need not be fitted, unless ``params="fitted"``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Data on which J is evaluated.
     params : ndarray of shape (n_parameters,), "fitted" or None, default=None
@@ -90,9 +93,8 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
     estimator._validate_params()
     X = check_array(X, accept_sparse="csr", dtype=np.float64, order="C")
     n_features = X.shape[1]
-    hyperparameters = estimator.get_params()
-    k = hyperparameters["n_components"]
-    tied = hyperparameters["tied_weights"]
+    k = estimator.n_components
+    tied = estimator.tied_weights
     size = n_parameters(n_features, k, tied)
 
     if params is None:
@@ -110,18 +112,10 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
         )
 
     estimator._check_loss_input(X)
-    objective = SparseAutoencoderObjective(
-        X,
-        n_components=k,
-        rho=hyperparameters["rho"],
-        beta=hyperparameters["beta"],
-        alpha=hyperparameters["alpha"],
-        loss=hyperparameters["loss"],
-        decoder_activation=hyperparameters["decoder_activation"],
-        tied_weights=tied,
-    )
-    _, analytic = objective(theta)
-    numeric = numerical_gradient(objective, theta, epsilon=epsilon)
+    # The very evaluator fit uses, with the estimator's chunk_size.
+    with contextlib.closing(estimator._objective(X)) as objective:
+        _, analytic = objective(theta)
+        numeric = numerical_gradient(objective, theta, epsilon=epsilon)
     return float(
         np.linalg.norm(numeric - analytic) / np.linalg.norm(numeric + analytic)
     )

@@ -304,12 +304,13 @@ def default_n_threads():
 class _WorkerState:
     """One thread's buffers: one chunk's worth of work space and its own sums."""
 
-    def __init__(self, chunk_rows, n_features, n_components, size, dtype, spec):
+    def __init__(
+        self, chunk_rows, n_features, n_components, size, dtype, *, residual, tied
+    ):
         self.out = np.empty((chunk_rows, n_features), dtype=dtype)
+        # squared error + logistic decoder needs x_hat and x_hat - x at once.
         self.residual = (
-            np.empty((chunk_rows, n_features), dtype=dtype)
-            if spec.loss == "squared_error" and spec.decoder_activation == "logistic"
-            else None
+            np.empty((chunk_rows, n_features), dtype=dtype) if residual else None
         )
         self.delta_hidden = np.empty((chunk_rows, n_components), dtype=dtype)
         self.hidden_slope = np.empty((chunk_rows, n_components), dtype=dtype)
@@ -319,9 +320,7 @@ class _WorkerState:
         self.hidden_sum = np.zeros(n_components)
         self.reconstruction_sum = 0.0
         self.grad = np.zeros(size)
-        self.grad_decoder = (
-            np.zeros((n_components, n_features)) if spec.tied_weights else None
-        )
+        self.grad_decoder = np.zeros((n_components, n_features)) if tied else None
 
 
 class SparseAutoencoderObjective:
@@ -414,8 +413,17 @@ class SparseAutoencoderObjective:
         self._params = None if dtype == np.float64 else np.empty(size, dtype=dtype)
         self.hidden_activations = np.empty((n_samples, n_components), dtype=dtype)
         self.rho_hat = None
+        needs_residual = loss == "squared_error" and decoder_activation == "logistic"
         self._workers = [
-            _WorkerState(self.chunk_size, n_features, n_components, size, dtype, self)
+            _WorkerState(
+                self.chunk_size,
+                n_features,
+                n_components,
+                size,
+                dtype,
+                residual=needs_residual,
+                tied=tied_weights,
+            )
             for _ in range(self.n_threads)
         ]
         self._executor = None

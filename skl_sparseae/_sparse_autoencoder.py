@@ -383,6 +383,20 @@ class SparseAutoencoder(
                 "loss='squared_error'."
             )
 
+    def _objective(self, X):
+        """J and its gradient on validated X, for this estimator's settings."""
+        return SparseAutoencoderObjective(
+            X,
+            n_components=self.n_components,
+            rho=self.rho,
+            beta=self.beta,
+            alpha=self.alpha,
+            loss=self.loss,
+            decoder_activation=self.decoder_activation,
+            tied_weights=self.tied_weights,
+            chunk_size=self.chunk_size,
+        )
+
     def _fit(self, X, return_codes):
         """Fit and store the fitted attributes; return the codes of X if asked."""
         X = validate_data(self, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C")
@@ -393,17 +407,7 @@ class SparseAutoencoder(
         random_state = check_random_state(self.random_state)
         theta0 = initial_parameters(n_features, k, tied, random_state)
 
-        objective = SparseAutoencoderObjective(
-            X,
-            n_components=k,
-            rho=self.rho,
-            beta=self.beta,
-            alpha=self.alpha,
-            loss=self.loss,
-            decoder_activation=self.decoder_activation,
-            tied_weights=tied,
-            chunk_size=self.chunk_size,
-        )
+        objective = self._objective(X)
         trace = _OptimizationTrace(objective, verbose=self.verbose)
         # The objective closes its worker threads on leaving; serial_blas
         # keeps every BLAS single-threaded while the chunk threads work.
