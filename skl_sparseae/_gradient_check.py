@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from ._objective import n_parameters
+from ._objective import initialization_bound, n_parameters
 
 
 def numerical_gradient(func, theta, epsilon=1e-4):
@@ -98,7 +98,7 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
     size = n_parameters(n_features, k, tied)
 
     if params is None:
-        bound = np.sqrt(6.0 / (n_features + k + 1))
+        bound = initialization_bound(n_features, k)
         theta = check_random_state(random_state).uniform(-bound, bound, size=size)
     elif isinstance(params, str) and params == "fitted":
         theta = estimator._packed_parameters()

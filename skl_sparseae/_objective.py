@@ -72,12 +72,17 @@ def pack_parameters(W1, W2, b1, b2, tied_weights):
     return np.concatenate(weights + [np.ravel(b1), np.ravel(b2)]).astype(np.float64)
 
 
+def initialization_bound(n_features, n_components):
+    """UFLDL's range for initial weights: +-sqrt(6 / (n_in + n_out + 1))."""
+    return np.sqrt(6.0 / (n_features + n_components + 1))
+
+
 def initial_parameters(n_features, n_components, tied_weights, random_state):
     """UFLDL's initialisation: weights uniform in +-sqrt(6 / (n_in + n_out + 1)).
 
     Biases start at zero. ``random_state`` is a ``numpy.random.RandomState``.
     """
-    bound = np.sqrt(6.0 / (n_features + n_components + 1))
+    bound = initialization_bound(n_features, n_components)
     theta = np.zeros(n_parameters(n_features, n_components, tied_weights))
     n_weights = (1 if tied_weights else 2) * n_components * n_features
     theta[:n_weights] = random_state.uniform(-bound, bound, size=n_weights)
@@ -262,6 +267,25 @@ def sigmoid_inplace(Z):
         np.exp(Z, out=Z)
     Z += 1.0
     return np.reciprocal(Z, out=Z)
+
+
+def encode(X, W1, b1, out=None):
+    """Hidden activations A = sigmoid(X @ W1.T + b1), written into ``out`` if given.
+
+    ``X`` is dense or scipy.sparse, in the dtype of ``W1`` and ``b1``. Used by
+    the objective (chunk by chunk, into its buffer) and by ``transform``, so
+    that both compute the codes the same way.
+    """
+    if sp.issparse(X):
+        products = X @ W1.T
+        if out is None:
+            out = np.asarray(products)
+        else:
+            out[:] = products
+    else:
+        out = np.matmul(X, W1.T, out=out)
+    out += b1
+    return sigmoid_inplace(out)
 
 
 def _column_sums(M, ones):
@@ -488,13 +512,7 @@ class SparseAutoencoderObjective:
             state.hidden_sum.fill(0.0)
             for start, stop in chunks:
                 A = self.hidden_activations[start:stop]
-                X_chunk = self.X[start:stop]
-                if self._sparse:
-                    A[:] = X_chunk @ W1.T
-                else:
-                    np.matmul(X_chunk, W1.T, out=A)
-                A += b1
-                sigmoid_inplace(A)
+                encode(self.X[start:stop], W1, b1, out=A)
                 state.hidden_sum += _column_sums(A, state.ones)
 
         self._run_on_workers(hidden_pass)

@@ -17,13 +17,13 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._objective import (
     DECODER_ACTIVATIONS,
     LOSSES,
     SparseAutoencoderObjective,
+    encode,
     initial_parameters,
     pack_parameters,
     reconstruction_loss_per_sample,
@@ -350,9 +350,7 @@ class SparseAutoencoder(
     def _encode(self, X):
         W1 = self.components_.astype(X.dtype, copy=False)
         b1 = self.intercept_hidden_.astype(X.dtype, copy=False)
-        Z_hidden = safe_sparse_dot(X, W1.T, dense_output=True)
-        Z_hidden += b1
-        return sigmoid_inplace(Z_hidden)
+        return encode(X, W1, b1)
 
     def _decoder_pre_activation(self, H):
         W2 = self.decoder_components_.astype(H.dtype, copy=False)
