@@ -34,6 +34,10 @@ from ._sklearn_private import Interval, StrOptions, _fit_context
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
+# L-BFGS-B's budget of evaluations of J (scipy's maxfun), per allowed
+# iteration: line searches rarely need more than a few.
+_EVALUATIONS_PER_ITERATION = 20
+
 
 class SparseAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
@@ -418,7 +422,7 @@ class SparseAutoencoder(
                 callback=trace.end_of_iteration,
                 options={
                     "maxiter": self.max_iter,
-                    "maxfun": 20 * self.max_iter,
+                    "maxfun": _EVALUATIONS_PER_ITERATION * self.max_iter,
                     "gtol": self.tol,
                 },
             )
@@ -429,10 +433,18 @@ class SparseAutoencoder(
                 "MinMaxScaler) before fitting."
             )
         if result.status == 1:
+            # scipy's status 1: either max_iter or the evaluation budget ran out.
+            if result.nit >= self.max_iter:
+                limit = f"{result.nit} iterations (max_iter={self.max_iter})"
+            else:
+                limit = (
+                    f"{result.nfev} evaluations of the objective in {result.nit} "
+                    f"iterations (at most {_EVALUATIONS_PER_ITERATION} per allowed "
+                    "iteration)"
+                )
             warnings.warn(
-                f"SparseAutoencoder: L-BFGS stopped after {result.nit} iterations "
-                f"(max_iter={self.max_iter}) before converging to tol={self.tol}. "
-                "Increase max_iter, or raise tol.",
+                f"SparseAutoencoder: L-BFGS stopped after {limit} before converging "
+                f"to tol={self.tol}. Increase max_iter, or raise tol.",
                 ConvergenceWarning,
                 stacklevel=2,
             )

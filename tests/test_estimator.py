@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoder
+from skl_sparseae import _sparse_autoencoder as sparse_autoencoder_module
 from skl_sparseae._objective import loss_grad_reference
 
 
@@ -206,6 +207,18 @@ def test_different_random_state_gives_different_fit():
 def test_convergence_warning_when_max_iter_runs_out():
     with pytest.warns(ConvergenceWarning, match="max_iter=3"):
         quick(max_iter=3).fit(unit_data())
+
+
+def test_convergence_warning_names_the_evaluation_budget_when_it_runs_out(
+    monkeypatch,
+):
+    # A budget of 2 evaluations for 40 allowed iterations: L-BFGS-B stops on
+    # evaluations, long before max_iter.
+    monkeypatch.setattr(sparse_autoencoder_module, "_EVALUATIONS_PER_ITERATION", 0.05)
+    with pytest.warns(ConvergenceWarning, match="evaluations of the objective") as w:
+        model = quick(max_iter=40).fit(unit_data())
+    assert model.n_iter_ < 40
+    assert "max_iter=40" not in str(w[0].message)
 
 
 def test_no_convergence_warning_when_converged(recwarn):
