@@ -4,7 +4,10 @@
     python benchmarks/run.py --quick    # fewer repeats and iterations
 
 Every number is a median over repeats taken in this one run. The machine is
-noisy, so compare ratios; absolute times are printed only next to them.
+noisy, so compare ratios; absolute times are printed only next to them. The
+things a ratio compares are measured in interleaved rounds (one of each per
+round, then the next round), so that a slow minute slows all of them alike
+instead of the one that happened to run during it.
 
 Rows
 - per L-BFGS iteration: fit time / n_iter_ with tol=0 (so every fit runs
@@ -42,13 +45,38 @@ warnings.simplefilter("ignore", ConvergenceWarning)
 
 def median_seconds(func, repeats):
     """Median wall time of ``func()`` over ``repeats`` calls, after one warm-up."""
+    return interleaved_medians({"only": lambda: timed(func)}, repeats)["only"][0]
+
+
+def timed(func):
+    """``(seconds,)`` that one call of ``func()`` took."""
+    start = time.perf_counter()
     func()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return (time.perf_counter() - start,)
+
+
+def interleaved_medians(measurements, rounds, settle_seconds=0.0):
+    """Run each measurement once per round, ``rounds`` times, after a warm-up.
+
+    ``measurements`` maps names to functions that return a tuple of numbers.
+    Returns, per name, the medians of those numbers over the rounds.
+
+    ``settle_seconds`` of sleep go before each measurement: after a
+    multithreaded BLAS call, OpenBLAS's threads keep spinning for about 0.1 s,
+    and would otherwise slow down whatever runs next (MLPRegressor and the
+    GEMM floor use them; SparseAutoencoder holds BLAS to one thread).
+    """
+    for measure in measurements.values():
+        measure()
+    results = {name: [] for name in measurements}
+    for _ in range(rounds):
+        for name, measure in measurements.items():
+            time.sleep(settle_seconds)
+            results[name].append(measure())
+    return {
+        name: tuple(float(v) for v in np.median(np.array(values), axis=0))
+        for name, values in results.items()
+    }
 
 
 def random_data(n_samples, n_features, dtype, seed=0):
@@ -57,7 +85,11 @@ def random_data(n_samples, n_features, dtype, seed=0):
     )
 
 
-def gemm_floor_seconds(n_samples, n_features, n_components, dtype, repeats):
+def gemm_floor(n_samples, n_features, n_components, dtype):
+    """A measurement: ``(seconds,)`` of the five products one evaluation needs.
+
+    Each measurement is the median of five runs of the products.
+    """
     rng = np.random.RandomState(1)
     X, delta_out = (
         rng.uniform(size=(n_samples, n_features)).astype(dtype) for _ in "ab"
@@ -74,7 +106,10 @@ def gemm_floor_seconds(n_samples, n_features, n_components, dtype, repeats):
         delta_out @ W2.T
         delta_hidden.T @ X
 
-    return median_seconds(five_products, repeats)
+    def median_of_five():
+        return (float(np.median([timed(five_products)[0] for _ in range(5)])),)
+
+    return median_of_five
 
 
 def sae(n_components, max_iter, **params):
@@ -115,8 +150,8 @@ class CountCalls:
         setattr(self.owner, self.method_name, self.original)
 
 
-def fit_seconds(make_model, X, repeats, target=None):
-    """Median seconds per L-BFGS iteration and per evaluation of the objective.
+def fit_seconds(make_model, X, target=None):
+    """One fit's seconds per L-BFGS iteration and per evaluation of the objective.
 
     Evaluations are counted by wrapping the method L-BFGS calls:
     SparseAutoencoderObjective.__call__ or MLPRegressor._loss_grad_lbfgs.
@@ -126,17 +161,12 @@ def fit_seconds(make_model, X, repeats, target=None):
         if target is not None
         else (SparseAutoencoderObjective, "__call__")
     )
-    per_iteration, per_evaluation = [], []
-    for repeat in range(repeats + 1):
-        model = make_model()
-        with CountCalls(*counted) as counter:
-            start = time.perf_counter()
-            model.fit(X, target)
-            seconds = time.perf_counter() - start
-        if repeat:  # the first fit warms up
-            per_iteration.append(seconds / model.n_iter_)
-            per_evaluation.append(seconds / counter.calls)
-    return float(np.median(per_iteration)), float(np.median(per_evaluation))
+    model = make_model()
+    with CountCalls(*counted) as counter:
+        start = time.perf_counter()
+        model.fit(X, target)
+        seconds = time.perf_counter() - start
+    return seconds / model.n_iter_, seconds / counter.calls
 
 
 # SparseAutoencoder's defaults (UFLDL's), as the objective's keyword arguments.
@@ -150,15 +180,17 @@ UFLDL_SPEC = dict(
 )
 
 
-def seconds_per_evaluation(X, n_components, repeats, **params):
+def evaluation(X, n_components, **params):
+    """A measurement: ``(seconds,)`` of one evaluation of J and its gradient.
+
+    Returns the measurement and the objective (``close()`` it when done).
+    """
     spec = {**UFLDL_SPEC, **params}
     objective = SparseAutoencoderObjective(X, n_components=n_components, **spec)
     theta = initial_parameters(
         X.shape[1], n_components, spec["tied_weights"], np.random.RandomState(0)
     )
-    seconds = median_seconds(lambda: objective(theta), repeats)
-    objective.close()
-    return seconds
+    return (lambda: timed(lambda: objective(theta))), objective
 
 
 def peak_extra_memory(fit):
@@ -212,18 +244,27 @@ def main():
         ((10000, 64, 25), small_iters),
         ((10000, 784, 196), big_iters),
     ]:
-        reps = repeats if n_features < 200 else max(2, repeats - 2)
+        rounds = repeats if n_features < 200 else max(2, repeats - 2)
         X = random_data(n_samples, n_features, np.float64)
-        floor = gemm_floor_seconds(n_samples, n_features, k, np.float64, reps)
-        mlp_iter, mlp_eval = fit_seconds(
-            lambda k=k, iters=iters: mlp(k, iters), X, reps, target=X
+        medians = interleaved_medians(
+            {
+                "floor": gemm_floor(n_samples, n_features, k, np.float64),
+                "mlp": lambda k=k, it=iters, X=X: fit_seconds(
+                    lambda: mlp(k, it), X, target=X
+                ),
+                **{
+                    decoder: lambda k=k, it=iters, X=X, d=decoder: fit_seconds(
+                        lambda: sae(k, it, decoder_activation=d), X
+                    )
+                    for decoder in ["logistic", "identity"]
+                },
+            },
+            rounds,
+            settle_seconds=0.3,
         )
+        (floor,), (mlp_iter, mlp_eval) = medians["floor"], medians["mlp"]
         for decoder in ["logistic", "identity"]:
-            sae_iter, sae_eval = fit_seconds(
-                lambda k=k, iters=iters, d=decoder: sae(k, iters, decoder_activation=d),
-                X,
-                reps,
-            )
+            sae_iter, sae_eval = medians[decoder]
             rows.append(
                 [
                     f"({n_samples}, {n_features}, {k})",
@@ -260,9 +301,14 @@ def main():
     rows = []
     X64 = random_data(n_samples, n_features, np.float64)
     X32 = X64.astype(np.float32)
-    per_iter = {}
-    for X in [X64, X32]:
-        per_iter[X.dtype.name] = fit_seconds(lambda: sae(k, big_iters), X, reps)[0]
+    medians = interleaved_medians(
+        {
+            X.dtype.name: lambda X=X: fit_seconds(lambda: sae(k, big_iters), X)
+            for X in [X64, X32]
+        },
+        reps,
+    )
+    per_iter = {name: per_iteration for name, (per_iteration, _) in medians.items()}
     final_iters = 20 if args.quick else 100
     fits = {X.dtype.name: sae(k, final_iters).fit(X) for X in [X64, X32]}
     final = {name: model.loss_ for name, model in fits.items()}
@@ -295,17 +341,43 @@ def main():
     )
 
     # Growth in m -------------------------------------------------------------
-    rows = []
-    previous = None
-    for n_samples in [2500, 5000, 10000, 20000, 40000]:
+    sizes = [2500, 5000, 10000, 20000, 40000, 80000]
+    evaluations, iterations, objectives = {}, {}, []
+    for n_samples in sizes:
         X = random_data(n_samples, 64, np.float64)
-        seconds = seconds_per_evaluation(X, 25, 10 * repeats)
-        growth = "" if previous is None else f"{seconds / previous:.2f}x"
-        rows.append([n_samples, ms(seconds), growth])
-        previous = seconds
+        evaluations[("evaluation", n_samples)], objective = evaluation(X, 25)
+        objectives.append(objective)
+        iterations[("iteration", n_samples)] = lambda X=X: fit_seconds(
+            lambda: sae(25, 20), X
+        )[:1]
+    medians = {
+        **interleaved_medians(evaluations, 12 * repeats),
+        **interleaved_medians(iterations, 2 * repeats),
+    }
+    for objective in objectives:
+        objective.close()
+    rows = []
+    for previous, n_samples in zip([None] + sizes[:-1], sizes, strict=True):
+        row = [n_samples]
+        for what in ["evaluation", "iteration"]:
+            (seconds,) = medians[(what, n_samples)]
+            growth = (
+                ""
+                if previous is None
+                else f"{seconds / medians[(what, previous)][0]:.2f}x"
+            )
+            row += [ms(seconds), growth]
+        rows.append(row)
     print_table(
-        "Time per evaluation as m doubles, (m, 64, 25) float64",
-        ["m", "per evaluation", "vs half the samples"],
+        "Time per evaluation and per L-BFGS iteration (fits of 20 iterations) "
+        "as m doubles, (m, 64, 25) float64",
+        [
+            "m",
+            "per evaluation",
+            "vs half the samples",
+            "per iteration",
+            "vs half the samples",
+        ],
         rows,
     )
 
