@@ -386,19 +386,25 @@ def main():
     for n_samples, n_features, k, chunk_size in [
         (10000, 784, 196, "auto"),
         (10000, 784, 196, None),
+        (10000, 784, 196, "MLPRegressor"),
         (10000, 64, 25, "auto"),
+        (10000, 64, 25, "MLPRegressor"),
         (40000, 64, 25, 1000),
     ]:
         for dtype in [np.float64, np.float32]:
             X = random_data(n_samples, n_features, dtype)
-            model = sae(k, 3, chunk_size=chunk_size)
-            peak = peak_extra_memory(lambda m=model, X=X: m.fit(X))
+            if chunk_size == "MLPRegressor":
+                name, model, target = "MLPRegressor", mlp(k, 3), X
+            else:
+                name = f"SparseAutoencoder, chunk_size={chunk_size}"
+                model, target = sae(k, 3, chunk_size=chunk_size), None
+            peak = peak_extra_memory(lambda m=model, X=X, y=target: m.fit(X, y))
             own = peak - lbfgsb_state_bytes(2 * k * n_features + k + n_features)
             rows.append(
                 [
                     f"({n_samples}, {n_features}, {k})",
+                    name,
                     np.dtype(dtype).name,
-                    str(chunk_size),
                     f"{peak / X.nbytes:.2f}",
                     f"{own / X.nbytes:.2f}",
                     f"{peak / 2**20:.1f} MiB",
@@ -409,8 +415,8 @@ def main():
         "Peak extra memory during fit (3 iterations)",
         [
             "(m, n_features, k)",
+            "model",
             "dtype",
-            "chunk_size",
             "peak / size of X",
             "peak less L-BFGS-B's state / size of X",
             "peak",
