@@ -383,21 +383,27 @@ def main():
 
     # Memory --------------------------------------------------------------------
     rows = []
-    for n_samples, n_features, k, chunk_size in [
-        (10000, 784, 196, "auto"),
-        (10000, 784, 196, None),
-        (10000, 784, 196, "MLPRegressor"),
-        (10000, 64, 25, "auto"),
-        (10000, 64, 25, "MLPRegressor"),
-        (40000, 64, 25, 1000),
+    for (n_samples, n_features, k), name, make_model in [
+        ((10000, 784, 196), "SparseAutoencoder, chunk_size=auto", lambda k: sae(k, 3)),
+        (
+            (10000, 784, 196),
+            "SparseAutoencoder, chunk_size=None",
+            lambda k: sae(k, 3, chunk_size=None),
+        ),
+        ((10000, 784, 196), "MLPRegressor", lambda k: mlp(k, 3)),
+        ((10000, 64, 25), "SparseAutoencoder, chunk_size=auto", lambda k: sae(k, 3)),
+        ((10000, 64, 25), "MLPRegressor", lambda k: mlp(k, 3)),
+        (
+            (40000, 64, 25),
+            "SparseAutoencoder, chunk_size=1000",
+            lambda k: sae(k, 3, chunk_size=1000),
+        ),
     ]:
         for dtype in [np.float64, np.float32]:
             X = random_data(n_samples, n_features, dtype)
-            if chunk_size == "MLPRegressor":
-                name, model, target = "MLPRegressor", mlp(k, 3), X
-            else:
-                name = f"SparseAutoencoder, chunk_size={chunk_size}"
-                model, target = sae(k, 3, chunk_size=chunk_size), None
+            model = make_model(k)
+            # MLPRegressor learns X -> X; SparseAutoencoder takes no target.
+            target = X if isinstance(model, MLPRegressor) else None
             peak = peak_extra_memory(lambda m=model, X=X, y=target: m.fit(X, y))
             own = peak - lbfgsb_state_bytes(2 * k * n_features + k + n_features)
             rows.append(

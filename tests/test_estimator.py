@@ -212,8 +212,8 @@ def test_convergence_warning_when_max_iter_runs_out():
 def test_convergence_warning_names_the_evaluation_budget_when_it_runs_out(
     monkeypatch,
 ):
-    # A budget of 2 evaluations for 40 allowed iterations: L-BFGS-B stops on
-    # evaluations, long before max_iter.
+    # maxfun = 0.05 * 40 = 2 evaluations for 40 allowed iterations: L-BFGS-B
+    # stops on evaluations, long before max_iter.
     monkeypatch.setattr(sparse_autoencoder_module, "_EVALUATIONS_PER_ITERATION", 0.05)
     with pytest.warns(ConvergenceWarning, match="evaluations of the objective") as w:
         model = quick(max_iter=40).fit(unit_data())
