@@ -169,26 +169,24 @@ def fit_seconds(make_model, X, target=None):
     return seconds / model.n_iter_, seconds / counter.calls
 
 
-# SparseAutoencoder's defaults (UFLDL's), as the objective's keyword arguments.
-UFLDL_SPEC = dict(
-    rho=0.01,
-    beta=3.0,
-    alpha=1e-4,
-    loss="squared_error",
-    decoder_activation="logistic",
-    tied_weights=False,
-)
+# SparseAutoencoder's defaults (UFLDL's), as loss_grad_reference's keyword
+# arguments: read off the estimator, so they cannot drift from it.
+UFLDL_SPEC = {
+    name: SparseAutoencoder().get_params()[name]
+    for name in ["rho", "beta", "alpha", "loss", "decoder_activation", "tied_weights"]
+}
 
 
 def evaluation(X, n_components, **params):
     """A measurement: ``(seconds,)`` of one evaluation of J and its gradient.
 
+    The objective is built by the estimator, exactly as ``fit`` builds it.
     Returns the measurement and the objective (``close()`` it when done).
     """
-    spec = {**UFLDL_SPEC, **params}
-    objective = SparseAutoencoderObjective(X, n_components=n_components, **spec)
+    model = sae(n_components, 1, **params)
+    objective = model._objective(X)
     theta = initial_parameters(
-        X.shape[1], n_components, spec["tied_weights"], np.random.RandomState(0)
+        X.shape[1], n_components, model.tied_weights, np.random.RandomState(0)
     )
     return (lambda: timed(lambda: objective(theta))), objective
 
