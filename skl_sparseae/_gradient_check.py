@@ -1,12 +1,12 @@
 """UFLDL's numerical gradient check, as a public function."""
 
-import contextlib
-
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._engine import serial_blas
 from ._objective import initialization_bound, n_parameters
+from ._validation import check_epsilon
 
 
 def numerical_gradient(func, theta, epsilon=1e-4):
@@ -30,7 +30,15 @@ def numerical_gradient(func, theta, epsilon=1e-4):
     grad : ndarray of shape (n_parameters,)
         The numerical gradient.
     """
+    if not callable(func):
+        raise TypeError(f"func must be callable, theta -> (loss, grad); got {func!r}.")
+    epsilon = check_epsilon(epsilon)
     theta = np.array(theta, dtype=np.float64)
+    if theta.ndim != 1 or not np.all(np.isfinite(theta)):
+        raise ValueError(
+            "theta must be a flat vector of finite values; got shape "
+            f"{theta.shape}" + ("" if np.all(np.isfinite(theta)) else " with NaN/inf")
+        )
     grad = np.empty_like(theta)
     for i in range(theta.size):
         original = theta[i]
@@ -90,7 +98,13 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
     >>> check_gradient(SparseAutoencoder(n_components=3), X, random_state=0) < 1e-9
     True
     """
+    if not (hasattr(estimator, "_objective") and hasattr(estimator, "get_params")):
+        raise TypeError(
+            "check_gradient needs a skl_sparseae estimator such as "
+            f"SparseAutoencoder(); got {estimator!r}."
+        )
     estimator._validate_params()
+    epsilon = check_epsilon(epsilon)
     X = check_array(X, accept_sparse="csr", dtype=np.float64, order="C")
     n_features = X.shape[1]
     k = estimator.n_components
@@ -100,7 +114,18 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
     if params is None:
         bound = initialization_bound(n_features, k)
         theta = check_random_state(random_state).uniform(-bound, bound, size=size)
-    elif isinstance(params, str) and params == "fitted":
+    elif isinstance(params, str):
+        if params != "fitted":
+            raise ValueError(
+                f'params must be a flat parameter vector, "fitted" or None; got '
+                f"{params!r}."
+            )
+        check_is_fitted(estimator)
+        if estimator.n_features_in_ != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but the estimator was fitted "
+                f"with {estimator.n_features_in_}."
+            )
         theta = estimator._packed_parameters()
     else:
         theta = np.asarray(params, dtype=np.float64)
@@ -110,12 +135,27 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
             f"{n_features}, n_components={k}, tied_weights={tied}; got shape "
             f"{theta.shape}."
         )
+    if not np.all(np.isfinite(theta)):
+        raise ValueError("params holds NaN or infinite values.")
 
-    estimator._check_loss_input(X)
+    estimator._check_cross_entropy_input(X)
     # The very evaluator fit uses, with the estimator's chunk_size.
-    with contextlib.closing(estimator._objective(X)) as objective:
-        _, analytic = objective(theta)
+    with (
+        np.errstate(all="ignore"),
+        serial_blas(),
+        estimator._objective(X) as objective,
+    ):
+        analytic = objective(theta)[1].copy()
         numeric = numerical_gradient(objective, theta, epsilon=epsilon)
-    return float(
-        np.linalg.norm(numeric - analytic) / np.linalg.norm(numeric + analytic)
-    )
+        denominator = np.linalg.norm(numeric + analytic)
+        difference = (
+            0.0
+            if denominator == 0 and not np.any(analytic)
+            else float(np.linalg.norm(numeric - analytic) / denominator)
+        )
+    if not np.isfinite(difference):
+        raise ValueError(
+            "check_gradient: J or its gradient is not finite at these parameters "
+            "(X's values or the parameters are too large for the check)."
+        )
+    return difference

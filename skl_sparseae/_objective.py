@@ -24,13 +24,18 @@ With tied weights W2 is W1 itself: the parameter vector holds it once.
 Flat layout of ``theta``: ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``.
 """
 
-import contextlib
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
-from threadpoolctl import ThreadpoolController
+
+from ._engine import (
+    ThreadedExecutor,
+    default_n_threads,
+    resolve_chunk_size,
+    row_chunks,
+    serial_blas,
+)
+from ._validation import check_flat_parameters, check_objective_options
 
 # rho_hat is kept inside [_RHO_HAT_FLOOR, 1 - _RHO_HAT_FLOOR] before the logs
 # and divisions of the KL term. The floor only acts on units that are
@@ -107,16 +112,24 @@ def kl_divergence_derivative(rho, rho_hat):
     return -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 
 
-def penalty(theta, rho_hat, *, n_features, n_components, rho, beta, alpha, tied):
+def penalty_terms(theta, rho_hat, *, n_features, n_components, rho, beta, alpha, tied):
     """The two terms of J that do not depend on the samples one by one.
 
-    Returns ``(alpha/2) * sum ||W||^2 + beta * sum_j KL(rho || rho_hat_j)``.
+    Returns ``{"weight_decay": (alpha/2) * sum ||W||^2,
+    "sparsity": beta * sum_j KL(rho || rho_hat_j)}``.
     """
     n_weights = (1 if tied else 2) * n_components * n_features
     weights = theta[:n_weights]
-    weight_decay = 0.5 * alpha * float(np.dot(weights, weights))
-    sparsity = beta * float(np.sum(kl_divergence(rho, rho_hat)))
-    return weight_decay + sparsity
+    return {
+        "weight_decay": 0.5 * alpha * float(np.dot(weights, weights)),
+        "sparsity": beta * float(np.sum(kl_divergence(rho, rho_hat))),
+    }
+
+
+def penalty(theta, rho_hat, **options):
+    """``(alpha/2) * sum ||W||^2 + beta * sum_j KL(rho || rho_hat_j)``."""
+    terms = penalty_terms(theta, rho_hat, **options)
+    return terms["weight_decay"] + terms["sparsity"]
 
 
 def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation):
@@ -197,10 +210,26 @@ def loss_grad_reference(
     >>> grad.shape
     (31,)
     """
+    check_objective_options(
+        n_components=n_components,
+        rho=rho,
+        beta=beta,
+        alpha=alpha,
+        loss=loss,
+        decoder_activation=decoder_activation,
+        tied_weights=tied_weights,
+    )
     X = X.toarray() if sp.issparse(X) else X
     X = np.asarray(X, dtype=np.float64)
-    theta = np.asarray(theta, dtype=np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2D array; got shape {X.shape}.")
     n_samples, n_features = X.shape
+    theta = check_flat_parameters(
+        theta,
+        n_parameters(n_features, n_components, tied_weights),
+        f"n_features={n_features}, n_components={n_components}, "
+        f"tied_weights={tied_weights}",
+    )
     W1, W2, b1, b2 = unpack_parameters(theta, n_features, n_components, tied_weights)
 
     # Forward pass.
@@ -288,45 +317,19 @@ def encode(X, W1, b1, out=None):
     return sigmoid_inplace(out)
 
 
-def _column_sums(M, ones):
+def _column_sums(M, ones, out=None):
     """``M.sum(axis=0)`` as the product ``ones @ M``: one BLAS call, several
-    times faster than numpy's axis-0 reduction on C-ordered arrays. Sums of
-    float32 chunks are returned in float32 and added up in float64."""
-    return ones[: M.shape[0]] @ M
+    times faster than numpy's axis-0 reduction on C-ordered arrays."""
+    return np.matmul(ones[: M.shape[0]], M, out=out)
 
 
-def _row_chunks(n_samples, chunk_size):
-    """``(start, stop)`` of consecutive row chunks of at most ``chunk_size`` rows."""
-    for start in range(0, n_samples, chunk_size):
-        yield start, min(start + chunk_size, n_samples)
+class _Workspace:
+    """One thread's buffers: one chunk's work space and that chunk's share.
 
-
-# Rows per chunk when chunk_size="auto": about this many entries of X per
-# chunk (256 KiB in float64), so that a chunk's elementwise work stays in the
-# L2 cache, but never fewer rows than _AUTO_CHUNK_MIN_ROWS, so that the
-# chunk's matrix products stay large enough for BLAS. benchmarks/ measures it.
-_AUTO_CHUNK_ENTRIES = 32768
-_AUTO_CHUNK_MIN_ROWS = 256
-
-
-def auto_chunk_size(n_samples, n_features):
-    """Rows per chunk for ``chunk_size="auto"``."""
-    rows = max(_AUTO_CHUNK_MIN_ROWS, _AUTO_CHUNK_ENTRIES // max(n_features, 1))
-    return min(rows, n_samples)
-
-
-def default_n_threads():
-    """As many threads as the BLAS library would use (1 if unknown)."""
-    blas = [
-        info["num_threads"]
-        for info in ThreadpoolController().info()
-        if info["user_api"] == "blas"
-    ]
-    return max(blas) if blas else 1
-
-
-class _WorkerState:
-    """One thread's buffers: one chunk's worth of work space and its own sums."""
+    The share (``hidden_share``, ``loss_share``, ``grad_share``) is in the
+    working dtype; the executor adds it into the float64 totals in chunk
+    order.
+    """
 
     def __init__(
         self, chunk_rows, n_features, n_components, size, dtype, *, residual, tied
@@ -338,13 +341,15 @@ class _WorkerState:
         )
         self.delta_hidden = np.empty((chunk_rows, n_components), dtype=dtype)
         self.hidden_slope = np.empty((chunk_rows, n_components), dtype=dtype)
-        self.weight_product = np.empty((n_components, n_features), dtype=dtype)
         self.ones = np.ones(chunk_rows, dtype=dtype)
-        # Float64 sums over this worker's chunks.
-        self.hidden_sum = np.zeros(n_components)
-        self.reconstruction_sum = 0.0
-        self.grad = np.zeros(size)
-        self.grad_decoder = np.zeros((n_components, n_features)) if tied else None
+        self.hidden_share = np.empty(n_components, dtype=dtype)
+        self.loss_share = 0.0
+        self.grad_share = np.empty(size, dtype=dtype)
+        # With tied weights the decoder's use of W gets its own buffer; the
+        # two uses are added within the chunk.
+        self.decoder_share = (
+            np.empty((n_components, n_features), dtype=dtype) if tied else None
+        )
 
 
 class SparseAutoencoderObjective:
@@ -362,15 +367,20 @@ class SparseAutoencoderObjective:
       chunk's elementwise work stays in cache. The result is still the exact
       full-batch J: a first pass over all chunks forms ``rho_hat``, which
       every hidden delta needs, a second forms the deltas and the gradient;
-    - with ``n_threads > 1``, runs the chunks on that many threads, each
-      with single-threaded BLAS. Chunks are dealt to threads in a fixed
-      order and the per-thread sums are added in a fixed order, so results
-      are reproducible bit for bit.
+    - runs the chunks on ``n_threads`` threads (see
+      :mod:`skl_sparseae._engine`), adding each chunk's share into the
+      totals in chunk order. The result depends on X, theta and the chunk
+      size only: the same bits on any number of threads.
+
+    Rounding: each chunk's share is summed in X's dtype and the shares are
+    added in float64, so a different ``chunk_size`` groups the same terms
+    differently. The results agree to rounding (about 1e-16 relative in
+    float64, 1e-7 in float32), not bit for bit.
 
     Memory: ``hidden_activations`` (n_samples x n_components) plus, per
     thread, about ``2 * chunk_size * n_features + 2 * chunk_size *
-    n_components`` entries of X's dtype and two float64 vectors of the
-    parameters' size.
+    n_components`` entries of X's dtype and one vector of the parameters'
+    size.
 
     Parameters
     ----------
@@ -380,7 +390,9 @@ class SparseAutoencoderObjective:
         Rows per chunk. None processes all rows as one chunk (the plain,
         unchunked evaluation); "auto" picks cache-sized chunks.
     n_threads : int or None, default=None
-        Threads to work on chunks with; None uses as many as BLAS would.
+        Threads to work on chunks with; None uses as many as BLAS would
+        (:func:`~skl_sparseae._engine.default_n_threads`). Never more than
+        there are chunks.
     Other parameters are those of the estimator.
 
     Attributes
@@ -389,6 +401,9 @@ class SparseAutoencoderObjective:
         A = sigmoid(X @ W1.T + b1) at the parameters of the last call.
     rho_hat : ndarray of shape (n_components,)
         Mean hidden activation at the parameters of the last call.
+    terms : dict
+        J's three terms at the parameters of the last call:
+        ``"reconstruction"``, ``"weight_decay"`` and ``"sparsity"``.
     """
 
     def __init__(
@@ -416,20 +431,13 @@ class SparseAutoencoderObjective:
         self.decoder_activation = decoder_activation
         self.tied_weights = tied_weights
         self._sparse = sp.issparse(X)
-        self.n_threads = default_n_threads() if n_threads is None else n_threads
-        if chunk_size is None:
-            chunk_size = n_samples
-        elif chunk_size == "auto":
-            chunk_size = auto_chunk_size(n_samples, n_features)
-        self.chunk_size = max(1, min(int(chunk_size), n_samples))
-        chunks = list(_row_chunks(n_samples, self.chunk_size))
-        # No more threads than chunks: small data runs on one thread.
-        self.n_threads = max(1, min(self.n_threads, len(chunks)))
-        # Chunk c goes to thread c % n_threads: a fixed deal, whatever the
-        # scheduling, so the sums below are always added in the same order.
-        self._chunks_of_worker = [
-            chunks[worker :: self.n_threads] for worker in range(self.n_threads)
-        ]
+        self.chunk_size = resolve_chunk_size(chunk_size, n_samples, n_features)
+        self._chunks = row_chunks(n_samples, self.chunk_size)
+        if n_threads is None:
+            n_threads = default_n_threads()
+        # No more threads than chunks: data of one chunk runs on one thread.
+        self.n_threads = max(1, min(int(n_threads), len(self._chunks)))
+        self._executor = ThreadedExecutor(self.n_threads)
 
         size = n_parameters(n_features, n_components, tied_weights)
         # Parameters in the working dtype (float32 training casts theta once
@@ -437,9 +445,10 @@ class SparseAutoencoderObjective:
         self._params = None if dtype == np.float64 else np.empty(size, dtype=dtype)
         self.hidden_activations = np.empty((n_samples, n_components), dtype=dtype)
         self.rho_hat = None
+        self.terms = None
         needs_residual = loss == "squared_error" and decoder_activation == "logistic"
-        self._workers = [
-            _WorkerState(
+        self._workspaces = [
+            _Workspace(
                 self.chunk_size,
                 n_features,
                 n_components,
@@ -450,48 +459,24 @@ class SparseAutoencoderObjective:
             )
             for _ in range(self.n_threads)
         ]
-        self._executor = None
-        self._blas_controller = ThreadpoolController() if self.n_threads > 1 else None
 
     def close(self):
-        """Stop the worker threads (they are started on the first call)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        """Stop the worker threads (started on the first call that needs them)."""
+        self._executor.close()
 
-    def __del__(self):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
         self.close()
 
-    def _run_on_workers(self, task):
-        """Run ``task(worker_state, chunks)`` for every worker, in parallel."""
-        if self.n_threads == 1:
-            task(self._workers[0], self._chunks_of_worker[0])
-            return
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=self.n_threads)
-        futures = [
-            self._executor.submit(task, state, chunks)
-            for state, chunks in zip(self._workers, self._chunks_of_worker, strict=True)
-        ]
-        for future in futures:
-            future.result()
-
-    def serial_blas(self):
-        """Context manager holding every loaded BLAS to one thread, if needed.
-
-        With ``n_threads > 1`` the parallelism comes from the chunks, and BLAS
-        threads would only compete with them. Hold this around a whole
-        optimisation, not just each call: scipy's L-BFGS-B uses its own copy
-        of OpenBLAS between evaluations, whose idle threads otherwise keep
-        spinning on the cores the chunk threads need (measured: evaluations
-        twice as slow inside ``minimize`` as outside it).
-        """
-        if self._blas_controller is None:
-            return contextlib.nullcontext()
-        return self._blas_controller.limit(limits=1, user_api="blas")
-
     def __call__(self, theta):
-        with self.serial_blas():
+        if self.n_threads == 1:
+            return self._evaluate(theta)
+        # Threads calling a multithreaded BLAS at once can corrupt its
+        # buffers (OpenBLAS); each chunk thread's products run serially.
+        # Inside a fit this is already held, and entering again is cheap.
+        with serial_blas():
             return self._evaluate(theta)
 
     def _evaluate(self, theta):
@@ -505,20 +490,22 @@ class SparseAutoencoderObjective:
             params = self._params
             params[:] = theta
         W1, W2, b1, b2 = unpack_parameters(params, n_features, k, tied)
+        chunks = self._chunks
 
         # Pass 1: A = sigmoid(X @ W1.T + b1) for every sample, and
         # rho_hat = (1/m) sum_i a_i, which every hidden delta needs.
-        def hidden_pass(state, chunks):
-            state.hidden_sum.fill(0.0)
-            for start, stop in chunks:
-                A = self.hidden_activations[start:stop]
-                encode(self.X[start:stop], W1, b1, out=A)
-                state.hidden_sum += _column_sums(A, state.ones)
+        hidden_sum = np.zeros(k)
 
-        self._run_on_workers(hidden_pass)
-        hidden_sum = self._workers[0].hidden_sum.copy()
-        for state in self._workers[1:]:
-            hidden_sum += state.hidden_sum
+        def hidden_chunk(work, c):
+            start, stop = chunks[c]
+            A = self.hidden_activations[start:stop]
+            encode(self.X[start:stop], W1, b1, out=A)
+            _column_sums(A, work.ones, out=work.hidden_share)
+
+        def add_hidden(work, c):
+            np.add(hidden_sum, work.hidden_share, out=hidden_sum)
+
+        self._executor.run(len(chunks), self._workspaces, hidden_chunk, add_hidden)
         rho_hat = clipped_rho_hat(hidden_sum, n_samples)
         self.rho_hat = rho_hat
         # Each sample's hidden delta gets beta * KL'(rho_hat) (see the user
@@ -527,65 +514,28 @@ class SparseAutoencoderObjective:
             self.beta * kl_divergence_derivative(self.rho, rho_hat)
         ).astype(self.hidden_activations.dtype)
 
-        # Pass 2: reconstruction, deltas and gradient sums, chunk by chunk.
-        def backprop_pass(state, chunks):
-            state.reconstruction_sum = 0.0
-            state.grad.fill(0.0)
-            grad_W1, grad_W2, grad_b1, grad_b2 = unpack_parameters(
-                state.grad, n_features, k, tied
+        # Pass 2: reconstruction, deltas and gradient shares, chunk by chunk.
+        grad = np.zeros_like(theta)
+        reconstruction_sum = [0.0]
+
+        def backprop_chunk(work, c):
+            start, stop = chunks[c]
+            work.loss_share = self._backprop_chunk(
+                work, start, stop, W1=W1, W2=W2, b2=b2, sparsity_delta=sparsity_delta
             )
-            if tied:
-                grad_W2 = state.grad_decoder
-                grad_W2.fill(0.0)
-            for start, stop in chunks:
-                rows = stop - start
-                A = self.hidden_activations[start:stop]
-                X_chunk = self.X[start:stop]
-                X_dense = X_chunk.toarray() if self._sparse else X_chunk
 
-                # z_out = A @ W2 + b2
-                Z_out = state.out[:rows]
-                np.matmul(A, W2, out=Z_out)
-                Z_out += b2
-                chunk_loss, delta_out = self._reconstruction(state, Z_out, X_dense)
-                state.reconstruction_sum += chunk_loss
+        def add_backprop(work, c):
+            reconstruction_sum[0] += work.loss_share
+            np.add(grad, work.grad_share, out=grad)
 
-                # grad_W2 += A^T delta_out ;  grad_b2 += sum_i delta_out_i
-                grad_W2 += np.matmul(A.T, delta_out, out=state.weight_product)
-                grad_b2 += _column_sums(delta_out, state.ones)
-
-                # delta_hidden = (delta_out @ W2.T + beta KL'(rho_hat)) * a * (1 - a)
-                delta_hidden = state.delta_hidden[:rows]
-                np.matmul(delta_out, W2.T, out=delta_hidden)
-                delta_hidden += sparsity_delta
-                delta_hidden *= A
-                delta_hidden *= np.subtract(1.0, A, out=state.hidden_slope[:rows])
-
-                # grad_W1 += delta_hidden^T X ;  grad_b1 += sum_i delta_hidden_i
-                if self._sparse:
-                    grad_W1 += (X_chunk.T @ delta_hidden).T
-                else:
-                    grad_W1 += np.matmul(
-                        delta_hidden.T, X_chunk, out=state.weight_product
-                    )
-                grad_b1 += _column_sums(delta_hidden, state.ones)
-            if tied:
-                # W serves as encoder and decoder: add the gradients of both uses.
-                grad_W1 += grad_W2
-
-        self._run_on_workers(backprop_pass)
-        grad = self._workers[0].grad.copy()
-        reconstruction_sum = self._workers[0].reconstruction_sum
-        for state in self._workers[1:]:
-            grad += state.grad
-            reconstruction_sum += state.reconstruction_sum
+        self._executor.run(len(chunks), self._workspaces, backprop_chunk, add_backprop)
 
         # The 1/m of the mean, once, then weight decay: d/dW (alpha/2)||W||^2.
         grad /= n_samples
         n_weights = (1 if tied else 2) * k * n_features
         grad[:n_weights] += self.alpha * theta[:n_weights]
 
-        J = reconstruction_sum / n_samples + penalty(
+        self.terms = penalty_terms(
             theta,
             rho_hat,
             n_features=n_features,
@@ -595,9 +545,63 @@ class SparseAutoencoderObjective:
             alpha=self.alpha,
             tied=tied,
         )
+        self.terms["reconstruction"] = reconstruction_sum[0] / n_samples
+        J = (
+            self.terms["reconstruction"]
+            + self.terms["weight_decay"]
+            + self.terms["sparsity"]
+        )
         return J, grad
 
-    def _reconstruction(self, state, Z_out, X_chunk):
+    def _backprop_chunk(self, work, start, stop, *, W1, W2, b2, sparsity_delta):
+        """One chunk's share of the loss sum and of the gradient sums.
+
+        Writes ``sum_i dL_i/dtheta`` over the chunk's rows into
+        ``work.grad_share`` (before the 1/m and weight decay) and returns
+        ``sum_i L_i``.
+        """
+        n_features = self.X.shape[1]
+        k = self.n_components
+        tied = self.tied_weights
+        rows = stop - start
+        A = self.hidden_activations[start:stop]
+        X_chunk = self.X[start:stop]
+        X_dense = X_chunk.toarray() if self._sparse else X_chunk
+        share_W1, share_W2, share_b1, share_b2 = unpack_parameters(
+            work.grad_share, n_features, k, tied
+        )
+        if tied:
+            share_W2 = work.decoder_share
+
+        # z_out = A @ W2 + b2
+        Z_out = work.out[:rows]
+        np.matmul(A, W2, out=Z_out)
+        Z_out += b2
+        chunk_loss, delta_out = self._reconstruction(work, Z_out, X_dense)
+
+        # dW2 = A^T delta_out ;  db2 = sum_i delta_out_i
+        np.matmul(A.T, delta_out, out=share_W2)
+        _column_sums(delta_out, work.ones, out=share_b2)
+
+        # delta_hidden = (delta_out @ W2.T + beta KL'(rho_hat)) * a * (1 - a)
+        delta_hidden = work.delta_hidden[:rows]
+        np.matmul(delta_out, W2.T, out=delta_hidden)
+        delta_hidden += sparsity_delta
+        delta_hidden *= A
+        delta_hidden *= np.subtract(1.0, A, out=work.hidden_slope[:rows])
+
+        # dW1 = delta_hidden^T X ;  db1 = sum_i delta_hidden_i
+        if self._sparse:
+            share_W1[:] = (X_chunk.T @ delta_hidden).T
+        else:
+            np.matmul(delta_hidden.T, X_chunk, out=share_W1)
+        _column_sums(delta_hidden, work.ones, out=share_b1)
+        if tied:
+            # W serves as encoder and decoder: add the gradients of both uses.
+            share_W1 += share_W2
+        return chunk_loss
+
+    def _reconstruction(self, work, Z_out, X_chunk):
         """Sum of L_i over the chunk, and delta_out = dL_i/dz_out (in a buffer).
 
         ``Z_out`` is overwritten.
@@ -618,7 +622,7 @@ class SparseAutoencoderObjective:
         # Logistic decoder, squared error:
         # delta_out = (x_hat - x) * x_hat * (1 - x_hat)
         X_hat = sigmoid_inplace(Z_out)
-        residual = np.subtract(X_hat, X_chunk, out=state.residual[: len(Z_out)])
+        residual = np.subtract(X_hat, X_chunk, out=work.residual[: len(Z_out)])
         chunk_loss = 0.5 * float(np.vdot(residual, residual))
         residual *= X_hat
         residual *= np.subtract(1.0, X_hat, out=X_hat)

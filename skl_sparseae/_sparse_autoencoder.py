@@ -3,22 +3,20 @@
 The math lives in :mod:`skl_sparseae._objective`; this module is the shell.
 """
 
-import contextlib
 import warnings
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._engine import serial_blas
 from ._objective import (
     DECODER_ACTIVATIONS,
     LOSSES,
@@ -30,13 +28,17 @@ from ._objective import (
     sigmoid_inplace,
     unpack_parameters,
 )
+from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
 from ._sklearn_private import Interval, StrOptions, _fit_context
+from ._validation import (
+    DOC_LINK_MODULE,
+    DOC_LINK_TEMPLATE,
+    PositiveInt,
+    estimator_label,
+    value_range,
+)
 
 _FLOAT_DTYPES = (np.float64, np.float32)
-
-# L-BFGS-B's budget of evaluations of J (scipy's maxfun), per allowed
-# iteration: line searches rarely need more than a few.
-_EVALUATIONS_PER_ITERATION = 20
 
 
 class SparseAutoencoder(
@@ -86,30 +88,42 @@ class SparseAutoencoder(
         If True the decoder uses the transpose of the encoder weights
         (``W2 = W1``), which are then penalised once.
 
-    max_iter : int, default=400
-        Maximum number of L-BFGS iterations.
+    max_iter : int, default=2000
+        Maximum number of L-BFGS iterations. With the default ``tol``, fits
+        on scikit-learn's digits converge in 150 to 1100 iterations.
 
-    tol : float, default=1e-5
-        L-BFGS stops when the largest absolute entry of the gradient is at
-        most ``tol`` (scipy's ``gtol``), or when J stops decreasing
-        (scipy's default ``ftol``).
+    tol : float, default=1e-4
+        Relative tolerance of the stopping rule: L-BFGS stops when J fell by
+        at most ``tol * J`` over the last 10 iterations. ``tol=1e-3`` stops
+        about 3x sooner, with slightly worse features; ``tol=0`` runs all
+        ``max_iter`` iterations (UFLDL's exercise: ``max_iter=400, tol=0``).
 
     random_state : int, RandomState instance or None, default=None
-        Seed of the weight initialisation. An int gives bit-identical fits.
+        Seed of the weight initialisation. An int gives bit-identical fits
+        for the same data, ``chunk_size`` and dtype, on any number of threads
+        and whatever the BLAS thread settings.
 
     verbose : int, default=0
-        If positive, print J, the gradient norm and the mean ``rho_hat``
-        after each iteration.
+        1 prints a progress line every 10 iterations (iteration out of
+        ``max_iter``, J, the gradient norm, mean ``rho_hat``, time) and a
+        final line saying why L-BFGS stopped; 2 prints a line every
+        iteration. Lines start with the estimator's parameters, so that the
+        fits of a grid search can be told apart.
 
     chunk_size : int, "auto" or None, default="auto"
         Rows of X processed at a time when evaluating J and its gradient.
-        The objective stays the exact full-batch J whatever the chunk size
-        (``rho_hat`` is formed over all samples before any delta); only
-        memory and speed change. ``"auto"`` picks cache-sized chunks (a few
-        hundred rows) and runs them on as many threads as the BLAS library
-        uses; an int bounds the memory a fit needs beyond X to about
-        ``n_samples * n_components`` plus ``2 * chunk_size * (n_features +
-        n_components)`` values per thread; None evaluates all rows at once.
+        The objective is the exact full-batch J whatever the chunk size
+        (``rho_hat`` is formed over all samples before any delta); chunks
+        only group the sums over samples differently, so J and its gradient
+        agree to rounding (1e-16 relative in float64, 1e-7 in float32), and
+        fits with different chunk sizes start equal and drift apart as
+        L-BFGS amplifies that rounding over many iterations. ``"auto"`` picks
+        cache-sized chunks (a few hundred rows, depending on the shape only)
+        and runs them on as many threads as the BLAS library would use; an
+        int bounds the memory a fit needs beyond X to about ``n_samples *
+        n_components`` plus ``2 * chunk_size * (n_features + n_components)``
+        values per thread; None evaluates all rows as one chunk. During a
+        fit BLAS runs single-threaded; the chunks are the parallelism.
 
     Attributes
     ----------
@@ -135,6 +149,9 @@ class SparseAutoencoder(
     n_iter_ : int
         Number of L-BFGS iterations run.
 
+    n_components_ : int
+        Number of hidden units of the fitted model.
+
     n_features_in_ : int
         Number of features seen during ``fit``.
 
@@ -159,7 +176,7 @@ class SparseAutoencoder(
     >>> from sklearn.preprocessing import MinMaxScaler
     >>> from skl_sparseae import SparseAutoencoder
     >>> X = MinMaxScaler().fit_transform(load_digits().data[:200])
-    >>> sae = SparseAutoencoder(n_components=16, max_iter=50, random_state=0)
+    >>> sae = SparseAutoencoder(n_components=16, random_state=0)
     >>> H = sae.fit_transform(X)
     >>> H.shape
     (200, 16)
@@ -167,20 +184,23 @@ class SparseAutoencoder(
     (200, 64)
     """
 
+    _doc_link_module = DOC_LINK_MODULE
+    _doc_link_template = DOC_LINK_TEMPLATE
+
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [PositiveInt()],
         "rho": [Interval(Real, 0, 1, closed="neither")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "loss": [StrOptions(set(LOSSES))],
         "decoder_activation": [StrOptions(set(DECODER_ACTIVATIONS))],
         "tied_weights": ["boolean"],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [PositiveInt()],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "chunk_size": [
-            Interval(Integral, 1, None, closed="left"),
+            PositiveInt(),
             StrOptions({"auto"}),
             None,
         ],
@@ -196,8 +216,8 @@ class SparseAutoencoder(
         loss="squared_error",
         decoder_activation="logistic",
         tied_weights=False,
-        max_iter=400,
-        tol=1e-5,
+        max_iter=2000,
+        tol=1e-4,
         random_state=None,
         verbose=0,
         chunk_size="auto",
@@ -273,40 +293,42 @@ class SparseAutoencoder(
         )
         return self._encode(X)
 
-    def inverse_transform(self, H):
+    def inverse_transform(self, X):
         """Decode hidden activations back to input space.
 
-        ``f(H @ decoder_components_ + intercept_visible_)`` with ``f`` the
+        ``f(X @ decoder_components_ + intercept_visible_)`` with ``f`` the
         decoder activation.
 
         Parameters
         ----------
-        H : array-like of shape (n_samples, n_components)
-            Hidden activations (codes).
+        X : array-like of shape (n_samples, n_components)
+            Hidden activations (codes), e.g. the output of ``transform``.
 
         Returns
         -------
-        X_hat : ndarray of shape (n_samples, n_features)
-            Reconstruction, in H's dtype (float32 or float64).
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstruction, in the codes' dtype (float32 or float64).
         """
         check_is_fitted(self)
-        H = check_array(H, dtype=_FLOAT_DTYPES)
+        H = check_array(X, dtype=_FLOAT_DTYPES)
         if H.shape[1] != self.n_components_:
             raise ValueError(
-                f"H has {H.shape[1]} columns, but this SparseAutoencoder has "
-                f"{self.n_components_} hidden units: pass the output of "
-                "transform."
+                f"X has {H.shape[1]} columns, but this SparseAutoencoder has "
+                f"{self.n_components_} hidden units: inverse_transform takes "
+                "codes, the output of transform."
             )
-        Z_out = self._decoder_pre_activation(H)
-        if self.decoder_activation == "logistic":
-            sigmoid_inplace(Z_out)
+        with np.errstate(all="ignore"):
+            Z_out = self._decoder_pre_activation(H)
+            if self.decoder_activation == "logistic":
+                sigmoid_inplace(Z_out)
+        _check_finite_output(Z_out, "inverse_transform", H)
         return Z_out
 
     def score(self, X, y=None):
         """Negative mean reconstruction loss per sample (higher is better).
 
         The loss is the estimator's ``loss``, without the weight decay and
-        sparsity terms of J.
+        sparsity terms of J, computed in float64.
 
         Parameters
         ----------
@@ -325,13 +347,25 @@ class SparseAutoencoder(
         X = validate_data(
             self, X, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, reset=False
         )
-        self._check_loss_input(X)
-        Z_out = self._decoder_pre_activation(self._encode(X))
-        X_dense = X.toarray() if sp.issparse(X) else X
-        per_sample = reconstruction_loss_per_sample(
-            X_dense, Z_out, self.loss, self.decoder_activation
-        )
-        return -float(np.mean(per_sample, dtype=np.float64))
+        self._check_cross_entropy_input(X)
+        H = self._encode(X)
+        with np.errstate(all="ignore"):
+            Z_out = self._decoder_pre_activation(H.astype(np.float64, copy=False))
+            X_dense = X.toarray() if sp.issparse(X) else X
+            per_sample = reconstruction_loss_per_sample(
+                X_dense.astype(np.float64, copy=False),
+                Z_out,
+                self.loss,
+                self.decoder_activation,
+            )
+            score = -float(np.mean(per_sample))
+        if np.isnan(score):
+            raise ValueError(
+                "score: the reconstruction loss is not defined (NaN) for this X; "
+                f"its values range over {_format_range(value_range(X))}. Scale X "
+                "as the training data was scaled."
+            )
+        return score
 
     @property
     def n_components_(self):
@@ -352,9 +386,12 @@ class SparseAutoencoder(
     # Internals -------------------------------------------------------------
 
     def _encode(self, X):
-        W1 = self.components_.astype(X.dtype, copy=False)
-        b1 = self.intercept_hidden_.astype(X.dtype, copy=False)
-        return encode(X, W1, b1)
+        with np.errstate(all="ignore"):
+            W1 = self.components_.astype(X.dtype, copy=False)
+            b1 = self.intercept_hidden_.astype(X.dtype, copy=False)
+            H = encode(X, W1, b1)
+        _check_finite_output(H, "transform", X)
+        return H
 
     def _decoder_pre_activation(self, H):
         W2 = self.decoder_components_.astype(H.dtype, copy=False)
@@ -363,7 +400,8 @@ class SparseAutoencoder(
         Z_out += b2
         return Z_out
 
-    def _check_loss_input(self, X):
+    def _check_cross_entropy_input(self, X):
+        """cross_entropy needs the logistic decoder and X in [0, 1]: raise if not."""
         if self.loss != "cross_entropy":
             return
         if self.decoder_activation != "logistic":
@@ -372,20 +410,32 @@ class SparseAutoencoder(
                 f"decoder_activation={self.decoder_activation!r}. Use "
                 "loss='squared_error' with the identity (linear) decoder."
             )
-        values = X.data if sp.issparse(X) else X
-        if values.size == 0:
-            return
-        low, high = float(values.min()), float(values.max())
-        if sp.issparse(X) and X.nnz < X.shape[0] * X.shape[1]:
-            low, high = min(low, 0.0), max(high, 0.0)
-        if low < 0.0 or high > 1.0:
+        bounds = value_range(X)
+        if bounds is not None and (bounds[0] < 0.0 or bounds[1] > 1.0):
             raise ValueError(
-                f"cross_entropy loss needs X in [0, 1]; got min={low:.6g}, "
-                f"max={high:.6g}. Scale X (e.g. MinMaxScaler) or use "
-                "loss='squared_error'."
+                f"cross_entropy loss needs X in [0, 1]; got {_format_range(bounds)}. "
+                "Scale X (e.g. MinMaxScaler) or use loss='squared_error'."
             )
 
-    def _objective(self, X):
+    def _warn_if_out_of_decoder_range(self, X):
+        """The logistic decoder outputs values in (0, 1): warn if X is far outside."""
+        if self.decoder_activation != "logistic" or self.loss == "cross_entropy":
+            return
+        bounds = value_range(X)
+        if bounds is None:
+            return
+        low, high = bounds
+        if low < -_RANGE_SLACK or high > 1.0 + _RANGE_SLACK:
+            warnings.warn(
+                f"{type(self).__name__}: X ranges over [{low:.6g}, {high:.6g}], "
+                "but the logistic decoder only outputs values in (0, 1), so the "
+                "model cannot reconstruct X. Scale X to [0, 1] (e.g. MinMaxScaler) "
+                "or use decoder_activation='identity'.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+
+    def _objective(self, X, n_threads=None):
         """J and its gradient on validated X, for this estimator's settings."""
         return SparseAutoencoderObjective(
             X,
@@ -397,76 +447,102 @@ class SparseAutoencoder(
             decoder_activation=self.decoder_activation,
             tied_weights=self.tied_weights,
             chunk_size=self.chunk_size,
+            n_threads=n_threads,
         )
 
     def _fit(self, X, return_codes):
-        """Fit and store the fitted attributes; return the codes of X if asked."""
-        X = validate_data(self, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C")
-        self._check_loss_input(X)
-        n_features = X.shape[1]
-        k = self.n_components
-        tied = self.tied_weights
-        random_state = check_random_state(self.random_state)
-        theta0 = initial_parameters(n_features, k, tied, random_state)
+        """Fit and publish the fitted attributes; return the codes of X if asked.
 
-        objective = self._objective(X)
-        trace = _OptimizationTrace(objective, verbose=self.verbose)
-        # The objective closes its worker threads on leaving; serial_blas
-        # keeps every BLAS single-threaded while the chunk threads work.
-        with contextlib.closing(objective), objective.serial_blas():
-            result = minimize(
-                trace.evaluate,
-                theta0,
-                method="L-BFGS-B",
-                jac=True,
-                callback=trace.end_of_iteration,
-                options={
-                    "maxiter": self.max_iter,
-                    "maxfun": _EVALUATIONS_PER_ITERATION * self.max_iter,
-                    "gtol": self.tol,
-                },
+        All or nothing: if anything raises, the estimator is left as it was.
+        """
+        with atomic_fit(self):
+            X = validate_data(
+                self, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C"
             )
-        if not (np.isfinite(result.fun) and np.all(np.isfinite(result.x))):
-            raise ValueError(
-                "L-BFGS produced a non-finite objective or parameters. X probably "
-                "holds very large values: scale it (e.g. StandardScaler or "
-                "MinMaxScaler) before fitting."
-            )
-        if result.status == 1:
-            # scipy's status 1: either max_iter or the evaluation budget ran out.
-            if result.nit >= self.max_iter:
-                limit = f"{result.nit} iterations (max_iter={self.max_iter})"
-            else:
-                limit = (
-                    f"{result.nfev} evaluations of the objective in {result.nit} "
-                    f"iterations (at most {_EVALUATIONS_PER_ITERATION} per allowed "
-                    "iteration)"
+            if sp.issparse(X) and not X.has_canonical_format:
+                # Entries stored in several parts: add them up once, so that
+                # every check and product sees the values of X.toarray().
+                X = X.copy()
+                X.sum_duplicates()
+            self._check_cross_entropy_input(X)
+            self._warn_if_out_of_decoder_range(X)
+            n_features = X.shape[1]
+            k = self.n_components
+            tied = self.tied_weights
+            random_state = check_random_state(self.random_state)
+            theta0 = initial_parameters(n_features, k, tied, random_state)
+
+            # BLAS runs single-threaded for the whole optimisation (scipy's
+            # L-BFGS-B included); the objective runs its chunks on threads.
+            with serial_blas(), self._objective(X) as objective:
+                result = minimize_lbfgs(
+                    objective,
+                    theta0,
+                    max_iter=self.max_iter,
+                    tol=self.tol,
+                    label=estimator_label(self),
+                    verbose=self.verbose,
+                    progress=lambda: (
+                        f", mean rho_hat = {float(np.mean(objective.rho_hat)):.4g}"
+                    ),
+                    rounding=float(np.finfo(X.dtype).eps),
+                    explain_overflow=lambda: self._explain(objective, X, theta0),
+                    explain_stall=lambda: self._explain(objective, X, theta0),
                 )
-            warnings.warn(
-                f"SparseAutoencoder: L-BFGS stopped after {limit} before converging "
-                f"to tol={self.tol}. Increase max_iter, or raise tol.",
-                ConvergenceWarning,
-                stacklevel=2,
+                codes = None
+                if return_codes and result.last_evaluation_at_result:
+                    # The last evaluation was at the returned parameters: its
+                    # hidden activations are the codes, no second pass needed.
+                    codes = objective.hidden_activations
+
+            W1, W2, b1, b2 = unpack_parameters(result.theta, n_features, k, tied)
+            fitted = {
+                "components_": W1.astype(X.dtype),
+                "decoder_components_": W2.astype(X.dtype),
+                "intercept_hidden_": b1.astype(X.dtype),
+                "intercept_visible_": b2.astype(X.dtype),
+                "loss_": result.loss,
+                "loss_curve_": result.loss_curve,
+                "n_iter_": result.n_iter,
+            }
+            for name, value in fitted.items():
+                setattr(self, name, value)
+            if return_codes and codes is None:
+                codes = self._encode(X)
+        return codes
+
+    def _explain(self, objective, X, theta0):
+        """Which term of J is out of scale, and what to do about it.
+
+        Reads J's three terms at the initial parameters, where they are
+        finite whenever the fit got that far, and names the hyperparameter
+        or the data behind any term that is huge.
+        """
+        with np.errstate(all="ignore"):
+            objective(theta0)
+        terms = objective.terms
+        parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
+        advice = []
+        for term, name in [("weight_decay", "alpha"), ("sparsity", "beta")]:
+            if not terms[term] < _HUGE_TERM:
+                value = getattr(self, name)
+                advice.append(f"{name}={value!r} is too large: use a smaller {name}")
+        bounds = value_range(X)
+        if bounds is not None and max(abs(bounds[0]), abs(bounds[1])) > _LARGE_VALUE:
+            advice.append(
+                f"X's values are large ({_format_range(bounds)}): scale X "
+                "(e.g. MinMaxScaler or StandardScaler)"
             )
-        if self.verbose:
-            print(f"L-BFGS stopped after {result.nit} iterations: {result.message}")
-
-        W1, W2, b1, b2 = unpack_parameters(result.x, n_features, k, tied)
-        self.components_ = W1.astype(X.dtype)
-        self.decoder_components_ = W2.astype(X.dtype)
-        self.intercept_hidden_ = b1.astype(X.dtype)
-        self.intercept_visible_ = b2.astype(X.dtype)
-        self.loss_ = float(result.fun)
-        self.loss_curve_ = trace.loss_curve
-        self.n_iter_ = int(result.nit)
-
-        if not return_codes:
-            return None
-        if trace.last_theta is not None and np.array_equal(trace.last_theta, result.x):
-            # The last evaluation was at the returned parameters: its hidden
-            # activations are the codes, no second forward pass needed.
-            return objective.hidden_activations
-        return self._encode(X)
+        if not advice and X.dtype == np.float32:
+            advice.append(
+                "float32 rounding may hide the descent direction: fit on "
+                "X.astype(np.float64)"
+            )
+        if not advice:
+            advice.append("check X for extreme values and rescale it")
+        return (
+            f"J's terms at the initial parameters: {parts}. " + "; ".join(advice) + "."
+        )
 
     def _packed_parameters(self):
         """The fitted parameters as one flat float64 vector."""
@@ -479,38 +555,31 @@ class SparseAutoencoder(
         )
 
 
-class _OptimizationTrace:
-    """Wraps the objective for L-BFGS: records J per iteration, prints progress.
+# A term of J above this at the initial parameters is out of any sensible
+# scale: the error names the hyperparameter (or data) behind it.
+_HUGE_TERM = 1e100
+# |X| above this is named as a likely cause when a fit fails.
+_LARGE_VALUE = 1e3
 
-    L-BFGS-B calls ``end_of_iteration(x)`` with the accepted point, which is
-    nearly always the point it evaluated last; the statistics of that
-    evaluation are reused rather than recomputed.
-    """
+# X may stray this far outside [0, 1] (rounding in a scaler) before fit warns
+# that the logistic decoder cannot reach it.
+_RANGE_SLACK = 1e-6
 
-    def __init__(self, objective, verbose):
-        self.objective = objective
-        self.verbose = verbose
-        self.loss_curve = []
-        self.last_theta = None
-        self._last_loss = None
-        self._last_grad_norm = None
-        self._last_mean_rho_hat = None
 
-    def evaluate(self, theta):
-        loss, grad = self.objective(theta)
-        self.last_theta = theta.copy()
-        self._last_loss = loss
-        self._last_grad_norm = float(np.linalg.norm(grad))
-        self._last_mean_rho_hat = float(np.mean(self.objective.rho_hat))
-        return loss, grad
+def _format_range(bounds):
+    """``min=..., max=...`` with every digit of each value (repr)."""
+    if bounds is None:
+        return "no values"
+    return f"min={bounds[0]!r}, max={bounds[1]!r}"
 
-    def end_of_iteration(self, theta):
-        if not np.array_equal(theta, self.last_theta):
-            self.evaluate(theta)
-        self.loss_curve.append(self._last_loss)
-        if self.verbose:
-            print(
-                f"Iteration {len(self.loss_curve)}: J = {self._last_loss:.8g}, "
-                f"|grad| = {self._last_grad_norm:.3g}, "
-                f"mean rho_hat = {self._last_mean_rho_hat:.4g}"
-            )
+
+def _check_finite_output(result, method, X):
+    """Raise a clear error instead of returning NaN."""
+    if np.isnan(result).any():
+        bounds = value_range(X)
+        raise ValueError(
+            f"{method} overflowed to NaN: the input's values "
+            f"({_format_range(bounds)}) are too large for this model in "
+            f"{np.dtype(result.dtype).name}. Scale the input as the training data "
+            "was scaled, or use float64."
+        )

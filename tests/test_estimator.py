@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoder
-from skl_sparseae import _sparse_autoencoder as sparse_autoencoder_module
+from skl_sparseae import _optimize as optimize_module
 from skl_sparseae._objective import loss_grad_reference
 
 
@@ -37,16 +37,23 @@ def fit_quietly(estimator, X):
 # Defaults ---------------------------------------------------------------
 
 
-def test_defaults_follow_the_ufldl_exercise():
+def test_model_defaults_follow_the_ufldl_exercise():
     params = SparseAutoencoder().get_params()
     assert params["rho"] == 0.01
     assert params["beta"] == 3
     assert params["alpha"] == 1e-4
-    assert params["max_iter"] == 400
     assert params["n_components"] == 25
     assert params["loss"] == "squared_error"
     assert params["decoder_activation"] == "logistic"
     assert params["tied_weights"] is False
+
+
+def test_stopping_defaults_are_relative_and_leave_room_to_converge():
+    # UFLDL stops after 400 iterations whatever J does (max_iter=400, tol=0);
+    # the default stops when J levels off, within a generous max_iter.
+    params = SparseAutoencoder().get_params()
+    assert params["tol"] == 1e-4
+    assert params["max_iter"] == 2000
 
 
 # Fitted attributes --------------------------------------------------------
@@ -214,11 +221,11 @@ def test_convergence_warning_names_the_evaluation_budget_when_it_runs_out(
 ):
     # maxfun = 0.05 * 40 = 2 evaluations for 40 allowed iterations: L-BFGS-B
     # stops on evaluations, long before max_iter.
-    monkeypatch.setattr(sparse_autoencoder_module, "_EVALUATIONS_PER_ITERATION", 0.05)
+    monkeypatch.setattr(optimize_module, "EVALUATIONS_PER_ITERATION", 0.05)
     with pytest.warns(ConvergenceWarning, match="evaluations of the objective") as w:
         model = quick(max_iter=40).fit(unit_data())
     assert model.n_iter_ < 40
-    assert "max_iter=40" not in str(w[0].message)
+    assert "(max_iter=40)" not in str(w[0].message)
 
 
 def test_no_convergence_warning_when_converged(recwarn):
@@ -226,15 +233,42 @@ def test_no_convergence_warning_when_converged(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, ConvergenceWarning)]
 
 
-def test_verbose_prints_one_line_per_iteration(capsys):
-    sae = fit_quietly(quick(max_iter=5, verbose=1), unit_data())
-    lines = [
-        line for line in capsys.readouterr().out.splitlines() if line.startswith("Iter")
-    ]
+def progress_lines(out):
+    return [line for line in out.splitlines() if "] iteration " in line]
+
+
+def test_verbose_2_prints_one_line_per_iteration(capsys):
+    sae = fit_quietly(quick(max_iter=5, verbose=2), unit_data())
+    lines = progress_lines(capsys.readouterr().out)
     assert len(lines) == sae.n_iter_ == 5
-    for line, J in zip(lines, sae.loss_curve_, strict=True):
+    for number, (line, J) in enumerate(zip(lines, sae.loss_curve_, strict=True), 1):
+        assert line.startswith(
+            "[SparseAutoencoder(max_iter=5, n_components=5, random_state=0)] "
+        )
+        assert f"iteration {number}/5: " in line
         assert "J = " in line and "|grad| = " in line and "mean rho_hat = " in line
+        assert line.endswith(" s")
         assert float(line.split("J = ")[1].split(",")[0]) == pytest.approx(J, rel=1e-7)
+
+
+def test_verbose_1_prints_every_tenth_iteration_and_the_stop_reason(capsys):
+    sae = quick(max_iter=500, verbose=1, tol=1e-3).fit(unit_data())
+    out = capsys.readouterr().out
+    numbers = [
+        int(line.split("iteration ")[1].split("/")[0]) for line in progress_lines(out)
+    ]
+    assert numbers == [1] + list(range(10, sae.n_iter_ + 1, 10))
+    final = out.splitlines()[-1]
+    assert final.startswith("[SparseAutoencoder(")
+    assert "converged: J fell by less than tol=0.001" in final
+    assert f"after {sae.n_iter_} iterations" in final
+    assert "STOP" not in out and "CONVERGENCE" not in out
+
+
+def test_verbose_final_line_says_max_iter_in_words(capsys):
+    fit_quietly(quick(max_iter=3, verbose=1), unit_data())
+    final = capsys.readouterr().out.splitlines()[-1]
+    assert "stopped after 3 iterations (max_iter=3)" in final
 
 
 def test_silent_by_default(capsys):
@@ -269,8 +303,8 @@ def test_sparse_input_gives_the_dense_result(sparse_format):
     X_dense = X_sparse.toarray()
     # Objective and gradient agree to 1e-10 (test_gradient.py); 20 L-BFGS
     # iterations amplify that rounding only mildly.
-    dense = fit_quietly(quick(max_iter=20), X_dense)
-    sparse = fit_quietly(quick(max_iter=20), X_sparse)
+    dense = fit_quietly(quick(max_iter=20, tol=0), X_dense)
+    sparse = fit_quietly(quick(max_iter=20, tol=0), X_sparse)
     np.testing.assert_allclose(sparse.components_, dense.components_, atol=1e-8)
     np.testing.assert_allclose(sparse.loss_, dense.loss_, rtol=1e-10)
     np.testing.assert_allclose(
@@ -329,7 +363,7 @@ def test_wrong_number_of_features_at_transform():
 
 def test_wrong_width_at_inverse_transform():
     sae = fit_quietly(quick(), unit_data())
-    with pytest.raises(ValueError, match="H has 4 columns.*5 hidden units"):
+    with pytest.raises(ValueError, match="X has 4 columns.*5 hidden units"):
         sae.inverse_transform(np.zeros((3, 4)))
 
 

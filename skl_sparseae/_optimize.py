@@ -1,0 +1,370 @@
+"""The L-BFGS driver every estimator shares, and the habits of a fit.
+
+- :func:`minimize_lbfgs` runs scipy's L-BFGS-B on an objective
+  ``theta -> (J, grad)`` with the package's stopping rule, progress output
+  and warnings, and says in words why it stopped.
+- :func:`atomic_fit` makes a fit all-or-nothing: if it raises, the
+  estimator is left exactly as it was.
+- :func:`user_stacklevel` points warnings at the user's line, through
+  ``fit``, ``fit_transform``, a ``Pipeline`` or a search.
+
+The stopping rule: L-BFGS stops when **J has levelled off**, that is when
+over the last ``LOSS_WINDOW`` iterations J fell by at most ``tol * J``.
+This is scipy's ``ftol`` test taken over a window instead of one step (one
+step of L-BFGS can be small while J still falls steadily), and it is
+relative, so it means the same on any data. A rule on the gradient relative
+to its start value was measured and rejected: at the start the sparsity
+term dominates the gradient, and once ``rho_hat`` nears ``rho`` the gradient
+is 1000 times smaller while J still has far to fall (it stopped a fit after
+8 of the 270 iterations it needs).
+"""
+
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+
+# Iterations over which J's relative decrease is measured.
+LOSS_WINDOW = 10
+
+# L-BFGS-B's budget of evaluations of J (scipy's maxfun), per allowed
+# iteration: line searches rarely need more than a few.
+EVALUATIONS_PER_ITERATION = 20
+
+# verbose=1 prints every this many iterations (and the first and last).
+VERBOSE_EVERY = 10
+
+
+# --- Warnings that point at the user's code ----------------------------------
+
+
+def _package_dir(module_name):
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, "__file__", None) is None:
+        return None
+    return os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+
+
+def user_stacklevel():
+    """``stacklevel`` that makes a warning point at the first frame outside
+    this package and the libraries it is called through (scikit-learn,
+    scipy, joblib).
+
+    Call it as the ``stacklevel=`` argument of ``warnings.warn``.
+    """
+    prefixes = tuple(
+        prefix
+        for prefix in map(_package_dir, ("skl_sparseae", "sklearn", "scipy", "joblib"))
+        if prefix is not None
+    )
+    frame = sys._getframe(1)  # the function that calls warnings.warn
+    level = 1
+    while frame.f_back is not None and os.path.abspath(
+        frame.f_code.co_filename
+    ).startswith(prefixes):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+# --- All-or-nothing fits -------------------------------------------------------
+
+
+class atomic_fit:
+    """Context manager: if the block raises, the estimator's attributes are
+    put back as they were when it was entered.
+
+    Covers any exception, ``KeyboardInterrupt`` and ``MemoryError``
+    included: an unfitted estimator stays unfitted, a fitted one keeps its
+    previous, consistent fit. Fits replace attributes rather than changing
+    arrays in place, so a shallow copy of the attributes is enough.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def __enter__(self):
+        self._saved = dict(vars(self.estimator))
+        return self.estimator
+
+    def __exit__(self, exc_type, exc, traceback):
+        if exc_type is not None:
+            attributes = vars(self.estimator)
+            attributes.clear()
+            attributes.update(self._saved)
+        return False
+
+
+# --- The driver ------------------------------------------------------------------
+
+
+@dataclass
+class OptimizationResult:
+    """What :func:`minimize_lbfgs` found, and why it stopped."""
+
+    theta: np.ndarray
+    loss: float
+    grad: np.ndarray
+    n_iter: int
+    loss_curve: list = field(default_factory=list)
+    converged: bool = True
+    stop_reason: str = ""
+    # True when the objective's buffers hold the evaluation at ``theta``.
+    last_evaluation_at_result: bool = False
+
+
+class _NotFinite(ArithmeticError):
+    """J or its gradient overflowed at a point L-BFGS tried."""
+
+    def __init__(self, loss, iteration):
+        super().__init__(loss, iteration)
+        self.loss, self.iteration = loss, iteration
+
+
+class _Trace:
+    """Wraps the objective: caches the last evaluation, keeps J finite for
+    L-BFGS, records J per iteration and prints progress."""
+
+    def __init__(self, objective, *, label, max_iter, verbose, progress):
+        self.objective = objective
+        self.label = label
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.progress = progress
+        self.loss_curve = []
+        self.last_theta = None
+        self.last_loss = None
+        self.last_grad = None
+        self.start_time = time.perf_counter()
+
+    def evaluate(self, theta):
+        if self.last_theta is not None and np.array_equal(theta, self.last_theta):
+            return self.last_loss, self.last_grad.copy()
+        with np.errstate(all="ignore"):
+            loss, grad = self.objective(theta)
+        if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
+            # scipy's line search cannot recover from an infinite J (it
+            # accepted such a point as an iterate when tried): stop the fit.
+            raise _NotFinite(loss, len(self.loss_curve))
+        self.last_theta = np.array(theta, copy=True)
+        self.last_loss, self.last_grad = float(loss), grad
+        return self.last_loss, grad.copy()
+
+    def end_of_iteration(self, theta):
+        self.evaluate(theta)
+        self.loss_curve.append(self.last_loss)
+        iteration = len(self.loss_curve)
+        if self.verbose >= 2 or (
+            self.verbose == 1 and (iteration == 1 or iteration % VERBOSE_EVERY == 0)
+        ):
+            self.print_line(f"iteration {iteration}/{self.max_iter}")
+
+    def print_line(self, head):
+        extra = self.progress() if self.progress is not None else ""
+        grad_norm = float(np.linalg.norm(self.last_grad))
+        print(
+            f"[{self.label}] {head}: J = {self.last_loss:.8g}, "
+            f"|grad| = {grad_norm:.3g}{extra}, "
+            f"{time.perf_counter() - self.start_time:.2f} s",
+            flush=True,
+        )
+
+    def levelled_off(self, tol):
+        """Did J fall by at most ``tol * J`` over the last LOSS_WINDOW iterations?"""
+        curve = self.loss_curve
+        if len(curve) <= LOSS_WINDOW:
+            return False
+        return curve[-1 - LOSS_WINDOW] - curve[-1] <= tol * abs(curve[-1])
+
+
+def minimize_lbfgs(
+    objective,
+    theta0,
+    *,
+    max_iter,
+    tol,
+    label,
+    verbose=0,
+    progress=None,
+    rounding=None,
+    explain_overflow=None,
+    explain_stall=None,
+):
+    """Minimise ``objective`` with L-BFGS-B; warn if it did not converge.
+
+    Parameters
+    ----------
+    objective : callable
+        ``theta -> (J, grad)``, float64 in and out.
+    theta0 : ndarray
+        Starting point.
+    max_iter : int
+        Iteration limit.
+    tol : float
+        Relative tolerance of the stopping rule (see the module docstring);
+        0 runs until ``max_iter`` or until the line search finds no lower J.
+    label : str
+        Names the estimator in progress lines and warnings.
+    verbose : int
+        0 silent; 1 a line every VERBOSE_EVERY iterations and a final line
+        with the stop reason; 2 a line every iteration.
+    progress : callable or None
+        Returns extra text for progress lines (e.g. the mean ``rho_hat``).
+    rounding : float or None
+        Machine epsilon of the dtype the objective computes in (None: float64):
+        a stop that
+        the line search forces is accepted as converged when the stopping
+        rule holds with ``max(tol, sqrt(rounding))``, the precision such
+        arithmetic can resolve.
+    explain_overflow : callable or None
+        ``() -> str``: why J or its gradient is not finite (at the start or
+        at a point L-BFGS tried) and what to do; the ValueError raised then
+        carries it.
+    explain_stall : callable or None
+        ``() -> str``: advice to add to the warning when L-BFGS stalls far
+        from a minimum.
+
+    Returns
+    -------
+    result : OptimizationResult
+    """
+    trace = _Trace(
+        objective, label=label, max_iter=max_iter, verbose=verbose, progress=progress
+    )
+    with np.errstate(all="ignore"):
+        loss0, grad0 = objective(theta0)
+    if not (np.isfinite(loss0) and np.all(np.isfinite(grad0))):
+        reason = explain_overflow() if explain_overflow is not None else ""
+        raise ValueError(
+            f"{label}: the objective J or its gradient is not finite at the "
+            f"initial parameters (J = {loss0!r}). {reason}".rstrip()
+        )
+    trace.last_theta, trace.last_loss, trace.last_grad = (
+        np.array(theta0, dtype=np.float64),
+        float(loss0),
+        grad0,
+    )
+    start_grad = float(np.max(np.abs(grad0))) if grad0.size else 0.0
+
+    stopped_by_window = [False]
+
+    def callback(theta):
+        trace.end_of_iteration(theta)
+        if tol > 0 and trace.levelled_off(tol):
+            stopped_by_window[0] = True
+            raise StopIteration
+
+    if start_grad == 0.0:
+        # Already stationary: nothing to do.
+        result_x, result_fun, result_jac, n_iter, status = (
+            trace.last_theta,
+            trace.last_loss,
+            grad0,
+            0,
+            0,
+        )
+        n_evaluations = 1
+    else:
+        try:
+            result = minimize(
+                trace.evaluate,
+                theta0,
+                method="L-BFGS-B",
+                jac=True,
+                callback=callback,
+                options={
+                    "maxiter": max_iter,
+                    "maxfun": EVALUATIONS_PER_ITERATION * max_iter,
+                    # The window rule above is the stopping test; scipy's own
+                    # tests would stop on one small step (ftol) or on a
+                    # gradient small only relative to the sparsity term's
+                    # (gtol).
+                    "gtol": 0.0,
+                    "ftol": 0.0,
+                },
+            )
+        except _NotFinite as overflow:
+            reason = explain_overflow() if explain_overflow else ""
+            raise ValueError(
+                f"{label}: the objective J or its gradient overflowed (J = "
+                f"{overflow.loss!r}) at a point L-BFGS tried in iteration "
+                f"{overflow.iteration + 1}. {reason}".rstrip()
+            ) from None
+        result_x, result_fun, result_jac = result.x, float(result.fun), result.jac
+        n_iter, status, n_evaluations = int(result.nit), result.status, result.nfev
+
+    relative_grad = (
+        float(np.max(np.abs(result_jac))) / start_grad if start_grad > 0 else 0.0
+    )
+    if rounding is None:
+        rounding = np.finfo(np.float64).eps
+    loose_tol = max(tol, float(np.sqrt(rounding)))
+    if stopped_by_window[0]:
+        converged, reason = (
+            True,
+            (
+                f"converged: J fell by less than tol={tol:g} of itself over the last "
+                f"{LOSS_WINDOW} iterations"
+            ),
+        )
+    elif status == 0:
+        converged, reason = True, "converged: the gradient is exactly zero"
+    elif status == 1:
+        converged = False
+        if n_iter >= max_iter:
+            limit = f"{n_iter} iterations (max_iter={max_iter})"
+        else:
+            limit = (
+                f"{n_evaluations} evaluations of the objective in {n_iter} "
+                f"iterations (at most {EVALUATIONS_PER_ITERATION} per allowed "
+                "iteration)"
+            )
+        reason = f"stopped after {limit} before converging to tol={tol:g}"
+        warnings.warn(
+            f"{label}: L-BFGS {reason}. Increase max_iter, or raise tol.",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
+    elif relative_grad <= loose_tol or trace.levelled_off(loose_tol):
+        # The line search found no lower J, but J had levelled off or the
+        # gradient had vanished to the precision the arithmetic allows:
+        # the optimum, within rounding.
+        converged, reason = (
+            True,
+            (
+                "converged: the line search could not lower J further, at a point "
+                f"where the gradient is {relative_grad:.2g} times its start value"
+            ),
+        )
+    else:
+        converged = False
+        reason = (
+            f"stopped after {n_iter} iterations because its line search could not "
+            f"lower J, while the largest gradient entry was still "
+            f"{relative_grad:.2g} times its start value"
+        )
+        advice = explain_stall() if explain_stall is not None else ""
+        warnings.warn(
+            f"{label}: L-BFGS {reason}: the fit is not at a minimum. {advice}".rstrip(),
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+    if verbose:
+        trace.last_loss, trace.last_grad = result_fun, result_jac
+        trace.print_line(f"{reason} after {n_iter} iterations")
+    return OptimizationResult(
+        theta=np.asarray(result_x, dtype=np.float64),
+        loss=result_fun,
+        grad=result_jac,
+        n_iter=n_iter,
+        loss_curve=trace.loss_curve,
+        converged=converged,
+        stop_reason=reason,
+        last_evaluation_at_result=bool(np.array_equal(trace.last_theta, result_x)),
+    )
