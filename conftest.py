@@ -1,8 +1,15 @@
 """Test-session set-up shared by the test suite and the doctests."""
 
+import importlib.util
 import os
 
 # scikit-learn's check_array_api_input (part of check_estimator) runs only when
 # scipy's array API support is switched on, and it must be on before scipy is
 # first imported. Without it that check is skipped instead of passing.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+# The ONNX export is optional (the "onnx" extra): without skl2onnx and
+# onnxruntime its module cannot be imported, so its doctests are not collected.
+collect_ignore = []
+if any(importlib.util.find_spec(name) is None for name in ("skl2onnx", "onnxruntime")):
+    collect_ignore.append("skl_sparseae/onnx.py")

@@ -1,5 +1,7 @@
 """The public docstrings pass numpydoc's validator."""
 
+import importlib.util
+
 import pytest
 
 numpydoc_validate = pytest.importorskip("numpydoc.validate")
@@ -20,6 +22,9 @@ PUBLIC_OBJECTS = [
     "skl_sparseae.datasets.whiten_image",
     "skl_sparseae.datasets.normalize_patches",
 ]
+# The ONNX export is optional (the "onnx" extra): checked where it imports.
+if importlib.util.find_spec("skl2onnx") is not None:
+    PUBLIC_OBJECTS.append("skl_sparseae.onnx.register_onnx_converter")
 
 # Checks we do not hold every docstring to, as in scikit-learn's own test:
 # an extended summary, a See Also section and an Examples section are welcome
