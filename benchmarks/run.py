@@ -16,6 +16,9 @@ Rows
   solver="lbfgs") fitted X -> X;
 - per evaluation of J and its gradient (what one L-BFGS step costs when the
   line search takes the first step);
+- small data, (m, 64, 25) for m = 100 ... 1000: SparseAutoencoder against
+  MLPRegressor as users run it, and against itself under
+  threadpool_limits(1), which no size may be slower than;
 - the GEMM floor: the five matrix products one evaluation cannot avoid
   (X W1^T, A W2, delta_out^T A, delta_out W2^T, delta_hidden^T X) on the same
   shapes and dtype, with the BLAS's own threads;
@@ -31,6 +34,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
+from threadpoolctl import threadpool_limits
 
 from skl_sparseae import SparseAutoencoder
 from skl_sparseae._objective import (
@@ -191,6 +195,12 @@ def evaluation(X, n_components, **params):
     return (lambda: timed(lambda: objective(theta))), objective
 
 
+def serial_fit_seconds(make_model, X):
+    """:func:`fit_seconds` with every BLAS held to one thread by the caller."""
+    with threadpool_limits(1):
+        return fit_seconds(make_model, X)
+
+
 def peak_extra_memory(fit):
     """Peak bytes numpy allocated during ``fit()`` (tracemalloc)."""
     tracemalloc.start()
@@ -289,6 +299,49 @@ def main():
             "SAE per iteration",
             "MLP per iteration",
             "GEMM floor",
+        ],
+        rows,
+    )
+
+    # Small data: where users start ------------------------------------------------
+    # MLPRegressor runs as a user runs it (BLAS's own threads); the last column
+    # is SparseAutoencoder under threadpool_limits(1), which no size may beat.
+    rows = []
+    small_sizes = [100, 300, 512, 513, 1000]
+    fits = {}
+    for n_samples in small_sizes:
+        X = random_data(n_samples, 64, np.float64)
+        fits[("sae", n_samples)] = lambda X=X: fit_seconds(lambda: sae(25, 50), X)
+        fits[("sae1", n_samples)] = lambda X=X: serial_fit_seconds(
+            lambda: sae(25, 50), X
+        )
+        fits[("mlp", n_samples)] = lambda X=X: fit_seconds(
+            lambda: mlp(25, 50), X, target=X
+        )
+    medians = interleaved_medians(fits, repeats, settle_seconds=0.3)
+    for n_samples in small_sizes:
+        sae_iter = medians[("sae", n_samples)][0]
+        serial_iter = medians[("sae1", n_samples)][0]
+        mlp_iter = medians[("mlp", n_samples)][0]
+        rows.append(
+            [
+                f"({n_samples}, 64, 25)",
+                ms(sae_iter),
+                ms(mlp_iter),
+                f"**{mlp_iter / sae_iter:.2f}x**",
+                ms(serial_iter),
+                f"{sae_iter / serial_iter:.2f}x",
+            ]
+        )
+    print_table(
+        "Small data, float64, per L-BFGS iteration (fits of 50 iterations)",
+        [
+            "(m, n_features, k)",
+            "SparseAutoencoder",
+            "MLPRegressor",
+            "MLPRegressor / SAE",
+            "SAE under threadpool_limits(1)",
+            "SAE / SAE under threadpool_limits(1)",
         ],
         rows,
     )
@@ -434,7 +487,13 @@ def main():
 
     patches = load_natural_image_patches(n_patches=10000, patch_size=8, random_state=0)
     model = SparseAutoencoder(
-        n_components=25, rho=0.01, beta=3.0, alpha=1e-4, max_iter=400, random_state=0
+        n_components=25,
+        rho=0.01,
+        beta=3.0,
+        alpha=1e-4,
+        max_iter=400,
+        tol=0.0,
+        random_state=0,
     )
     seconds = median_seconds(lambda: model.fit(patches), 1 if args.quick else 3)
     print_table(
