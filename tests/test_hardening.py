@@ -338,6 +338,7 @@ def test_blas_threads_are_restored_after_concurrent_fits_and_failures():
 def test_interrupt_inside_a_chunk_leaves_no_thread_and_no_noise(monkeypatch):
     X = unit_data(3000, 16)
     before = threading.active_count()
+    blas_before = blas_threads()
     original = SparseAutoencoderObjective._backprop_chunk
     calls = []
 
@@ -354,6 +355,7 @@ def test_interrupt_inside_a_chunk_leaves_no_thread_and_no_noise(monkeypatch):
         with pytest.raises(KeyboardInterrupt):
             model.fit(X)
     assert threading.active_count() == before
+    assert blas_threads() == blas_before
     assert not hasattr(model, "components_")
 
 
