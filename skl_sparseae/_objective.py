@@ -47,10 +47,88 @@ LOSSES = ("squared_error", "cross_entropy")
 DECODER_ACTIVATIONS = ("logistic", "identity")
 
 
+class NetworkLayout:
+    """Where each weight matrix and bias of an autoencoder sits in ``theta``.
+
+    The encoder has the logistic layers ``hidden_layer_sizes = (h_1, ...,
+    h_L)``; the decoder mirrors it. With ``h_0 = n_features``, layer pair
+    ``l`` (1..L) has
+
+    - the encoder matrix ``W_enc[l]`` of shape ``(h_l, h_(l-1))``, row ``j``
+      unit ``j``'s filter: ``a_l = sigmoid(a_(l-1) @ W_enc[l].T + b_enc[l])``;
+    - the decoder matrix ``W_dec[l]`` of the same shape, mapping back:
+      ``a'_(l-1) = g(a'_l @ W_dec[l] + b_dec[l])`` (``g`` logistic for hidden
+      layers, the output function for ``l = 1``). Tied: ``W_dec[l]`` is
+      ``W_enc[l]`` itself, stored once.
+
+    Flat layout, in the order the forward pass uses them::
+
+        [W_enc[1], ..., W_enc[L], W_dec[L], ..., W_dec[1] (untied only),
+         b_enc[1], ..., b_enc[L], b_dec[L], ..., b_dec[1]]
+
+    For one hidden layer this is ``[W1, W2, b1, b2]``, the single-layer
+    layout. Lists below are indexed ``l - 1`` (``W_enc[0]`` is layer 1's).
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes, tied_weights):
+        self.n_features = int(n_features)
+        self.hidden_layer_sizes = tuple(int(h) for h in hidden_layer_sizes)
+        self.tied_weights = bool(tied_weights)
+        sizes = (self.n_features,) + self.hidden_layer_sizes
+        self.n_layers = len(self.hidden_layer_sizes)
+        # Shapes of the weight matrices of pair l: (h_l, h_(l-1)).
+        self.pair_shapes = [(sizes[i], sizes[i - 1]) for i in range(1, len(sizes))]
+        n_pair_weights = sum(rows * cols for rows, cols in self.pair_shapes)
+        self.n_weights = n_pair_weights * (1 if self.tied_weights else 2)
+        self.n_parameters = (
+            self.n_weights + sum(self.hidden_layer_sizes) + sum(sizes[:-1])
+        )
+
+    def unpack(self, theta):
+        """``(W_enc, W_dec, b_enc, b_dec)``: lists of reshaped views of theta."""
+        position = 0
+
+        def take(shape):
+            nonlocal position
+            size = int(np.prod(shape))
+            view = theta[position : position + size].reshape(shape)
+            position += size
+            return view
+
+        W_enc = [take(shape) for shape in self.pair_shapes]
+        if self.tied_weights:
+            W_dec = list(W_enc)
+        else:
+            W_dec = [take(shape) for shape in reversed(self.pair_shapes)][::-1]
+        b_enc = [take((rows,)) for rows, _ in self.pair_shapes]
+        b_dec = [take((cols,)) for _, cols in reversed(self.pair_shapes)][::-1]
+        return W_enc, W_dec, b_enc, b_dec
+
+    def weight_blocks(self):
+        """``(start, stop, bound)`` of each weight matrix in theta, in order,
+        with UFLDL's initialisation bound ``sqrt(6 / (n_in + n_out + 1))``."""
+        blocks, start = [], 0
+        shapes = list(self.pair_shapes)
+        if not self.tied_weights:
+            shapes += list(reversed(self.pair_shapes))
+        for rows, cols in shapes:
+            stop = start + rows * cols
+            blocks.append((start, stop, initialization_bound(cols, rows)))
+            start = stop
+        return blocks
+
+    def initial_parameters(self, random_state):
+        """UFLDL's initialisation: each weight matrix uniform in its bound,
+        drawn in layout order; biases zero."""
+        theta = np.zeros(self.n_parameters)
+        for start, stop, bound in self.weight_blocks():
+            theta[start:stop] = random_state.uniform(-bound, bound, size=stop - start)
+        return theta
+
+
 def n_parameters(n_features, n_components, tied_weights):
-    """Length of the flat parameter vector."""
-    n_weight_matrices = 1 if tied_weights else 2
-    return n_weight_matrices * n_components * n_features + n_components + n_features
+    """Length of the flat parameter vector of a one-hidden-layer model."""
+    return NetworkLayout(n_features, (n_components,), tied_weights).n_parameters
 
 
 def unpack_parameters(theta, n_features, n_components, tied_weights):
@@ -58,16 +136,8 @@ def unpack_parameters(theta, n_features, n_components, tied_weights):
 
     With tied weights ``W2`` is the very same view as ``W1``.
     """
-    weight_size = n_components * n_features
-    W1 = theta[:weight_size].reshape(n_components, n_features)
-    start = weight_size
-    if tied_weights:
-        W2 = W1
-    else:
-        W2 = theta[start : start + weight_size].reshape(n_components, n_features)
-        start += weight_size
-    b1 = theta[start : start + n_components]
-    b2 = theta[start + n_components : start + n_components + n_features]
+    layout = NetworkLayout(n_features, (n_components,), tied_weights)
+    (W1,), (W2,), (b1,), (b2,) = layout.unpack(theta)
     return W1, W2, b1, b2
 
 
@@ -87,11 +157,8 @@ def initial_parameters(n_features, n_components, tied_weights, random_state):
 
     Biases start at zero. ``random_state`` is a ``numpy.random.RandomState``.
     """
-    bound = initialization_bound(n_features, n_components)
-    theta = np.zeros(n_parameters(n_features, n_components, tied_weights))
-    n_weights = (1 if tied_weights else 2) * n_components * n_features
-    theta[:n_weights] = random_state.uniform(-bound, bound, size=n_weights)
-    return theta
+    layout = NetworkLayout(n_features, (n_components,), tied_weights)
+    return layout.initial_parameters(random_state)
 
 
 def clipped_rho_hat(hidden_sum, n_samples):
@@ -328,45 +395,59 @@ class _Workspace:
 
     The share (``hidden_share``, ``loss_share``, ``grad_share``) is in the
     working dtype; the executor adds it into the float64 totals in chunk
-    order.
+    order. ``delta[l]`` and ``slope[l]`` hold one chunk's rows at layer
+    ``l`` (the width ``h_l``); ``decoder_hidden[l]`` the decoder's hidden
+    activations of width ``h_l`` (``1 <= l < L``).
     """
 
-    def __init__(
-        self, chunk_rows, n_features, n_components, size, dtype, *, residual, tied
-    ):
+    def __init__(self, chunk_rows, layout, dtype, *, residual):
+        n_features, widths = layout.n_features, layout.hidden_layer_sizes
         self.out = np.empty((chunk_rows, n_features), dtype=dtype)
         # squared error + logistic decoder needs x_hat and x_hat - x at once.
         self.residual = (
             np.empty((chunk_rows, n_features), dtype=dtype) if residual else None
         )
-        self.delta_hidden = np.empty((chunk_rows, n_components), dtype=dtype)
-        self.hidden_slope = np.empty((chunk_rows, n_components), dtype=dtype)
+        self.delta = [np.empty((chunk_rows, h), dtype=dtype) for h in widths]
+        self.slope = [np.empty((chunk_rows, h), dtype=dtype) for h in widths]
+        self.decoder_hidden = [np.empty((chunk_rows, h), dtype=dtype) for h in widths]
         self.ones = np.ones(chunk_rows, dtype=dtype)
-        self.hidden_share = np.empty(n_components, dtype=dtype)
+        self.hidden_share = np.empty(sum(widths), dtype=dtype)
         self.loss_share = 0.0
-        self.grad_share = np.empty(size, dtype=dtype)
-        # With tied weights the decoder's use of W gets its own buffer; the
-        # two uses are added within the chunk.
+        self.grad_share = np.empty(layout.n_parameters, dtype=dtype)
+        # With tied weights the decoder's use of each W gets its own buffer;
+        # the two uses are added within the chunk.
         self.decoder_share = (
-            np.empty((n_components, n_features), dtype=dtype) if tied else None
+            [np.empty(shape, dtype=dtype) for shape in layout.pair_shapes]
+            if layout.tied_weights
+            else None
         )
 
 
-class SparseAutoencoderObjective:
-    """J and its gradient for one data set, with work buffers allocated once.
+class AutoencoderObjective:
+    """J and its gradient for a sparse autoencoder of any depth on one data set.
+
+    The network is the one of :class:`NetworkLayout`: logistic encoder layers
+    ``hidden_layer_sizes = (h_1, ..., h_L)``, a decoder that mirrors them,
+    and::
+
+        J = (1/m) sum_i L(x_hat_i, x_i) + (alpha/2) sum over matrices ||W||^2
+            + sum_l beta_l sum_j KL(rho_l || rho_hat_(l,j))
+
+    with ``rho_hat_l`` the mean activation of encoder layer ``l`` over all
+    samples. One hidden layer is the classic sparse autoencoder.
 
     Calling the object with a flat float64 parameter vector returns
-    ``(loss, grad)`` exactly like :func:`loss_grad_reference`, but it:
+    ``(loss, grad)``. It:
 
     - computes in the dtype of ``X`` (float32 or float64), accumulating the
       loss and the gradient in float64;
     - allocates its buffers once and reuses them on every call; never copies
       ``X``;
     - works through the samples in row chunks, so that memory beyond ``X``
-      and the hidden activations is bounded by the chunk size, and each
+      and the encoder's activations is bounded by the chunk size, and each
       chunk's elementwise work stays in cache. The result is still the exact
-      full-batch J: a first pass over all chunks forms ``rho_hat``, which
-      every hidden delta needs, a second forms the deltas and the gradient;
+      full-batch J: a first pass over all chunks forms every ``rho_hat_l``,
+      which the deltas need, a second forms the deltas and the gradient;
     - runs the chunks on ``n_threads`` threads (see
       :mod:`skl_sparseae._engine`), adding each chunk's share into the
       totals in chunk order. The result depends on X, theta and the chunk
@@ -377,15 +458,22 @@ class SparseAutoencoderObjective:
     differently. The results agree to rounding (about 1e-16 relative in
     float64, 1e-7 in float32), not bit for bit.
 
-    Memory: ``hidden_activations`` (n_samples x n_components) plus, per
-    thread, about ``2 * chunk_size * n_features + 2 * chunk_size *
-    n_components`` entries of X's dtype and one vector of the parameters'
-    size.
+    Memory: the encoder activations (n_samples x sum of h_l) plus, per
+    thread, about ``2 * chunk_size * n_features + 3 * chunk_size * sum(h)``
+    entries of X's dtype and one vector of the parameters' size.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features) or CSR matrix
         float32 or float64. Dense X should be C-contiguous.
+    hidden_layer_sizes : tuple of int
+        Widths of the encoder's layers.
+    rho, beta : tuple of float
+        Target activation and sparsity weight of each encoder layer.
+    alpha : float
+        Weight decay.
+    loss, decoder_activation, tied_weights
+        As for the estimators.
     chunk_size : int, "auto" or None, default="auto"
         Rows per chunk. None processes all rows as one chunk (the plain,
         unchunked evaluation); "auto" picks cache-sized chunks.
@@ -393,14 +481,15 @@ class SparseAutoencoderObjective:
         Threads to work on chunks with; None uses as many as BLAS would
         (:func:`~skl_sparseae._engine.default_n_threads`). Never more than
         there are chunks.
-    Other parameters are those of the estimator.
 
     Attributes
     ----------
-    hidden_activations : ndarray of shape (n_samples, n_components)
-        A = sigmoid(X @ W1.T + b1) at the parameters of the last call.
-    rho_hat : ndarray of shape (n_components,)
-        Mean hidden activation at the parameters of the last call.
+    activations : list of ndarray
+        ``activations[l - 1]`` of shape (n_samples, h_l): encoder layer
+        ``l``'s activations at the parameters of the last call.
+    rho_hats : list of ndarray
+        Mean activation of each encoder layer at the parameters of the last
+        call.
     terms : dict
         J's three terms at the parameters of the last call:
         ``"reconstruction"``, ``"weight_decay"`` and ``"sparsity"``.
@@ -410,7 +499,7 @@ class SparseAutoencoderObjective:
         self,
         X,
         *,
-        n_components,
+        hidden_layer_sizes,
         rho,
         beta,
         alpha,
@@ -423,9 +512,9 @@ class SparseAutoencoderObjective:
         n_samples, n_features = X.shape
         dtype = X.dtype
         self.X = X
-        self.n_components = n_components
-        self.rho = rho
-        self.beta = beta
+        self.layout = NetworkLayout(n_features, hidden_layer_sizes, tied_weights)
+        self.rho = tuple(float(value) for value in rho)
+        self.beta = tuple(float(value) for value in beta)
         self.alpha = alpha
         self.loss = loss
         self.decoder_activation = decoder_activation
@@ -439,24 +528,18 @@ class SparseAutoencoderObjective:
         self.n_threads = max(1, min(int(n_threads), len(self._chunks)))
         self._executor = ThreadedExecutor(self.n_threads)
 
-        size = n_parameters(n_features, n_components, tied_weights)
         # Parameters in the working dtype (float32 training casts theta once
         # per call; float64 uses theta itself).
+        size = self.layout.n_parameters
         self._params = None if dtype == np.float64 else np.empty(size, dtype=dtype)
-        self.hidden_activations = np.empty((n_samples, n_components), dtype=dtype)
-        self.rho_hat = None
+        self.activations = [
+            np.empty((n_samples, h), dtype=dtype) for h in hidden_layer_sizes
+        ]
+        self.rho_hats = None
         self.terms = None
         needs_residual = loss == "squared_error" and decoder_activation == "logistic"
         self._workspaces = [
-            _Workspace(
-                self.chunk_size,
-                n_features,
-                n_components,
-                size,
-                dtype,
-                residual=needs_residual,
-                tied=tied_weights,
-            )
+            _Workspace(self.chunk_size, self.layout, dtype, residual=needs_residual)
             for _ in range(self.n_threads)
         ]
 
@@ -473,55 +556,57 @@ class SparseAutoencoderObjective:
     def __call__(self, theta):
         if self.n_threads == 1:
             return self._evaluate(theta)
-        # Threads calling a multithreaded BLAS at once can corrupt its
-        # buffers (OpenBLAS); each chunk thread's products run serially.
-        # Inside a fit this is already held, and entering again is cheap.
+        # Threads calling a multithreaded BLAS at once would oversubscribe
+        # the cores: each chunk thread's products run serially. Inside a fit
+        # this is already held, and entering again is cheap.
         with serial_blas():
             return self._evaluate(theta)
 
     def _evaluate(self, theta):
-        n_samples, n_features = self.X.shape
-        k = self.n_components
-        tied = self.tied_weights
+        n_samples = self.X.shape[0]
+        widths = self.layout.hidden_layer_sizes
         theta = np.asarray(theta, dtype=np.float64)
         if self._params is None:
             params = theta
         else:
             params = self._params
             params[:] = theta
-        W1, W2, b1, b2 = unpack_parameters(params, n_features, k, tied)
+        weights = self.layout.unpack(params)
         chunks = self._chunks
 
-        # Pass 1: A = sigmoid(X @ W1.T + b1) for every sample, and
-        # rho_hat = (1/m) sum_i a_i, which every hidden delta needs.
-        hidden_sum = np.zeros(k)
+        # Pass 1: every encoder layer's activations a_l for every sample, and
+        # rho_hat_l = (1/m) sum_i a_l(x_i), which the deltas need.
+        hidden_sum = np.zeros(sum(widths))
 
         def hidden_chunk(work, c):
-            start, stop = chunks[c]
-            A = self.hidden_activations[start:stop]
-            encode(self.X[start:stop], W1, b1, out=A)
-            _column_sums(A, work.ones, out=work.hidden_share)
+            self._encoder_chunk(work, *chunks[c], weights)
 
         def add_hidden(work, c):
             np.add(hidden_sum, work.hidden_share, out=hidden_sum)
 
         self._executor.run(len(chunks), self._workspaces, hidden_chunk, add_hidden)
-        rho_hat = clipped_rho_hat(hidden_sum, n_samples)
-        self.rho_hat = rho_hat
-        # Each sample's hidden delta gets beta * KL'(rho_hat) (see the user
-        # guide for why the 1/m is applied once, to the summed gradient).
-        sparsity_delta = (
-            self.beta * kl_divergence_derivative(self.rho, rho_hat)
-        ).astype(self.hidden_activations.dtype)
+        bounds = np.cumsum((0,) + widths)
+        self.rho_hats = [
+            clipped_rho_hat(hidden_sum[start:stop], n_samples)
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
+        ]
+        # Each sample's delta at encoder layer l gets beta_l * KL'(rho_hat_l)
+        # (see the user guide for why the 1/m is applied once, to the sum).
+        dtype = self.activations[0].dtype
+        sparsity_deltas = [
+            (beta * kl_divergence_derivative(rho, rho_hat)).astype(dtype)
+            for rho, beta, rho_hat in zip(
+                self.rho, self.beta, self.rho_hats, strict=True
+            )
+        ]
 
-        # Pass 2: reconstruction, deltas and gradient shares, chunk by chunk.
+        # Pass 2: decoder, reconstruction, deltas and gradient shares.
         grad = np.zeros_like(theta)
         reconstruction_sum = [0.0]
 
         def backprop_chunk(work, c):
-            start, stop = chunks[c]
             work.loss_share = self._backprop_chunk(
-                work, start, stop, W1=W1, W2=W2, b2=b2, sparsity_delta=sparsity_delta
+                work, *chunks[c], weights, sparsity_deltas
             )
 
         def add_backprop(work, c):
@@ -532,20 +617,20 @@ class SparseAutoencoderObjective:
 
         # The 1/m of the mean, once, then weight decay: d/dW (alpha/2)||W||^2.
         grad /= n_samples
-        n_weights = (1 if tied else 2) * k * n_features
+        n_weights = self.layout.n_weights
         grad[:n_weights] += self.alpha * theta[:n_weights]
 
-        self.terms = penalty_terms(
-            theta,
-            rho_hat,
-            n_features=n_features,
-            n_components=k,
-            rho=self.rho,
-            beta=self.beta,
-            alpha=self.alpha,
-            tied=tied,
-        )
-        self.terms["reconstruction"] = reconstruction_sum[0] / n_samples
+        weight_norm = float(np.dot(theta[:n_weights], theta[:n_weights]))
+        self.terms = {
+            "reconstruction": reconstruction_sum[0] / n_samples,
+            "weight_decay": 0.5 * self.alpha * weight_norm,
+            "sparsity": sum(
+                beta * float(np.sum(kl_divergence(rho, rho_hat)))
+                for rho, beta, rho_hat in zip(
+                    self.rho, self.beta, self.rho_hats, strict=True
+                )
+            ),
+        }
         J = (
             self.terms["reconstruction"]
             + self.terms["weight_decay"]
@@ -553,53 +638,113 @@ class SparseAutoencoderObjective:
         )
         return J, grad
 
-    def _backprop_chunk(self, work, start, stop, *, W1, W2, b2, sparsity_delta):
+    def _encoder_chunk(self, work, start, stop, weights):
+        """a_l = sigmoid(a_(l-1) @ W_enc[l].T + b_enc[l]) for the chunk's rows,
+        into the stored activations; the column sums into ``hidden_share``."""
+        W_enc, _, b_enc, _ = weights
+        layer_input = self.X[start:stop]
+        position = 0
+        for W, b, activations in zip(W_enc, b_enc, self.activations, strict=True):
+            A = activations[start:stop]
+            encode(layer_input, W, b, out=A)
+            width = A.shape[1]
+            _column_sums(
+                A, work.ones, out=work.hidden_share[position : position + width]
+            )
+            position += width
+            layer_input = A
+
+    def _backprop_chunk(self, work, start, stop, weights, sparsity_deltas):
         """One chunk's share of the loss sum and of the gradient sums.
 
         Writes ``sum_i dL_i/dtheta`` over the chunk's rows into
         ``work.grad_share`` (before the 1/m and weight decay) and returns
-        ``sum_i L_i``.
+        ``sum_i L_i``. With one hidden layer this is the classic sequence:
+        z_out = A W2 + b2; delta_out; dW2 = A^T delta_out; delta_hidden =
+        (delta_out W2^T + beta KL'(rho_hat)) a (1 - a); dW1 = delta_hidden^T X.
         """
-        n_features = self.X.shape[1]
-        k = self.n_components
-        tied = self.tied_weights
+        W_enc, W_dec, _, b_dec = weights
+        share_W_enc, share_W_dec, share_b_enc, share_b_dec = self.layout.unpack(
+            work.grad_share
+        )
+        if self.tied_weights:
+            share_W_dec = work.decoder_share
+        L = self.layout.n_layers
         rows = stop - start
-        A = self.hidden_activations[start:stop]
         X_chunk = self.X[start:stop]
         X_dense = X_chunk.toarray() if self._sparse else X_chunk
-        share_W1, share_W2, share_b1, share_b2 = unpack_parameters(
-            work.grad_share, n_features, k, tied
-        )
-        if tied:
-            share_W2 = work.decoder_share
+        # Encoder activations of the chunk: a_0 = X, a_1, ..., a_L (the code).
+        encoded = [X_chunk] + [A[start:stop] for A in self.activations]
 
-        # z_out = A @ W2 + b2
+        # Decoder forward: from the code down to the output.
+        # hidden:  a'_(l-1) = sigmoid(a'_l @ W_dec[l] + b_dec[l]),  l = L..2
+        # output:  z_out = a'_1 @ W_dec[1] + b_dec[1],  x_hat = f(z_out)
+        decoder_inputs = {L: encoded[L]}
+        for layer in range(L, 1, -1):
+            Z = work.decoder_hidden[layer - 2][:rows]
+            np.matmul(decoder_inputs[layer], W_dec[layer - 1], out=Z)
+            Z += b_dec[layer - 1]
+            decoder_inputs[layer - 1] = sigmoid_inplace(Z)
         Z_out = work.out[:rows]
-        np.matmul(A, W2, out=Z_out)
-        Z_out += b2
-        chunk_loss, delta_out = self._reconstruction(work, Z_out, X_dense)
+        np.matmul(decoder_inputs[1], W_dec[0], out=Z_out)
+        Z_out += b_dec[0]
+        chunk_loss, delta = self._reconstruction(work, Z_out, X_dense)
 
-        # dW2 = A^T delta_out ;  db2 = sum_i delta_out_i
-        np.matmul(A.T, delta_out, out=share_W2)
-        _column_sums(delta_out, work.ones, out=share_b2)
+        # Backward through the decoder, l = 1..L. With a = the layer's input:
+        #   dW_dec[l] = a^T delta ;  db_dec[l] = sum_i delta_i
+        #   delta <- (delta @ W_dec[l]^T [+ beta_L KL'(rho_hat_L) at the code])
+        #            * a * (1 - a)
+        for layer in range(1, L + 1):
+            layer_input = decoder_inputs[layer]
+            np.matmul(layer_input.T, delta, out=share_W_dec[layer - 1])
+            _column_sums(delta, work.ones, out=share_b_dec[layer - 1])
+            delta = self._delta_below(
+                work,
+                delta,
+                W_dec[layer - 1].T,
+                layer_input,
+                layer,
+                sparsity_deltas[L - 1] if layer == L else None,
+            )
 
-        # delta_hidden = (delta_out @ W2.T + beta KL'(rho_hat)) * a * (1 - a)
-        delta_hidden = work.delta_hidden[:rows]
-        np.matmul(delta_out, W2.T, out=delta_hidden)
-        delta_hidden += sparsity_delta
-        delta_hidden *= A
-        delta_hidden *= np.subtract(1.0, A, out=work.hidden_slope[:rows])
-
-        # dW1 = delta_hidden^T X ;  db1 = sum_i delta_hidden_i
-        if self._sparse:
-            share_W1[:] = (X_chunk.T @ delta_hidden).T
-        else:
-            np.matmul(delta_hidden.T, X_chunk, out=share_W1)
-        _column_sums(delta_hidden, work.ones, out=share_b1)
-        if tied:
-            # W serves as encoder and decoder: add the gradients of both uses.
-            share_W1 += share_W2
+        # Backward through the encoder, l = L..1. With a_(l-1) its input:
+        #   dW_enc[l] = delta^T a_(l-1) ;  db_enc[l] = sum_i delta_i
+        #   delta <- (delta @ W_enc[l] + beta_(l-1) KL'(rho_hat_(l-1)))
+        #            * a_(l-1) * (1 - a_(l-1))
+        for layer in range(L, 0, -1):
+            if layer == 1 and self._sparse:
+                share_W_enc[0][:] = (X_chunk.T @ delta).T
+            else:
+                np.matmul(delta.T, encoded[layer - 1], out=share_W_enc[layer - 1])
+            _column_sums(delta, work.ones, out=share_b_enc[layer - 1])
+            if layer > 1:
+                delta = self._delta_below(
+                    work,
+                    delta,
+                    W_enc[layer - 1],
+                    encoded[layer - 1],
+                    layer - 1,
+                    sparsity_deltas[layer - 2],
+                )
+        if self.tied_weights:
+            # Each W serves as encoder and decoder: add the gradients of both.
+            for encoder_share, decoder_share in zip(
+                share_W_enc, share_W_dec, strict=True
+            ):
+                encoder_share += decoder_share
         return chunk_loss
+
+    @staticmethod
+    def _delta_below(work, delta, W, A, layer, sparsity_delta):
+        """(delta @ W + sparsity_delta) * A * (1 - A), into layer's buffer."""
+        rows = len(delta)
+        below = work.delta[layer - 1][:rows]
+        np.matmul(delta, W, out=below)
+        if sparsity_delta is not None:
+            below += sparsity_delta
+        below *= A
+        below *= np.subtract(1.0, A, out=work.slope[layer - 1][:rows])
+        return below
 
     def _reconstruction(self, work, Z_out, X_chunk):
         """Sum of L_i over the chunk, and delta_out = dL_i/dz_out (in a buffer).
@@ -627,3 +772,32 @@ class SparseAutoencoderObjective:
         residual *= X_hat
         residual *= np.subtract(1.0, X_hat, out=X_hat)
         return chunk_loss, residual
+
+
+class SparseAutoencoderObjective(AutoencoderObjective):
+    """J and its gradient of the one-hidden-layer sparse autoencoder.
+
+    :class:`AutoencoderObjective` with ``hidden_layer_sizes=(n_components,)``,
+    returning ``(loss, grad)`` exactly like :func:`loss_grad_reference`.
+
+    Attributes
+    ----------
+    hidden_activations : ndarray of shape (n_samples, n_components)
+        A = sigmoid(X @ W1.T + b1) at the parameters of the last call.
+    rho_hat : ndarray of shape (n_components,)
+        Mean hidden activation at the parameters of the last call.
+    """
+
+    def __init__(self, X, *, n_components, rho, beta, **options):
+        super().__init__(
+            X, hidden_layer_sizes=(n_components,), rho=(rho,), beta=(beta,), **options
+        )
+        self.n_components = n_components
+
+    @property
+    def hidden_activations(self):
+        return self.activations[0]
+
+    @property
+    def rho_hat(self):
+        return None if self.rho_hats is None else self.rho_hats[0]
