@@ -3,19 +3,12 @@
 The math lives in :mod:`skl_sparseae._objective`; this module is the shell.
 """
 
-import warnings
 from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._base import AutoencoderBase, check_finite_output
 from ._engine import serial_blas
 from ._objective import (
     DECODER_ACTIVATIONS,
@@ -24,26 +17,14 @@ from ._objective import (
     encode,
     initial_parameters,
     pack_parameters,
-    reconstruction_loss_per_sample,
-    sigmoid_inplace,
     unpack_parameters,
 )
-from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
-from ._sklearn_private import Interval, StrOptions, _fit_context
-from ._validation import (
-    DOC_LINK_MODULE,
-    DOC_LINK_TEMPLATE,
-    PositiveInt,
-    estimator_label,
-    value_range,
-)
-
-_FLOAT_DTYPES = (np.float64, np.float32)
+from ._optimize import atomic_fit
+from ._sklearn_private import Interval, StrOptions
+from ._validation import PositiveInt
 
 
-class SparseAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
-):
+class SparseAutoencoder(AutoencoderBase):
     """Sparse autoencoder with a KL-divergence sparsity penalty (UFLDL).
 
     One logistic hidden layer learns features ``h = sigmoid(W1 x + b1)`` that
@@ -184,9 +165,6 @@ class SparseAutoencoder(
     (200, 64)
     """
 
-    _doc_link_module = DOC_LINK_MODULE
-    _doc_link_template = DOC_LINK_TEMPLATE
-
     _parameter_constraints: dict = {
         "n_components": [PositiveInt()],
         "rho": [Interval(Real, 0, 1, closed="neither")],
@@ -235,138 +213,6 @@ class SparseAutoencoder(
         self.verbose = verbose
         self.chunk_size = chunk_size
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn the encoder and decoder from X with L-BFGS.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 input trains in float32.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        self : SparseAutoencoder
-            The fitted estimator.
-        """
-        self._fit(X, return_codes=False)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
-        """Fit to X and return its hidden activations, in one forward pass.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        H : ndarray of shape (n_samples, n_components)
-            Hidden activations of X at the fitted parameters.
-        """
-        return self._fit(X, return_codes=True)
-
-    def transform(self, X):
-        """Encode X: ``sigmoid(X @ components_.T + intercept_hidden_)``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        H : ndarray of shape (n_samples, n_components)
-            Hidden activations, in X's dtype (float32 or float64).
-        """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, reset=False
-        )
-        return self._encode(X)
-
-    def inverse_transform(self, X):
-        """Decode hidden activations back to input space.
-
-        ``f(X @ decoder_components_ + intercept_visible_)`` with ``f`` the
-        decoder activation.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_components)
-            Hidden activations (codes), e.g. the output of ``transform``.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Reconstruction, in the codes' dtype (float32 or float64).
-        """
-        check_is_fitted(self)
-        H = check_array(X, dtype=_FLOAT_DTYPES)
-        if H.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {H.shape[1]} columns, but this SparseAutoencoder has "
-                f"{self.n_components_} hidden units: inverse_transform takes "
-                "codes, the output of transform."
-            )
-        with np.errstate(all="ignore"):
-            Z_out = self._decoder_pre_activation(H)
-            if self.decoder_activation == "logistic":
-                sigmoid_inplace(Z_out)
-        _check_finite_output(Z_out, "inverse_transform", H)
-        return Z_out
-
-    def score(self, X, y=None):
-        """Negative mean reconstruction loss per sample (higher is better).
-
-        The loss is the estimator's ``loss``, without the weight decay and
-        sparsity terms of J, computed in float64.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to reconstruct.
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        score : float
-            ``-(1/m) sum_i L(x_hat_i, x_i)``.
-        """
-        check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES, reset=False
-        )
-        self._check_cross_entropy_input(X)
-        H = self._encode(X)
-        with np.errstate(all="ignore"):
-            Z_out = self._decoder_pre_activation(H.astype(np.float64, copy=False))
-            X_dense = X.toarray() if sp.issparse(X) else X
-            per_sample = reconstruction_loss_per_sample(
-                X_dense.astype(np.float64, copy=False),
-                Z_out,
-                self.loss,
-                self.decoder_activation,
-            )
-            score = -float(np.mean(per_sample))
-        if np.isnan(score):
-            raise ValueError(
-                "score: the reconstruction loss is not defined (NaN) for this X; "
-                f"its values range over {_format_range(value_range(X))}. Scale X "
-                "as the training data was scaled."
-            )
-        return score
-
     @property
     def n_components_(self):
         """Number of hidden units of the fitted model."""
@@ -377,12 +223,6 @@ class SparseAutoencoder(
         """Number of transformed output features (for get_feature_names_out)."""
         return self.n_components_
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
-
     # Internals -------------------------------------------------------------
 
     def _encode(self, X):
@@ -390,7 +230,7 @@ class SparseAutoencoder(
             W1 = self.components_.astype(X.dtype, copy=False)
             b1 = self.intercept_hidden_.astype(X.dtype, copy=False)
             H = encode(X, W1, b1)
-        _check_finite_output(H, "transform", X)
+        check_finite_output(H, "transform", X)
         return H
 
     def _decoder_pre_activation(self, H):
@@ -399,41 +239,6 @@ class SparseAutoencoder(
         Z_out = H @ W2
         Z_out += b2
         return Z_out
-
-    def _check_cross_entropy_input(self, X):
-        """cross_entropy needs the logistic decoder and X in [0, 1]: raise if not."""
-        if self.loss != "cross_entropy":
-            return
-        if self.decoder_activation != "logistic":
-            raise ValueError(
-                "loss='cross_entropy' needs decoder_activation='logistic'; got "
-                f"decoder_activation={self.decoder_activation!r}. Use "
-                "loss='squared_error' with the identity (linear) decoder."
-            )
-        bounds = value_range(X)
-        if bounds is not None and (bounds[0] < 0.0 or bounds[1] > 1.0):
-            raise ValueError(
-                f"cross_entropy loss needs X in [0, 1]; got {_format_range(bounds)}. "
-                "Scale X (e.g. MinMaxScaler) or use loss='squared_error'."
-            )
-
-    def _warn_if_out_of_decoder_range(self, X):
-        """The logistic decoder outputs values in (0, 1): warn if X is far outside."""
-        if self.decoder_activation != "logistic" or self.loss == "cross_entropy":
-            return
-        bounds = value_range(X)
-        if bounds is None:
-            return
-        low, high = bounds
-        if low < -_RANGE_SLACK or high > 1.0 + _RANGE_SLACK:
-            warnings.warn(
-                f"{type(self).__name__}: X ranges over [{low:.6g}, {high:.6g}], "
-                "but the logistic decoder only outputs values in (0, 1), so the "
-                "model cannot reconstruct X. Scale X to [0, 1] (e.g. MinMaxScaler) "
-                "or use decoder_activation='identity'.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
 
     def _objective(self, X, n_threads=None):
         """J and its gradient on validated X, for this estimator's settings."""
@@ -456,16 +261,7 @@ class SparseAutoencoder(
         All or nothing: if anything raises, the estimator is left as it was.
         """
         with atomic_fit(self):
-            X = validate_data(
-                self, X, accept_sparse="csr", dtype=_FLOAT_DTYPES, order="C"
-            )
-            if sp.issparse(X) and not X.has_canonical_format:
-                # Entries stored in several parts: add them up once, so that
-                # every check and product sees the values of X.toarray().
-                X = X.copy()
-                X.sum_duplicates()
-            self._check_cross_entropy_input(X)
-            self._warn_if_out_of_decoder_range(X)
+            X = self._validate_training_data(X)
             n_features = X.shape[1]
             k = self.n_components
             tied = self.tied_weights
@@ -475,19 +271,13 @@ class SparseAutoencoder(
             # BLAS runs single-threaded for the whole optimisation (scipy's
             # L-BFGS-B included); the objective runs its chunks on threads.
             with serial_blas(), self._objective(X) as objective:
-                result = minimize_lbfgs(
+                result = self._minimize(
                     objective,
                     theta0,
-                    max_iter=self.max_iter,
-                    tol=self.tol,
-                    label=estimator_label(self),
-                    verbose=self.verbose,
+                    X,
                     progress=lambda: (
                         f", mean rho_hat = {float(np.mean(objective.rho_hat)):.4g}"
                     ),
-                    rounding=float(np.finfo(X.dtype).eps),
-                    explain_overflow=lambda: self._explain(objective, X, theta0),
-                    explain_stall=lambda: self._explain(objective, X, theta0),
                 )
                 codes = None
                 if return_codes and result.last_evaluation_at_result:
@@ -511,39 +301,6 @@ class SparseAutoencoder(
                 codes = self._encode(X)
         return codes
 
-    def _explain(self, objective, X, theta0):
-        """Which term of J is out of scale, and what to do about it.
-
-        Reads J's three terms at the initial parameters, where they are
-        finite whenever the fit got that far, and names the hyperparameter
-        or the data behind any term that is huge.
-        """
-        with np.errstate(all="ignore"):
-            objective(theta0)
-        terms = objective.terms
-        parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
-        advice = []
-        for term, name in [("weight_decay", "alpha"), ("sparsity", "beta")]:
-            if not terms[term] < _HUGE_TERM:
-                value = getattr(self, name)
-                advice.append(f"{name}={value!r} is too large: use a smaller {name}")
-        bounds = value_range(X)
-        if bounds is not None and max(abs(bounds[0]), abs(bounds[1])) > _LARGE_VALUE:
-            advice.append(
-                f"X's values are large ({_format_range(bounds)}): scale X "
-                "(e.g. MinMaxScaler or StandardScaler)"
-            )
-        if not advice and X.dtype == np.float32:
-            advice.append(
-                "float32 rounding may hide the descent direction: fit on "
-                "X.astype(np.float64)"
-            )
-        if not advice:
-            advice.append("check X for extreme values and rescale it")
-        return (
-            f"J's terms at the initial parameters: {parts}. " + "; ".join(advice) + "."
-        )
-
     def _packed_parameters(self):
         """The fitted parameters as one flat float64 vector."""
         return pack_parameters(
@@ -552,34 +309,4 @@ class SparseAutoencoder(
             self.intercept_hidden_,
             self.intercept_visible_,
             self.tied_weights,
-        )
-
-
-# A term of J above this at the initial parameters is out of any sensible
-# scale: the error names the hyperparameter (or data) behind it.
-_HUGE_TERM = 1e100
-# |X| above this is named as a likely cause when a fit fails.
-_LARGE_VALUE = 1e3
-
-# X may stray this far outside [0, 1] (rounding in a scaler) before fit warns
-# that the logistic decoder cannot reach it.
-_RANGE_SLACK = 1e-6
-
-
-def _format_range(bounds):
-    """``min=..., max=...`` with every digit of each value (repr)."""
-    if bounds is None:
-        return "no values"
-    return f"min={bounds[0]!r}, max={bounds[1]!r}"
-
-
-def _check_finite_output(result, method, X):
-    """Raise a clear error instead of returning NaN."""
-    if np.isnan(result).any():
-        bounds = value_range(X)
-        raise ValueError(
-            f"{method} overflowed to NaN: the input's values "
-            f"({_format_range(bounds)}) are too large for this model in "
-            f"{np.dtype(result.dtype).name}. Scale the input as the training data "
-            "was scaled, or use float64."
         )

@@ -363,7 +363,7 @@ def test_wrong_number_of_features_at_transform():
 
 def test_wrong_width_at_inverse_transform():
     sae = fit_quietly(quick(), unit_data())
-    with pytest.raises(ValueError, match="X has 4 columns.*5 hidden units"):
+    with pytest.raises(ValueError, match="X has 4 columns.*5 units in its code layer"):
         sae.inverse_transform(np.zeros((3, 4)))
 
 

@@ -1,0 +1,301 @@
+"""What every autoencoder estimator of the package shares: fit and
+fit_transform around one ``_fit``, transform, inverse_transform and score
+around an encoder and a decoder, the data checks, and the L-BFGS call.
+
+A subclass supplies ``_fit(X, return_codes)``, ``_encode(X)``,
+``_decoder_pre_activation(H)`` and the property ``_n_features_out``.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._objective import reconstruction_loss_per_sample, sigmoid_inplace
+from ._optimize import minimize_lbfgs, user_stacklevel
+from ._sklearn_private import _fit_context
+from ._validation import (
+    DOC_LINK_MODULE,
+    DOC_LINK_TEMPLATE,
+    estimator_label,
+    value_range,
+)
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Shared shell of the package's autoencoders (not public)."""
+
+    _doc_link_module = DOC_LINK_MODULE
+    _doc_link_template = DOC_LINK_TEMPLATE
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the encoder and decoder from X with L-BFGS.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 input trains in float32.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X, return_codes=False)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit to X and return its codes, without a second forward pass.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_codes)
+            The codes of X at the fitted parameters.
+        """
+        return self._fit(X, return_codes=True)
+
+    def transform(self, X):
+        """Encode X: the activations of the code layer.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, n_codes)
+            Codes, in X's dtype (float32 or float64).
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
+        )
+        return self._encode(X)
+
+    def inverse_transform(self, X):
+        """Decode codes back to input space through the decoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_codes)
+            Hidden activations (codes), e.g. the output of ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstruction, in the codes' dtype (float32 or float64).
+        """
+        check_is_fitted(self)
+        H = check_array(X, dtype=FLOAT_DTYPES)
+        n_codes = self._n_features_out
+        if H.shape[1] != n_codes:
+            raise ValueError(
+                f"X has {H.shape[1]} columns, but this {type(self).__name__} has "
+                f"{n_codes} units in its code layer: inverse_transform takes codes, the "
+                "output of transform."
+            )
+        with np.errstate(all="ignore"):
+            Z_out = self._decoder_pre_activation(H)
+            if self.decoder_activation == "logistic":
+                sigmoid_inplace(Z_out)
+        check_finite_output(Z_out, "inverse_transform", H)
+        return Z_out
+
+    def score(self, X, y=None):
+        """Negative mean reconstruction loss per sample (higher is better).
+
+        The loss is the estimator's ``loss``, without the weight decay and
+        sparsity terms of J, computed in float64.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-(1/m) sum_i L(x_hat_i, x_i)``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
+        )
+        self._check_cross_entropy_input(X)
+        H = self._encode(X)
+        with np.errstate(all="ignore"):
+            Z_out = self._decoder_pre_activation(H.astype(np.float64, copy=False))
+            X_dense = X.toarray() if sp.issparse(X) else X
+            per_sample = reconstruction_loss_per_sample(
+                X_dense.astype(np.float64, copy=False),
+                Z_out,
+                self.loss,
+                self.decoder_activation,
+            )
+            score = -float(np.mean(per_sample))
+        if np.isnan(score):
+            raise ValueError(
+                "score: the reconstruction loss is not defined (NaN) for this X; "
+                f"its values range over {_format_range(value_range(X))}. Scale X "
+                "as the training data was scaled."
+            )
+        return score
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # Shared internals ----------------------------------------------------
+
+    def _validate_training_data(self, X):
+        """Validated X for fit: float C-ordered, canonical CSR, range checked."""
+        X = validate_data(self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C")
+        if sp.issparse(X) and not X.has_canonical_format:
+            # Entries stored in several parts: add them up once, so that
+            # every check and product sees the values of X.toarray().
+            X = X.copy()
+            X.sum_duplicates()
+        self._check_cross_entropy_input(X)
+        self._warn_if_out_of_decoder_range(X)
+        return X
+
+    def _check_cross_entropy_input(self, X):
+        """cross_entropy needs the logistic decoder and X in [0, 1]: raise if not."""
+        if self.loss != "cross_entropy":
+            return
+        if self.decoder_activation != "logistic":
+            raise ValueError(
+                "loss='cross_entropy' needs decoder_activation='logistic'; got "
+                f"decoder_activation={self.decoder_activation!r}. Use "
+                "loss='squared_error' with the identity (linear) decoder."
+            )
+        bounds = value_range(X)
+        if bounds is not None and (bounds[0] < 0.0 or bounds[1] > 1.0):
+            raise ValueError(
+                f"cross_entropy loss needs X in [0, 1]; got {_format_range(bounds)}. "
+                "Scale X (e.g. MinMaxScaler) or use loss='squared_error'."
+            )
+
+    def _warn_if_out_of_decoder_range(self, X):
+        """The logistic decoder outputs values in (0, 1): warn if X is far outside."""
+        if self.decoder_activation != "logistic" or self.loss == "cross_entropy":
+            return
+        bounds = value_range(X)
+        if bounds is None:
+            return
+        low, high = bounds
+        if low < -_RANGE_SLACK or high > 1.0 + _RANGE_SLACK:
+            warnings.warn(
+                f"{type(self).__name__}: X ranges over [{low:.6g}, {high:.6g}], "
+                "but the logistic decoder only outputs values in (0, 1), so the "
+                "model cannot reconstruct X. Scale X to [0, 1] (e.g. MinMaxScaler) "
+                "or use decoder_activation='identity'.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+
+    def _minimize(self, objective, theta0, X, progress):
+        """L-BFGS on ``objective`` from ``theta0``, with this estimator's
+        stopping rule, progress output and warnings."""
+        return minimize_lbfgs(
+            objective,
+            theta0,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            label=estimator_label(self),
+            verbose=self.verbose,
+            progress=progress,
+            rounding=float(np.finfo(X.dtype).eps),
+            explain_overflow=lambda: self._explain(objective, X, theta0),
+            explain_stall=lambda: self._explain(objective, X, theta0),
+        )
+
+    def _explain(self, objective, X, theta0):
+        """Which term of J is out of scale, and what to do about it.
+
+        Reads J's three terms at the initial parameters, where they are
+        finite whenever the fit got that far, and names the hyperparameter
+        or the data behind any term that is huge.
+        """
+        with np.errstate(all="ignore"):
+            objective(theta0)
+        terms = objective.terms
+        parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
+        advice = []
+        for term, name in [("weight_decay", "alpha"), ("sparsity", "beta")]:
+            if not terms[term] < _HUGE_TERM:
+                value = getattr(self, name)
+                advice.append(f"{name}={value!r} is too large: use a smaller {name}")
+        bounds = value_range(X)
+        if bounds is not None and max(abs(bounds[0]), abs(bounds[1])) > _LARGE_VALUE:
+            advice.append(
+                f"X's values are large ({_format_range(bounds)}): scale X "
+                "(e.g. MinMaxScaler or StandardScaler)"
+            )
+        if not advice and X.dtype == np.float32:
+            advice.append(
+                "float32 rounding may hide the descent direction: fit on "
+                "X.astype(np.float64)"
+            )
+        if not advice:
+            advice.append("check X for extreme values and rescale it")
+        return (
+            f"J's terms at the initial parameters: {parts}. " + "; ".join(advice) + "."
+        )
+
+
+# A term of J above this at the initial parameters is out of any sensible
+# scale: the error names the hyperparameter (or data) behind it.
+_HUGE_TERM = 1e100
+# |X| above this is named as a likely cause when a fit fails.
+_LARGE_VALUE = 1e3
+
+# X may stray this far outside [0, 1] (rounding in a scaler) before fit warns
+# that the logistic decoder cannot reach it.
+_RANGE_SLACK = 1e-6
+
+
+def _format_range(bounds):
+    """``min=..., max=...`` with every digit of each value (repr)."""
+    if bounds is None:
+        return "no values"
+    return f"min={bounds[0]!r}, max={bounds[1]!r}"
+
+
+def check_finite_output(result, method, X):
+    """Raise a clear error instead of returning NaN."""
+    if np.isnan(result).any():
+        bounds = value_range(X)
+        raise ValueError(
+            f"{method} overflowed to NaN: the input's values "
+            f"({_format_range(bounds)}) are too large for this model in "
+            f"{np.dtype(result.dtype).name}. Scale the input as the training data "
+            "was scaled, or use float64."
+        )
