@@ -113,8 +113,8 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if H.shape[1] != n_codes:
             raise ValueError(
                 f"X has {H.shape[1]} columns, but this {type(self).__name__} has "
-                f"{n_codes} units in its code layer: inverse_transform takes codes, the "
-                "output of transform."
+                f"{n_codes} units in its code layer: inverse_transform takes "
+                "codes, the output of transform."
             )
         with np.errstate(all="ignore"):
             Z_out = self._decoder_pre_activation(H)
