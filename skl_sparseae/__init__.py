@@ -4,6 +4,8 @@ Public API
 ----------
 SparseAutoencoder
     The estimator.
+DeepSparseAutoencoder
+    Several encoder layers, a KL penalty on each, greedy pretraining.
 check_gradient
     UFLDL's numerical gradient check for an estimator's objective.
 numerical_gradient
@@ -14,6 +16,7 @@ plot_filters
     Learned filters as a grid of images (needs matplotlib).
 """
 
+from ._deep import DeepSparseAutoencoder
 from ._gradient_check import check_gradient, numerical_gradient
 from ._objective import loss_grad_reference
 from ._sparse_autoencoder import SparseAutoencoder
@@ -22,6 +25,7 @@ from .plotting import plot_filters
 __version__ = "0.1.0"
 
 __all__ = [
+    "DeepSparseAutoencoder",
     "SparseAutoencoder",
     "__version__",
     "check_gradient",

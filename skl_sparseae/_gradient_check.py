@@ -5,7 +5,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._engine import serial_blas
-from ._objective import initialization_bound, n_parameters
 from ._validation import check_epsilon
 
 
@@ -68,18 +67,19 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
 
     Parameters
     ----------
-    estimator : SparseAutoencoder
-        Supplies the hyperparameters (``n_components``, ``rho``, ``beta``,
-        ``alpha``, ``loss``, ``decoder_activation``, ``tied_weights``,
-        ``chunk_size``): the objective checked is the one ``fit`` minimises.
-        It need not be fitted, unless ``params="fitted"``.
+    estimator : SparseAutoencoder or DeepSparseAutoencoder
+        Supplies the hyperparameters (the network's sizes, ``rho``,
+        ``beta``, ``alpha``, ``loss``, ``decoder_activation``,
+        ``tied_weights``, ``chunk_size``): the objective checked is the one
+        ``fit`` minimises. It need not be fitted, unless ``params="fitted"``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         Data on which J is evaluated.
     params : ndarray of shape (n_parameters,), "fitted" or None, default=None
-        Point at which to compare: a flat parameter vector
-        ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``, ``"fitted"`` for the
-        estimator's fitted parameters, or None for random weights and biases
-        drawn uniformly in ``+-sqrt(6 / (n_features + n_components + 1))``.
+        Point at which to compare: a flat parameter vector (for one hidden
+        layer ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``),
+        ``"fitted"`` for the estimator's fitted parameters, or None for
+        random parameters, each weight drawn uniformly in its matrix's
+        ``+-sqrt(6 / (n_in + n_out + 1))``.
     epsilon : float, default=1e-4
         Step of the central difference (UFLDL's value).
     random_state : int, RandomState instance or None, default=None
@@ -107,13 +107,21 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
     epsilon = check_epsilon(epsilon)
     X = check_array(X, accept_sparse="csr", dtype=np.float64, order="C")
     n_features = X.shape[1]
-    k = estimator.n_components
-    tied = estimator.tied_weights
-    size = n_parameters(n_features, k, tied)
+    layout = estimator._layout(n_features)
+    size = layout.n_parameters
+    description = (
+        f"n_features={n_features}, hidden layers {layout.hidden_layer_sizes}, "
+        f"tied_weights={layout.tied_weights}"
+    )
 
     if params is None:
-        bound = initialization_bound(n_features, k)
-        theta = check_random_state(random_state).uniform(-bound, bound, size=size)
+        # Weights in UFLDL's initial range of their matrix; biases in the
+        # range of the first matrix.
+        rng = check_random_state(random_state)
+        blocks = layout.weight_blocks()
+        theta = rng.uniform(-blocks[0][2], blocks[0][2], size=size)
+        for start, stop, bound in blocks[1:]:
+            theta[start:stop] *= bound / blocks[0][2]
     elif isinstance(params, str):
         if params != "fitted":
             raise ValueError(
@@ -131,9 +139,8 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
         theta = np.asarray(params, dtype=np.float64)
     if theta.shape != (size,):
         raise ValueError(
-            f"params must be a flat vector of {size} values for n_features="
-            f"{n_features}, n_components={k}, tied_weights={tied}; got shape "
-            f"{theta.shape}."
+            f"params must be a flat vector of {size} values for {description}; "
+            f"got shape {theta.shape}."
         )
     if not np.all(np.isfinite(theta)):
         raise ValueError("params holds NaN or infinite values.")

@@ -13,6 +13,7 @@ from ._engine import serial_blas
 from ._objective import (
     DECODER_ACTIVATIONS,
     LOSSES,
+    NetworkLayout,
     SparseAutoencoderObjective,
     encode,
     initial_parameters,
@@ -239,6 +240,9 @@ class SparseAutoencoder(AutoencoderBase):
         Z_out = H @ W2
         Z_out += b2
         return Z_out
+
+    def _layout(self, n_features):
+        return NetworkLayout(n_features, (self.n_components,), self.tied_weights)
 
     def _objective(self, X, n_threads=None):
         """J and its gradient on validated X, for this estimator's settings."""

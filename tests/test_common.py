@@ -1,6 +1,7 @@
 """scikit-learn API compliance: the full check suite, with no expected failures."""
 
 import pytest
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_param_validation,
@@ -11,10 +12,14 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from skl_sparseae import SparseAutoencoder
+from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder
+
+# Every estimator the package exports. The deep one is checked at a small
+# size: the checks fit it dozens of times.
+ESTIMATORS = [SparseAutoencoder(), DeepSparseAutoencoder((8, 4), max_iter=100)]
 
 
-@parametrize_with_checks([SparseAutoencoder()])
+@parametrize_with_checks(ESTIMATORS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -31,7 +36,8 @@ def test_sklearn_compatible_estimator(estimator, check):
     ],
     ids=lambda check: check.__name__,
 )
-def test_named_sklearn_checks(check):
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_named_sklearn_checks(check, estimator):
     # These are part of the suite above in current scikit-learn; they are
     # named here because users rely on each of them in particular.
-    check("SparseAutoencoder", SparseAutoencoder(max_iter=20))
+    check(type(estimator).__name__, clone(estimator).set_params(max_iter=20))

@@ -1,0 +1,415 @@
+"""The DeepSparseAutoencoder estimator: a thin shell on the shared engine.
+
+The math (any depth) lives in :mod:`skl_sparseae._objective`; the shared
+shell (fit, transform, score, checks, L-BFGS) in :mod:`skl_sparseae._base`.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from ._base import AutoencoderBase, check_finite_output
+from ._engine import serial_blas
+from ._objective import (
+    DECODER_ACTIVATIONS,
+    LOSSES,
+    AutoencoderObjective,
+    NetworkLayout,
+    encode,
+    sigmoid_inplace,
+)
+from ._optimize import atomic_fit
+from ._sklearn_private import Interval, StrOptions
+from ._validation import PositiveInt
+
+__all__ = ["DeepSparseAutoencoder"]
+
+
+class DeepSparseAutoencoder(AutoencoderBase):
+    """Deep sparse autoencoder: a KL sparsity penalty on every encoder layer.
+
+    The encoder has the logistic layers ``hidden_layer_sizes = (h_1, ...,
+    h_L)``; the decoder mirrors it (logistic layers ``h_(L-1), ..., h_1``,
+    then the output function ``f``). The parameters minimise, for ``m``
+    samples::
+
+        J = (1/m) sum_i L(x_hat_i, x_i)
+            + (alpha/2) sum over weight matrices ||W||_F^2
+            + sum_l beta_l sum_j KL(rho_l || rho_hat_(l,j))
+
+    with ``rho_hat_l`` the mean activation of encoder layer ``l`` over all
+    training samples, full-batch with L-BFGS on the exact gradient. With
+    ``pretrain=True`` each layer is first trained greedily as a
+    :class:`SparseAutoencoder` on the codes of the layer below (UFLDL's
+    greedy layer-wise training), and those weights start the joint training.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100, 50)
+        Widths of the encoder's layers; the last is the code layer.
+
+    rho : float or tuple of float, default=0.05
+        Target mean activation of each encoder layer's units, in (0, 1):
+        one value for every layer, or a tuple with one value per layer.
+
+    beta : float or tuple of float, default=3.0
+        Weight of each encoder layer's sparsity penalty (0 turns it off):
+        one value for every layer, or a tuple with one value per layer.
+
+    alpha : float, default=1e-4
+        Weight decay on every weight matrix (tied matrices once), not on
+        biases.
+
+    loss : {"squared_error", "cross_entropy"}, default="squared_error"
+        Reconstruction loss per sample, as in :class:`SparseAutoencoder`.
+
+    decoder_activation : {"logistic", "identity"}, default="logistic"
+        Output function ``f`` of the decoder's last layer. Its hidden layers
+        are logistic.
+
+    tied_weights : bool, default=False
+        If True each decoder matrix is the transpose of its mirror encoder
+        matrix, penalised once.
+
+    pretrain : bool, default=True
+        Greedy layer-wise pretraining before the joint training. False
+        starts the joint training from UFLDL's random initialisation.
+
+    max_iter : int, default=2000
+        Maximum number of L-BFGS iterations of the joint training (and of
+        each pretraining stage).
+
+    tol : float, default=1e-4
+        Relative tolerance of the stopping rule shared by the package's
+        estimators: L-BFGS stops when J fell by at most ``tol * J`` over the
+        last 10 iterations.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initialisation (and of each pretraining stage's).
+
+    verbose : int, default=0
+        Progress output as in :class:`SparseAutoencoder`.
+
+    chunk_size : int, "auto" or None, default="auto"
+        Rows of X processed at a time, as in :class:`SparseAutoencoder`.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        The ``2L`` weight matrices in scikit-learn's MLP convention:
+        ``coefs_[i]`` of shape ``(layer_sizes[i], layer_sizes[i + 1])`` with
+        ``layer_sizes = [n_features, h_1, ..., h_L, ..., h_1, n_features]``,
+        so that layer ``i`` computes ``g(A @ coefs_[i] + intercepts_[i])``.
+        With tied weights the decoder's entries are the transposes of the
+        encoder's.
+
+    intercepts_ : list of ndarray
+        The ``2L`` bias vectors, ``intercepts_[i]`` of shape
+        ``(layer_sizes[i + 1],)``.
+
+    loss_ : float
+        The objective J at the returned parameters.
+
+    loss_curve_ : list of float
+        J after each L-BFGS iteration of the joint training.
+
+    n_iter_ : int
+        Number of L-BFGS iterations of the joint training.
+
+    pretrain_losses_ : list of float or None
+        With ``pretrain=True``, the J each greedy stage reached (stage ``l``
+        is a :class:`SparseAutoencoder` on the codes of layer ``l - 1``);
+        None without pretraining.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when ``X``
+        has feature names that are all strings.
+
+    See Also
+    --------
+    SparseAutoencoder : The one-hidden-layer model, and each greedy stage.
+    sklearn.neural_network.MLPRegressor : Trains the same network without the
+        sparsity penalties when fitted on ``(X, X)``.
+
+    Notes
+    -----
+    ``hidden_layer_sizes=(k,)`` with ``pretrain=False`` is
+    ``SparseAutoencoder(k)``: the same J, gradient and initialisation.
+    ``max_iter`` and ``tol`` follow the package's stopping rule (a relative
+    decrease of J over 10 iterations) rather than UFLDL's fixed 400
+    iterations, so that a default fit converges.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from skl_sparseae import DeepSparseAutoencoder
+    >>> X = MinMaxScaler().fit_transform(load_digits().data[:300])
+    >>> model = DeepSparseAutoencoder((32, 16), max_iter=100, random_state=0)
+    >>> H = model.fit_transform(X)
+    >>> H.shape
+    (300, 16)
+    >>> [W.shape for W in model.coefs_]
+    [(64, 32), (32, 16), (16, 32), (32, 64)]
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like"],
+        "rho": [Interval(Real, 0, 1, closed="neither"), "array-like"],
+        "beta": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "loss": [StrOptions(set(LOSSES))],
+        "decoder_activation": [StrOptions(set(DECODER_ACTIVATIONS))],
+        "tied_weights": ["boolean"],
+        "pretrain": ["boolean"],
+        "max_iter": [PositiveInt()],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "chunk_size": [PositiveInt(), StrOptions({"auto"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100, 50),
+        *,
+        rho=0.05,
+        beta=3.0,
+        alpha=1e-4,
+        loss="squared_error",
+        decoder_activation="logistic",
+        tied_weights=False,
+        pretrain=True,
+        max_iter=2000,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+        chunk_size="auto",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.rho = rho
+        self.beta = beta
+        self.alpha = alpha
+        self.loss = loss
+        self.decoder_activation = decoder_activation
+        self.tied_weights = tied_weights
+        self.pretrain = pretrain
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.chunk_size = chunk_size
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features: the code layer's width."""
+        return self.intercepts_[len(self.intercepts_) // 2 - 1].shape[0]
+
+    # Validation ---------------------------------------------------------------
+
+    def _layer_sizes(self):
+        """``hidden_layer_sizes`` as a tuple of ints >= 1, or a clear error."""
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else _as_tuple(sizes)
+        if len(sizes) == 0:
+            raise ValueError(
+                "hidden_layer_sizes must hold at least one layer width; got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        for size in sizes:
+            if (
+                isinstance(size, bool | np.bool_)
+                or not isinstance(size, Integral | np.integer)
+                or size < 1
+            ):
+                raise ValueError(
+                    "hidden_layer_sizes must be positive integers; got "
+                    f"{self.hidden_layer_sizes!r}."
+                )
+        return tuple(int(size) for size in sizes)
+
+    def _per_layer(self, name, n_layers, low, high):
+        """``rho`` or ``beta`` as one value per encoder layer."""
+        value = getattr(self, name)
+        values = (value,) * n_layers if isinstance(value, Real) else _as_tuple(value)
+        if len(values) != n_layers:
+            raise ValueError(
+                f"{name} has {len(values)} values but the encoder has {n_layers} "
+                f"layers: give one {name} or one per layer; got {value!r}."
+            )
+        for item in values:
+            ok = isinstance(item, Real | np.floating | np.integer) and not isinstance(
+                item, bool | np.bool_
+            )
+            if not ok or not (low(item) and high(item)):
+                interval = "(0, 1)" if name == "rho" else "[0, inf)"
+                raise ValueError(
+                    f"every value of {name} must be in {interval}; got {value!r}."
+                )
+        return tuple(float(item) for item in values)
+
+    def _options(self):
+        sizes = self._layer_sizes()
+        rho = self._per_layer("rho", len(sizes), lambda v: v > 0, lambda v: v < 1)
+        beta = self._per_layer(
+            "beta", len(sizes), lambda v: v >= 0, lambda v: np.isfinite(v)
+        )
+        return sizes, rho, beta
+
+    # Fitting ------------------------------------------------------------------
+
+    def _layout(self, n_features):
+        return NetworkLayout(n_features, self._layer_sizes(), self.tied_weights)
+
+    def _objective(self, X, n_threads=None):
+        """J and its gradient on validated X, for this estimator's settings."""
+        sizes, rho, beta = self._options()
+        return AutoencoderObjective(
+            X,
+            hidden_layer_sizes=sizes,
+            rho=rho,
+            beta=beta,
+            alpha=self.alpha,
+            loss=self.loss,
+            decoder_activation=self.decoder_activation,
+            tied_weights=self.tied_weights,
+            chunk_size=self.chunk_size,
+            n_threads=n_threads,
+        )
+
+    def _pretrain(self, X, layout, rho, beta, random_state):
+        """UFLDL's greedy stages: layer l is a SparseAutoencoder on the codes
+        of layer l - 1; its encoder and decoder start the deep network."""
+        from ._sparse_autoencoder import SparseAutoencoder
+
+        theta0 = np.zeros(layout.n_parameters)
+        W_enc, W_dec, b_enc, b_dec = layout.unpack(theta0)
+        layer_input, losses = X, []
+        for layer, width in enumerate(layout.hidden_layer_sizes):
+            first = layer == 0
+            stage = SparseAutoencoder(
+                n_components=width,
+                rho=rho[layer],
+                beta=beta[layer],
+                alpha=self.alpha,
+                # Codes lie in (0, 1): the stages above the first reconstruct
+                # them with the logistic decoder, as UFLDL's stacked exercise.
+                loss=self.loss,
+                decoder_activation=self.decoder_activation if first else "logistic",
+                tied_weights=self.tied_weights,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                random_state=random_state.randint(np.iinfo(np.int32).max),
+                verbose=self.verbose,
+                chunk_size=self.chunk_size,
+            )
+            layer_input = stage.fit_transform(layer_input)
+            W_enc[layer][...] = stage.components_
+            W_dec[layer][...] = stage.decoder_components_
+            b_enc[layer][...] = stage.intercept_hidden_
+            b_dec[layer][...] = stage.intercept_visible_
+            losses.append(stage.loss_)
+        return theta0, losses
+
+    def _fit(self, X, return_codes):
+        """Fit and publish the fitted attributes; return the codes of X if asked.
+
+        All or nothing: if anything raises, the estimator is left as it was.
+        """
+        with atomic_fit(self):
+            sizes, rho, beta = self._options()
+            X = self._validate_training_data(X)
+            layout = self._layout(X.shape[1])
+            random_state = check_random_state(self.random_state)
+            if self.pretrain:
+                theta0, pretrain_losses = self._pretrain(
+                    X, layout, rho, beta, random_state
+                )
+            else:
+                theta0, pretrain_losses = layout.initial_parameters(random_state), None
+
+            with serial_blas(), self._objective(X) as objective:
+                result = self._minimize(
+                    objective,
+                    theta0,
+                    X,
+                    progress=lambda: (
+                        ", mean rho_hat = "
+                        + "/".join(
+                            f"{float(np.mean(r)):.4g}" for r in objective.rho_hats
+                        )
+                    ),
+                )
+                codes = None
+                if return_codes and result.last_evaluation_at_result:
+                    codes = objective.activations[-1]
+
+            W_enc, W_dec, b_enc, b_dec = layout.unpack(result.theta)
+            fitted = {
+                "coefs_": [W.T.astype(X.dtype) for W in W_enc]
+                + [W.astype(X.dtype) for W in reversed(W_dec)],
+                "intercepts_": [b.astype(X.dtype) for b in b_enc]
+                + [b.astype(X.dtype) for b in reversed(b_dec)],
+                "loss_": result.loss,
+                "loss_curve_": result.loss_curve,
+                "n_iter_": result.n_iter,
+                "pretrain_losses_": pretrain_losses,
+            }
+            for name, value in fitted.items():
+                setattr(self, name, value)
+            if return_codes and codes is None:
+                codes = self._encode(X)
+        return codes
+
+    # Encoder and decoder ------------------------------------------------------
+
+    def _encode(self, X):
+        n_encoder = len(self.coefs_) // 2
+        with np.errstate(all="ignore"):
+            H = X
+            for W, b in zip(
+                self.coefs_[:n_encoder], self.intercepts_[:n_encoder], strict=True
+            ):
+                H = encode(
+                    H, W.T.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False)
+                )
+        check_finite_output(H, "transform", X)
+        return H
+
+    def _decoder_pre_activation(self, H):
+        n_encoder = len(self.coefs_) // 2
+        decoder = list(
+            zip(self.coefs_[n_encoder:], self.intercepts_[n_encoder:], strict=True)
+        )
+        for i, (W, b) in enumerate(decoder):
+            Z = H @ W.astype(H.dtype, copy=False)
+            Z += b.astype(H.dtype, copy=False)
+            H = Z if i == len(decoder) - 1 else sigmoid_inplace(Z)
+        return H
+
+    def _packed_parameters(self):
+        """The fitted parameters as one flat float64 vector, in the layout."""
+        layout = self._layout(self.n_features_in_)
+        theta = np.zeros(layout.n_parameters)
+        W_enc, W_dec, b_enc, b_dec = layout.unpack(theta)
+        n_encoder = layout.n_layers
+        for layer in range(n_encoder):
+            mirror = 2 * n_encoder - 1 - layer
+            W_enc[layer][...] = self.coefs_[layer].T
+            if not self.tied_weights:
+                W_dec[layer][...] = self.coefs_[mirror]
+            b_enc[layer][...] = self.intercepts_[layer]
+            b_dec[layer][...] = self.intercepts_[mirror]
+        return theta
+
+
+def _as_tuple(values):
+    """A list, tuple or 1-D array as a tuple of its items, as given (no casts:
+    a bool stays a bool, to be rejected)."""
+    if isinstance(values, list | tuple):
+        return tuple(values)
+    return tuple(np.asarray(values).ravel().tolist())
