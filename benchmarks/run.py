@@ -19,9 +19,13 @@ Rows
 - small data, (m, 64, 25) for m = 100 ... 1000: SparseAutoencoder against
   MLPRegressor as users run it, and against itself under
   threadpool_limits(1), which no size may be slower than;
-- the GEMM floor: the five matrix products one evaluation cannot avoid
-  (X W1^T, A W2, delta_out^T A, delta_out W2^T, delta_hidden^T X) on the same
-  shapes and dtype, with the BLAS's own threads;
+- the GEMM floor: the matrix products one evaluation cannot avoid (five
+  for one hidden layer: X W1^T, A W2, delta_out^T A, delta_out W2^T,
+  delta_hidden^T X; 6L - 1 for L encoder layers) on the same shapes and
+  dtype, with the BLAS's own threads;
+- deep models, (10000, 64, (25, 10)) and (10000, 784, (196, 64)): per
+  iteration against their GEMM floor, against MLPRegressor with the mirrored
+  layers (e.g. (196, 64, 196)), and float32 against float64;
 - peak extra memory during fit (tracemalloc), in units of X's size.
 """
 
@@ -36,9 +40,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 from threadpoolctl import threadpool_limits
 
-from skl_sparseae import SparseAutoencoder
+from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder
 from skl_sparseae._objective import (
-    SparseAutoencoderObjective,
+    AutoencoderObjective,
     default_n_threads,
     initial_parameters,
     loss_grad_reference,
@@ -89,29 +93,36 @@ def random_data(n_samples, n_features, dtype, seed=0):
     )
 
 
-def gemm_floor(n_samples, n_features, n_components, dtype):
-    """A measurement: ``(seconds,)`` of the five products one evaluation needs.
+def gemm_floor(n_samples, n_features, hidden_layer_sizes, dtype):
+    """A measurement: ``(seconds,)`` of the products one evaluation needs.
 
+    For L encoder layers (an int is one layer): the forward products of the
+    encoder and decoder (2L), one gradient product per weight matrix (2L)
+    and one delta product per layer but the first (2L - 1); for one layer
+    these are X W1^T, A W2, A^T delta_out, delta_out W2^T, delta_hidden^T X.
     Each measurement is the median of five runs of the products.
     """
+    if isinstance(hidden_layer_sizes, int):
+        hidden_layer_sizes = (hidden_layer_sizes,)
     rng = np.random.RandomState(1)
-    X, delta_out = (
-        rng.uniform(size=(n_samples, n_features)).astype(dtype) for _ in "ab"
-    )
-    A, delta_hidden = (
-        rng.uniform(size=(n_samples, n_components)).astype(dtype) for _ in "ab"
-    )
-    W1, W2 = (rng.uniform(size=(n_components, n_features)).astype(dtype) for _ in "ab")
+    widths = [n_features, *hidden_layer_sizes, *hidden_layer_sizes[-2::-1], n_features]
+    # Activations and deltas of every layer, and each layer's weights.
+    activations = [rng.uniform(size=(n_samples, w)).astype(dtype) for w in widths]
+    deltas = [rng.uniform(size=(n_samples, w)).astype(dtype) for w in widths]
+    weights = [
+        rng.uniform(size=(w_in, w_out)).astype(dtype)
+        for w_in, w_out in zip(widths[:-1], widths[1:], strict=True)
+    ]
 
-    def five_products():
-        X @ W1.T
-        A @ W2
-        delta_out.T @ A
-        delta_out @ W2.T
-        delta_hidden.T @ X
+    def products():
+        for i, W in enumerate(weights):
+            activations[i] @ W  # forward
+            activations[i].T @ deltas[i + 1]  # gradient
+            if i > 0:
+                deltas[i + 1] @ W.T  # delta of the layer below
 
     def median_of_five():
-        return (float(np.median([timed(five_products)[0] for _ in range(5)])),)
+        return (float(np.median([timed(products)[0] for _ in range(5)])),)
 
     return median_of_five
 
@@ -123,14 +134,28 @@ def sae(n_components, max_iter, **params):
 
 
 def mlp(n_components, max_iter):
+    """MLPRegressor with the autoencoder's layers: an int is one hidden layer,
+    a tuple ``(h_1, ..., h_L)`` is mirrored as ``(h_1, ..., h_L, ..., h_1)``."""
+    sizes = (n_components,) if isinstance(n_components, int) else n_components
     return MLPRegressor(
-        hidden_layer_sizes=(n_components,),
+        hidden_layer_sizes=(*sizes, *sizes[-2::-1]),
         activation="logistic",
         solver="lbfgs",
         max_iter=max_iter,
         max_fun=100 * max_iter,
         tol=0.0,
         random_state=0,
+    )
+
+
+def deep(hidden_layer_sizes, max_iter, **params):
+    return DeepSparseAutoencoder(
+        hidden_layer_sizes,
+        max_iter=max_iter,
+        tol=0.0,
+        pretrain=False,
+        random_state=0,
+        **params,
     )
 
 
@@ -158,12 +183,12 @@ def fit_seconds(make_model, X, target=None):
     """One fit's seconds per L-BFGS iteration and per evaluation of the objective.
 
     Evaluations are counted by wrapping the method L-BFGS calls:
-    SparseAutoencoderObjective.__call__ or MLPRegressor._loss_grad_lbfgs.
+    AutoencoderObjective.__call__ or MLPRegressor._loss_grad_lbfgs.
     """
     counted = (
         (MLPRegressor, "_loss_grad_lbfgs")
         if target is not None
-        else (SparseAutoencoderObjective, "__call__")
+        else (AutoencoderObjective, "__call__")
     )
     model = make_model()
     with CountCalls(*counted) as counter:
@@ -342,6 +367,60 @@ def main():
             "MLPRegressor / SAE",
             "SAE under threadpool_limits(1)",
             "SAE / SAE under threadpool_limits(1)",
+        ],
+        rows,
+    )
+
+    # Deep models ------------------------------------------------------------------
+    rows = []
+    for (n_samples, n_features, sizes), iters in [
+        ((10000, 64, (25, 10)), small_iters),
+        ((10000, 784, (196, 64)), big_iters),
+    ]:
+        X = random_data(n_samples, n_features, np.float64)
+        X32 = X.astype(np.float32)
+        medians = interleaved_medians(
+            {
+                "floor": gemm_floor(n_samples, n_features, sizes, np.float64),
+                "mlp": lambda s=sizes, it=iters, X=X: fit_seconds(
+                    lambda: mlp(s, it), X, target=X
+                ),
+                "float64": lambda s=sizes, it=iters, X=X: fit_seconds(
+                    lambda: deep(s, it), X
+                ),
+                "float32": lambda s=sizes, it=iters, X=X32: fit_seconds(
+                    lambda: deep(s, it), X
+                ),
+            },
+            max(2, repeats - 2),
+            settle_seconds=0.3,
+        )
+        (floor,), (mlp_iter, _) = medians["floor"], medians["mlp"]
+        deep64, deep32 = medians["float64"][0], medians["float32"][0]
+        rows.append(
+            [
+                f"({n_samples}, {n_features}, {sizes})",
+                f"{deep64 / floor:.2f}x",
+                f"**{mlp_iter / deep64:.2f}x**",
+                f"{deep64 / deep32:.2f}x",
+                ms(deep64),
+                ms(deep32),
+                ms(mlp_iter),
+                ms(floor),
+            ]
+        )
+    print_table(
+        f"DeepSparseAutoencoder per L-BFGS iteration ({small_iters} iterations at 64 "
+        f"features, {big_iters} at 784), against MLPRegressor with the mirrored layers",
+        [
+            "(m, n_features, hidden_layer_sizes)",
+            "float64 iteration / GEMM floor",
+            "MLPRegressor / deep, per iteration",
+            "float64 / float32 per iteration",
+            "deep float64",
+            "deep float32",
+            "MLPRegressor",
+            "GEMM floor",
         ],
         rows,
     )
