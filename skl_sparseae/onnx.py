@@ -1,11 +1,13 @@
 """Export of fitted models to ONNX, through skl2onnx.
 
-Importing this module registers a converter for
-:class:`~skl_sparseae.SparseAutoencoder` with skl2onnx, so that
+Importing this module registers converters for
+:class:`~skl_sparseae.SparseAutoencoder` and
+:class:`~skl_sparseae.DeepSparseAutoencoder` with skl2onnx, so that
 ``skl2onnx.to_onnx`` converts a fitted autoencoder, or any ``Pipeline`` that
-holds one, the usual way. The graph computes ``transform``:
-``sigmoid(X @ components_.T + intercept_hidden_)``, in the input's type
-(float32 or float64), as ``transform`` does.
+holds one, the usual way. The graph computes ``transform``: for
+``SparseAutoencoder`` ``sigmoid(X @ components_.T + intercept_hidden_)``, for
+the deep model the encoder's logistic layers ``coefs_[:L]``, in the input's
+type (float32 or float64), as ``transform`` does.
 
 Registration is explicit: ``import skl_sparseae`` does not import skl2onnx,
 which is heavy and optional, and skl2onnx looks converters up in its own
@@ -29,12 +31,16 @@ except ImportError as error:
         'with: pip install "skl_sparseae[onnx]"'
     ) from error
 
+from ._deep import DeepSparseAutoencoder
 from ._sparse_autoencoder import SparseAutoencoder
 
 __all__ = ["register_onnx_converter"]
 
 # skl2onnx's convention for aliases: the library's name, then the model's.
-_SPARSE_AUTOENCODER_ALIAS = "SklSparseaeSparseAutoencoder"
+_ALIASES = {
+    SparseAutoencoder: "SklSparseaeSparseAutoencoder",
+    DeepSparseAutoencoder: "SklSparseaeDeepSparseAutoencoder",
+}
 
 # The input types a converted model takes, with the dtype its weights are
 # stored in: the graph computes in the input's type, as transform does.
@@ -46,7 +52,7 @@ _ONNX_ELEMENT_TYPES = {
 
 
 def register_onnx_converter():
-    """Register the ONNX converter of SparseAutoencoder with skl2onnx.
+    """Register the ONNX converters of the package's autoencoders with skl2onnx.
 
     Importing :mod:`skl_sparseae.onnx` calls this function, so it rarely
     needs calling by hand. Calling it again changes nothing: it registers
@@ -75,16 +81,17 @@ def register_onnx_converter():
     >>> bool(np.allclose(H, sae.transform(X), atol=1e-5))
     True
     """
-    update_registered_converter(
-        SparseAutoencoder,
-        _SPARSE_AUTOENCODER_ALIAS,
-        _calculate_sparse_autoencoder_output_shapes,
-        _convert_sparse_autoencoder,
-    )
+    for estimator, alias in _ALIASES.items():
+        update_registered_converter(
+            estimator,
+            alias,
+            _calculate_sparse_autoencoder_output_shapes,
+            _convert_sparse_autoencoder,
+        )
 
 
 def _calculate_sparse_autoencoder_output_shapes(operator):
-    """Output type of transform: ``(n_samples, n_components)``, input's type."""
+    """Output type of transform: ``(n_samples, n_codes)``, input's type."""
     model = operator.raw_operator
     check_is_fitted(model)
     input_type = _float_input_type(operator)
@@ -96,22 +103,36 @@ def _calculate_sparse_autoencoder_output_shapes(operator):
             "pass to_onnx a sample of the data the model was fitted on."
         )
     n_samples = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = type(input_type)([n_samples, model.n_components_])
+    operator.outputs[0].type = type(input_type)([n_samples, model._n_features_out])
 
 
 def _convert_sparse_autoencoder(scope, operator, container):
-    """Write ``transform`` into the graph: one logistic dense layer."""
+    """Write ``transform`` into the graph: the encoder's logistic layers."""
     model = operator.raw_operator
     dtype = _INPUT_DTYPES[type(_float_input_type(operator))]
-    _append_logistic_dense_layer(
-        scope,
-        container,
-        operator.inputs[0].full_name,
-        coef=model.components_.T,
-        intercept=model.intercept_hidden_,
-        dtype=dtype,
-        output_name=operator.outputs[0].full_name,
-    )
+    layers = _encoder_layers(model)
+    name = operator.inputs[0].full_name
+    for i, (coef, intercept) in enumerate(layers):
+        last = i == len(layers) - 1
+        name = _append_logistic_dense_layer(
+            scope,
+            container,
+            name,
+            coef=coef,
+            intercept=intercept,
+            dtype=dtype,
+            output_name=operator.outputs[0].full_name if last else None,
+        )
+
+
+def _encoder_layers(model):
+    """``[(coef, intercept), ...]`` of the encoder, coefs as ``(n_in, n_out)``."""
+    if isinstance(model, DeepSparseAutoencoder):
+        n_encoder = len(model.coefs_) // 2
+        return list(
+            zip(model.coefs_[:n_encoder], model.intercepts_[:n_encoder], strict=True)
+        )
+    return [(model.components_.T, model.intercept_hidden_)]
 
 
 def _append_logistic_dense_layer(

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skl_sparseae import SparseAutoencoder
+from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder
 
 sparseae_onnx = pytest.importorskip("skl_sparseae.onnx")
 skl2onnx = pytest.importorskip("skl2onnx")
@@ -125,6 +125,34 @@ def test_pipeline_with_a_classifier_converts_end_to_end(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         pipeline.fit(X, y)
+    model = skl2onnx.to_onnx(
+        pipeline, X[:1], options={id(pipeline["clf"]): {"zipmap": False}}
+    )
+    labels, probabilities = run_onnx(model, X)
+    np.testing.assert_array_equal(labels, pipeline.predict(X))
+    np.testing.assert_allclose(
+        probabilities, pipeline.predict_proba(X), rtol=0, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("tied", [False, True])
+@pytest.mark.parametrize("sizes", [(12,), (12, 5), (10, 6, 3)], ids=str)
+def test_deep_model_converts_alone_and_in_a_pipeline(sizes, tied, dtype):
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300].astype(dtype), y[:300]
+    deep = DeepSparseAutoencoder(
+        sizes, tied_weights=tied, pretrain=False, max_iter=15, random_state=0
+    )
+    pipeline = Pipeline(
+        [("scale", MinMaxScaler()), ("deep", deep), ("clf", LogisticRegression())]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline.fit(X, y)
+    X_scaled = pipeline["scale"].transform(X)
+    (H,) = run_onnx(skl2onnx.to_onnx(deep, X_scaled[:1]), X_scaled)
+    np.testing.assert_allclose(H, deep.transform(X_scaled), rtol=0, atol=ATOL[dtype])
     model = skl2onnx.to_onnx(
         pipeline, X[:1], options={id(pipeline["clf"]): {"zipmap": False}}
     )
