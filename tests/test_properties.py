@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from skl_sparseae import SparseAutoencoder, check_gradient
+from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, check_gradient
 
 OPTIONS = [
     {"loss": "squared_error", "decoder_activation": "logistic"},
@@ -122,3 +122,36 @@ def test_failed_fit_leaves_the_state_unchanged(problem):
     assert set(vars(model)) == set(state)
     for name, value in state.items():
         np.testing.assert_array_equal(getattr(model, name), value)
+
+
+@st.composite
+def deep_problems(draw):
+    """A data set and a DeepSparseAutoencoder (1 to 3 encoder layers)."""
+    X, single = draw(problems())
+    depth = draw(st.integers(1, 3))
+    sizes = tuple(draw(st.integers(1, 5)) for _ in range(depth))
+    per_layer = draw(st.booleans())
+    params = single.get_params()
+    params.pop("n_components")
+    params |= {
+        "hidden_layer_sizes": sizes,
+        "rho": tuple(draw(st.floats(0.01, 0.5)) for _ in sizes)
+        if per_layer
+        else params["rho"],
+        "beta": tuple(draw(st.floats(0.0, 5.0)) for _ in sizes)
+        if per_layer
+        else params["beta"],
+        "pretrain": draw(st.booleans()),
+    }
+    return X, DeepSparseAutoencoder(**params)
+
+
+@given(deep_problems(), st.integers(0, 2**16))
+def test_deep_model_fits_finite_codes_and_exact_gradients(problem, seed):
+    X, model = problem
+    fit_quietly(model, X)
+    H = model.transform(X)
+    assert H.dtype == X.dtype
+    assert H.shape == (X.shape[0], model.hidden_layer_sizes[-1])
+    assert np.all(np.isfinite(H)) and np.all((H >= 0) & (H <= 1))
+    assert check_gradient(model, X.astype(np.float64), random_state=seed) < 1e-6
