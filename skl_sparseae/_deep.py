@@ -282,38 +282,31 @@ class DeepSparseAutoencoder(AutoencoderBase):
         )
 
     def _pretrain(self, X, layout, rho, beta, random_state):
-        """UFLDL's greedy stages: layer l is a SparseAutoencoder on the codes
-        of layer l - 1; its encoder and decoder start the deep network."""
-        from ._sparse_autoencoder import SparseAutoencoder
-
+        """UFLDL's greedy stages start the deep network: stage l's encoder
+        and decoder become layer pair l."""
+        stages, _ = greedy_stages(
+            X,
+            layout.hidden_layer_sizes,
+            rho,
+            beta,
+            random_state,
+            alpha=self.alpha,
+            loss=self.loss,
+            decoder_activation=self.decoder_activation,
+            tied_weights=self.tied_weights,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            chunk_size=self.chunk_size,
+        )
         theta0 = np.zeros(layout.n_parameters)
         W_enc, W_dec, b_enc, b_dec = layout.unpack(theta0)
-        layer_input, losses = X, []
-        for layer, width in enumerate(layout.hidden_layer_sizes):
-            first = layer == 0
-            stage = SparseAutoencoder(
-                n_components=width,
-                rho=rho[layer],
-                beta=beta[layer],
-                alpha=self.alpha,
-                # Codes lie in (0, 1): the stages above the first reconstruct
-                # them with the logistic decoder, as UFLDL's stacked exercise.
-                loss=self.loss,
-                decoder_activation=self.decoder_activation if first else "logistic",
-                tied_weights=self.tied_weights,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                random_state=random_state.randint(np.iinfo(np.int32).max),
-                verbose=self.verbose,
-                chunk_size=self.chunk_size,
-            )
-            layer_input = stage.fit_transform(layer_input)
+        for layer, stage in enumerate(stages):
             W_enc[layer][...] = stage.components_
             W_dec[layer][...] = stage.decoder_components_
             b_enc[layer][...] = stage.intercept_hidden_
             b_dec[layer][...] = stage.intercept_visible_
-            losses.append(stage.loss_)
-        return theta0, losses
+        return theta0, [stage.loss_ for stage in stages]
 
     def _fit(self, X, return_codes):
         """Fit and publish the fitted attributes; return the codes of X if asked.
@@ -405,6 +398,36 @@ class DeepSparseAutoencoder(AutoencoderBase):
             b_enc[layer][...] = self.intercepts_[layer]
             b_dec[layer][...] = self.intercepts_[mirror]
         return theta
+
+
+def greedy_stages(
+    X, hidden_layer_sizes, rho, beta, random_state, *, decoder_activation, **params
+):
+    """UFLDL's greedy layer-wise training: stage l is a SparseAutoencoder with
+    ``(rho[l], beta[l])`` fitted to the codes of stage l - 1 (stage 1 to X).
+
+    ``decoder_activation`` is the first stage's; the stages above it
+    reconstruct codes, which lie in (0, 1), with the logistic decoder, as
+    UFLDL's stacked exercise does. ``params`` are the stages' other
+    parameters; each stage's seed is drawn from ``random_state``.
+
+    Returns the fitted stages and the codes of the last one.
+    """
+    from ._sparse_autoencoder import SparseAutoencoder
+
+    stages, codes = [], X
+    for layer, width in enumerate(hidden_layer_sizes):
+        stage = SparseAutoencoder(
+            n_components=width,
+            rho=rho[layer],
+            beta=beta[layer],
+            decoder_activation=decoder_activation if layer == 0 else "logistic",
+            random_state=random_state.randint(np.iinfo(np.int32).max),
+            **params,
+        )
+        codes = stage.fit_transform(codes)
+        stages.append(stage)
+    return stages, codes
 
 
 def _as_tuple(values):
