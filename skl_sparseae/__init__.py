@@ -6,6 +6,8 @@ SparseAutoencoder
     The estimator.
 DeepSparseAutoencoder
     Several encoder layers, a KL penalty on each, greedy pretraining.
+SparseAutoencoderClassifier
+    UFLDL's stacked autoencoder: pretraining, softmax, fine-tuning.
 check_gradient
     UFLDL's numerical gradient check for an estimator's objective.
 numerical_gradient
@@ -16,6 +18,7 @@ plot_filters
     Learned filters as a grid of images (needs matplotlib).
 """
 
+from ._classifier import SparseAutoencoderClassifier
 from ._deep import DeepSparseAutoencoder
 from ._gradient_check import check_gradient, numerical_gradient
 from ._objective import loss_grad_reference
@@ -27,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DeepSparseAutoencoder",
     "SparseAutoencoder",
+    "SparseAutoencoderClassifier",
     "__version__",
     "check_gradient",
     "loss_grad_reference",

@@ -161,7 +161,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if np.isnan(score):
             raise ValueError(
                 "score: the reconstruction loss is not defined (NaN) for this X; "
-                f"its values range over {_format_range(value_range(X))}. Scale X "
+                f"its values range over {format_range(value_range(X))}. Scale X "
                 "as the training data was scaled."
             )
         return score
@@ -199,7 +199,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         bounds = value_range(X)
         if bounds is not None and (bounds[0] < 0.0 or bounds[1] > 1.0):
             raise ValueError(
-                f"cross_entropy loss needs X in [0, 1]; got {_format_range(bounds)}. "
+                f"cross_entropy loss needs X in [0, 1]; got {format_range(bounds)}. "
                 "Scale X (e.g. MinMaxScaler) or use loss='squared_error'."
             )
 
@@ -256,7 +256,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         bounds = value_range(X)
         if bounds is not None and max(abs(bounds[0]), abs(bounds[1])) > _LARGE_VALUE:
             advice.append(
-                f"X's values are large ({_format_range(bounds)}): scale X "
+                f"X's values are large ({format_range(bounds)}): scale X "
                 "(e.g. MinMaxScaler or StandardScaler)"
             )
         if not advice and X.dtype == np.float32:
@@ -282,7 +282,7 @@ _LARGE_VALUE = 1e3
 _RANGE_SLACK = 1e-6
 
 
-def _format_range(bounds):
+def format_range(bounds):
     """``min=..., max=...`` with every digit of each value (repr)."""
     if bounds is None:
         return "no values"
@@ -295,7 +295,7 @@ def check_finite_output(result, method, X):
         bounds = value_range(X)
         raise ValueError(
             f"{method} overflowed to NaN: the input's values "
-            f"({_format_range(bounds)}) are too large for this model in "
+            f"({format_range(bounds)}) are too large for this model in "
             f"{np.dtype(result.dtype).name}. Scale the input as the training data "
             "was scaled, or use float64."
         )

@@ -1,8 +1,9 @@
 """UFLDL's numerical gradient check, as a public function."""
 
 import numpy as np
+from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._engine import serial_blas
 from ._validation import check_epsilon
@@ -50,7 +51,9 @@ def numerical_gradient(func, theta, epsilon=1e-4):
     return grad
 
 
-def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None):
+def check_gradient(
+    estimator, X, params=None, *, y=None, epsilon=1e-4, random_state=None
+):
     """Compare the analytic gradient of J with a numerical one.
 
     Builds the objective J for ``estimator``'s hyperparameters on ``X`` (in
@@ -80,6 +83,12 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
         ``"fitted"`` for the estimator's fitted parameters, or None for
         random parameters, each weight drawn uniformly in its matrix's
         ``+-sqrt(6 / (n_in + n_out + 1))``.
+    y : array-like of shape (n_samples,), default=None
+        Labels, for a classifier (whose fine-tuning objective is checked on
+        the labelled samples); ignored otherwise.
+    y : array-like of shape (n_samples,), default=None
+        Labels, for a classifier (whose fine-tuning objective is checked on
+        the labelled samples); ignored otherwise.
     epsilon : float, default=1e-4
         Step of the central difference (UFLDL's value).
     random_state : int, RandomState instance or None, default=None
@@ -107,11 +116,20 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
     epsilon = check_epsilon(epsilon)
     X = check_array(X, accept_sparse="csr", dtype=np.float64, order="C")
     n_features = X.shape[1]
-    layout = estimator._layout(n_features)
+    if is_classifier(estimator):
+        # The fine-tuning objective, on the labelled samples of (X, y).
+        if y is None:
+            raise ValueError("check_gradient needs y to check a classifier.")
+        y = column_or_1d(y)
+        if len(y) != X.shape[0]:
+            raise ValueError(f"y has {len(y)} labels for {X.shape[0]} samples.")
+        objective, layout = estimator._gradient_check_problem(X, y)
+    else:
+        objective, layout = None, estimator._layout(n_features)
     size = layout.n_parameters
     description = (
-        f"n_features={n_features}, hidden layers {layout.hidden_layer_sizes}, "
-        f"tied_weights={layout.tied_weights}"
+        f"n_features={n_features}, hidden layers {layout.hidden_layer_sizes}"
+        + (f", tied_weights={layout.tied_weights}" if objective is None else "")
     )
 
     if params is None:
@@ -145,13 +163,11 @@ def check_gradient(estimator, X, params=None, *, epsilon=1e-4, random_state=None
     if not np.all(np.isfinite(theta)):
         raise ValueError("params holds NaN or infinite values.")
 
-    estimator._check_cross_entropy_input(X)
+    if objective is None:
+        estimator._check_cross_entropy_input(X)
+        objective = estimator._objective(X)
     # The very evaluator fit uses, with the estimator's chunk_size.
-    with (
-        np.errstate(all="ignore"),
-        serial_blas(),
-        estimator._objective(X) as objective,
-    ):
+    with np.errstate(all="ignore"), serial_blas(), objective:
         analytic = objective(theta)[1].copy()
         numeric = numerical_gradient(objective, theta, epsilon=epsilon)
         denominator = np.linalg.norm(numeric + analytic)

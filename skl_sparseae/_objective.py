@@ -801,3 +801,225 @@ class SparseAutoencoderObjective(AutoencoderObjective):
     @property
     def rho_hat(self):
         return None if self.rho_hats is None else self.rho_hats[0]
+
+
+class ClassifierLayout:
+    """Where each matrix of a logistic network with a softmax output sits in
+    ``theta``.
+
+    Layers ``hidden_layer_sizes = (h_1, ..., h_L)`` (L may be 0: softmax
+    regression), then ``n_classes`` softmax outputs. With ``h_0 =
+    n_features`` and ``h_(L+1) = n_classes``, matrix ``l`` (1..L+1) has shape
+    ``(h_l, h_(l-1))``, rows the units' filters, as an encoder's::
+
+        [W_1, ..., W_L, W_out, b_1, ..., b_L, b_out]
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes, n_classes):
+        sizes = (int(n_features), *map(int, hidden_layer_sizes), int(n_classes))
+        self.n_features = sizes[0]
+        self.hidden_layer_sizes = sizes[1:-1]
+        self.n_classes = sizes[-1]
+        self.shapes = [(sizes[i], sizes[i - 1]) for i in range(1, len(sizes))]
+        self.n_weights = sum(rows * cols for rows, cols in self.shapes)
+        self.n_parameters = self.n_weights + sum(sizes[1:])
+
+    def unpack(self, theta):
+        """``(weights, biases)``: lists of reshaped views of theta."""
+        weights, position = [], 0
+        for rows, cols in self.shapes:
+            weights.append(theta[position : position + rows * cols].reshape(rows, cols))
+            position += rows * cols
+        biases = []
+        for rows, _ in self.shapes:
+            biases.append(theta[position : position + rows])
+            position += rows
+        return weights, biases
+
+    def weight_blocks(self):
+        """``(start, stop, bound)`` of each weight matrix in theta, with
+        UFLDL's initialisation bound ``sqrt(6 / (n_in + n_out + 1))``."""
+        blocks, start = [], 0
+        for rows, cols in self.shapes:
+            blocks.append(
+                (start, start + rows * cols, initialization_bound(cols, rows))
+            )
+            start += rows * cols
+        return blocks
+
+
+def softmax_inplace(Z):
+    """Overwrite each row of Z with softmax(z) = exp(z - max z) / sum; returns Z."""
+    Z -= Z.max(axis=1, keepdims=True)
+    np.exp(Z, out=Z)
+    Z /= Z.sum(axis=1, keepdims=True)
+    return Z
+
+
+class _ClassifierWorkspace:
+    """One thread's buffers for :class:`ClassifierObjective`."""
+
+    def __init__(self, chunk_rows, layout, dtype):
+        self.activations = [
+            np.empty((chunk_rows, h), dtype=dtype) for h in layout.hidden_layer_sizes
+        ]
+        self.delta = [
+            np.empty((chunk_rows, h), dtype=dtype) for h in layout.hidden_layer_sizes
+        ]
+        self.slope = [
+            np.empty((chunk_rows, h), dtype=dtype) for h in layout.hidden_layer_sizes
+        ]
+        self.out = np.empty((chunk_rows, layout.n_classes), dtype=dtype)
+        self.ones = np.ones(chunk_rows, dtype=dtype)
+        self.loss_share = 0.0
+        self.grad_share = np.empty(layout.n_parameters, dtype=dtype)
+
+
+class ClassifierObjective:
+    """Mean cross-entropy of a softmax on logistic layers, plus weight decay,
+    and its gradient: the fine-tuning objective of the stacked autoencoder::
+
+        J = -(1/m) sum_i log p(y_i | x_i) + (alpha/2) sum over matrices ||W||^2
+
+    with ``p = softmax(a_L W_out^T + b_out)`` and ``a_l = sigmoid(a_(l-1)
+    W_l^T + b_l)``, ``a_0 = x``. No sparsity term: there is no ``rho_hat`` to
+    form, so one pass over the chunks gives J and its gradient. The chunks
+    run on the same executor as the autoencoders' (fixed-order sums, X's
+    dtype, float64 totals). ``hidden_layer_sizes=()`` is softmax regression.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features) or CSR matrix
+        float32 or float64.
+    y : ndarray of shape (n_samples,)
+        Class indices in ``0 .. n_classes - 1``.
+    hidden_layer_sizes : tuple of int
+    n_classes : int
+    alpha : float
+    chunk_size, n_threads
+        As for :class:`AutoencoderObjective`.
+    """
+
+    def __init__(
+        self,
+        X,
+        y,
+        *,
+        hidden_layer_sizes,
+        n_classes,
+        alpha,
+        chunk_size="auto",
+        n_threads=None,
+    ):
+        n_samples, n_features = X.shape
+        self.X = X
+        self.y = np.asarray(y, dtype=np.intp)
+        self.layout = ClassifierLayout(n_features, hidden_layer_sizes, n_classes)
+        self.alpha = alpha
+        self._sparse = sp.issparse(X)
+        self.chunk_size = resolve_chunk_size(chunk_size, n_samples, n_features)
+        self._chunks = row_chunks(n_samples, self.chunk_size)
+        if n_threads is None:
+            n_threads = default_n_threads()
+        self.n_threads = max(1, min(int(n_threads), len(self._chunks)))
+        self._executor = ThreadedExecutor(self.n_threads)
+        size = self.layout.n_parameters
+        self._params = None if X.dtype == np.float64 else np.empty(size, X.dtype)
+        self._workspaces = [
+            _ClassifierWorkspace(self.chunk_size, self.layout, X.dtype)
+            for _ in range(self.n_threads)
+        ]
+
+    def close(self):
+        """Stop the worker threads."""
+        self._executor.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __call__(self, theta):
+        if self.n_threads == 1:
+            return self._evaluate(theta)
+        with serial_blas():
+            return self._evaluate(theta)
+
+    def _evaluate(self, theta):
+        n_samples = self.X.shape[0]
+        theta = np.asarray(theta, dtype=np.float64)
+        if self._params is None:
+            params = theta
+        else:
+            params = self._params
+            params[:] = theta
+        weights, biases = self.layout.unpack(params)
+        chunks = self._chunks
+        grad = np.zeros_like(theta)
+        loss_sum = [0.0]
+
+        def chunk_task(work, c):
+            work.loss_share = self._chunk(work, *chunks[c], weights, biases)
+
+        def add(work, c):
+            loss_sum[0] += work.loss_share
+            np.add(grad, work.grad_share, out=grad)
+
+        self._executor.run(len(chunks), self._workspaces, chunk_task, add)
+        # The 1/m of the mean, once, then weight decay.
+        grad /= n_samples
+        n_weights = self.layout.n_weights
+        grad[:n_weights] += self.alpha * theta[:n_weights]
+        decay = 0.5 * self.alpha * float(theta[:n_weights] @ theta[:n_weights])
+        self.terms = {"cross_entropy": loss_sum[0] / n_samples, "weight_decay": decay}
+        return loss_sum[0] / n_samples + decay, grad
+
+    def _chunk(self, work, start, stop, weights, biases):
+        """One chunk's share: sum_i -log p(y_i) and sum_i d(-log p(y_i))/dtheta."""
+        rows = stop - start
+        n_hidden = len(self.layout.hidden_layer_sizes)
+        share_weights, share_biases = self.layout.unpack(work.grad_share)
+        X_chunk = self.X[start:stop]
+        # Forward: a_l = sigmoid(a_(l-1) W_l^T + b_l); z = a_L W_out^T + b_out.
+        inputs = [X_chunk]
+        for layer in range(n_hidden):
+            A = work.activations[layer][:rows]
+            encode(inputs[-1], weights[layer], biases[layer], out=A)
+            inputs.append(A)
+        Z = work.out[:rows]
+        if n_hidden == 0 and self._sparse:
+            Z[:] = X_chunk @ weights[-1].T
+        else:
+            np.matmul(inputs[-1], weights[-1].T, out=Z)
+        Z += biases[-1]
+        # -log p(y) = logsumexp(z) - z_y, computed stably; then p = softmax(z).
+        labels = self.y[start:stop]
+        rows_index = np.arange(rows)
+        z_true = Z[rows_index, labels].astype(np.float64)
+        z_max = Z.max(axis=1)
+        Z -= z_max[:, None]
+        np.exp(Z, out=Z)
+        normaliser = Z.sum(axis=1)
+        chunk_loss = float(
+            np.sum(np.log(normaliser, dtype=np.float64) + z_max - z_true)
+        )
+        Z /= normaliser[:, None]
+        # delta_out = p - onehot(y)
+        Z[rows_index, labels] -= 1.0
+        delta = Z
+        # Backward: dW_l = delta_l^T a_(l-1); delta_(l-1) = (delta_l W_l) a (1 - a).
+        for layer in range(n_hidden, -1, -1):
+            layer_input = inputs[layer]
+            if layer == 0 and self._sparse:
+                share_weights[0][:] = (layer_input.T @ delta).T
+            else:
+                np.matmul(delta.T, layer_input, out=share_weights[layer])
+            _column_sums(delta, work.ones, out=share_biases[layer])
+            if layer > 0:
+                below = work.delta[layer - 1][:rows]
+                np.matmul(delta, weights[layer], out=below)
+                below *= layer_input
+                below *= np.subtract(1.0, layer_input, out=work.slope[layer - 1][:rows])
+                delta = below
+        return chunk_loss

@@ -9,9 +9,10 @@ to it; its own gradient is held to finite differences.
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
+from scipy.special import expit, logsumexp
 
 from ._objective import (
+    ClassifierLayout,
     NetworkLayout,
     clipped_rho_hat,
     kl_divergence,
@@ -119,4 +120,40 @@ def deep_loss_grad_reference(
         grad_b_enc[l][...] = grad_intercepts[l]
         grad_b_dec[l][...] = grad_intercepts[len(coefs) - 1 - l]
     grad[: layout.n_weights] += alpha * weights
+    return float(J), grad
+
+
+def classifier_loss_grad_reference(
+    theta, X, y, *, hidden_layer_sizes, n_classes, alpha
+):
+    """The fine-tuning objective, plainly: mean cross-entropy of a softmax on
+    logistic layers plus (alpha/2) sum ||W||^2, and its gradient (layout of
+    :class:`~skl_sparseae._objective.ClassifierLayout`; ``y`` holds class
+    indices)."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+    X = X.astype(np.float64, copy=False)
+    n_samples, n_features = X.shape
+    layout = ClassifierLayout(n_features, hidden_layer_sizes, n_classes)
+    theta = check_flat_parameters(theta, layout.n_parameters, "this network")
+    weights, biases = layout.unpack(theta)
+    activations = [X]
+    for W, b in zip(weights[:-1], biases[:-1], strict=True):
+        activations.append(expit(activations[-1] @ W.T + b))
+    Z = activations[-1] @ weights[-1].T + biases[-1]
+    log_p = Z - logsumexp(Z, axis=1, keepdims=True)
+    onehot = np.eye(n_classes)[y]
+    flat_weights = theta[: layout.n_weights]
+    J = -np.mean(np.sum(onehot * log_p, axis=1)) + 0.5 * alpha * float(
+        flat_weights @ flat_weights
+    )
+    delta = np.exp(log_p) - onehot
+    grad = np.zeros_like(theta)
+    grad_weights, grad_biases = layout.unpack(grad)
+    for layer in range(len(weights) - 1, -1, -1):
+        grad_weights[layer][...] = delta.T @ activations[layer] / n_samples
+        grad_biases[layer][...] = delta.mean(axis=0)
+        if layer > 0:
+            A = activations[layer]
+            delta = (delta @ weights[layer]) * A * (1.0 - A)
+    grad[: layout.n_weights] += alpha * flat_weights
     return float(J), grad

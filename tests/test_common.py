@@ -12,11 +12,19 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
-from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder
+from skl_sparseae import (
+    DeepSparseAutoencoder,
+    SparseAutoencoder,
+    SparseAutoencoderClassifier,
+)
 
 # Every estimator the package exports. The deep one is checked at a small
 # size: the checks fit it dozens of times.
-ESTIMATORS = [SparseAutoencoder(), DeepSparseAutoencoder((8, 4), max_iter=100)]
+ESTIMATORS = [
+    SparseAutoencoder(),
+    DeepSparseAutoencoder((8, 4), max_iter=100),
+    SparseAutoencoderClassifier((8,), pretrain_max_iter=100, max_iter=200),
+]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -1,0 +1,496 @@
+"""SparseAutoencoderClassifier: UFLDL's stacked autoencoder with fine-tuning.
+
+Greedy pretraining reuses :func:`~skl_sparseae._deep.greedy_stages` (each
+stage a SparseAutoencoder); softmax regression and fine-tuning evaluate
+:class:`~skl_sparseae._objective.ClassifierObjective` on the shared engine.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import FLOAT_DTYPES, check_finite_output, format_range
+from ._deep import DeepSparseAutoencoder, greedy_stages
+from ._engine import serial_blas
+from ._objective import (
+    DECODER_ACTIVATIONS,
+    ClassifierLayout,
+    ClassifierObjective,
+    encode,
+    softmax_inplace,
+)
+from ._optimize import atomic_fit, minimize_lbfgs
+from ._sklearn_private import Interval, StrOptions, _fit_context
+from ._validation import (
+    DOC_LINK_MODULE,
+    DOC_LINK_TEMPLATE,
+    PositiveInt,
+    estimator_label,
+    value_range,
+)
+
+__all__ = ["SparseAutoencoderClassifier"]
+
+
+class SparseAutoencoderClassifier(
+    ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseEstimator
+):
+    """Stacked sparse autoencoder with a softmax layer, fine-tuned (UFLDL).
+
+    ``fit(X, y)`` runs UFLDL's stacked-autoencoder recipe:
+
+    1. **Greedy pretraining**: each layer a :class:`SparseAutoencoder` (KL
+       penalty with ``rho``, ``beta``) trained on the previous layer's codes
+       of *all* samples, labelled or not.
+    2. **Softmax regression** on the top layer's codes of the labelled
+       samples (L-BFGS, weight decay ``alpha``).
+    3. **Fine-tuning** (``fine_tune=True``): the whole network, every
+       encoder layer and the softmax layer, trained jointly on the labelled
+       samples by L-BFGS on the exact backpropagation gradient of::
+
+           J = -(1/m) sum_i log p(y_i | x_i) + (alpha/2) sum ||W||_F^2
+
+    Samples whose label is ``unlabelled_label`` (e.g. -1, scikit-learn's
+    semi-supervised convention) take part in step 1 only: self-taught
+    learning from unlabelled data.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Widths of the encoder's layers.
+
+    rho : float or tuple of float, default=0.05
+        Target mean activation of each layer in pretraining, in (0, 1).
+
+    beta : float or tuple of float, default=3.0
+        Weight of each layer's sparsity penalty in pretraining.
+
+    alpha : float, default=1e-4
+        Weight decay, in pretraining, softmax regression and fine-tuning.
+
+    decoder_activation : {"logistic", "identity"}, default="logistic"
+        Decoder of the first pretraining stage: "identity" for data that is
+        not in [0, 1] (e.g. standardized). Later stages reconstruct codes in
+        (0, 1) with the logistic decoder.
+
+    pretrain_max_iter : int, default=2000
+        Maximum L-BFGS iterations of each pretraining stage.
+
+    fine_tune : bool, default=True
+        Whether to train the whole network jointly after the softmax layer.
+
+    max_iter : int, default=2000
+        Maximum L-BFGS iterations of the softmax regression and of the
+        fine-tuning.
+
+    tol : float, default=1e-4
+        Relative tolerance of the package's stopping rule (J fell by at most
+        ``tol * J`` over the last 10 iterations), for every stage.
+
+    unlabelled_label : int, str or None, default=None
+        Label that marks unlabelled samples (scikit-learn's semi-supervised
+        estimators use -1). None: every label is a class.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the pretraining stages' initialisations.
+
+    verbose : int, default=0
+        Progress output as in :class:`SparseAutoencoder`.
+
+    chunk_size : int, "auto" or None, default="auto"
+        Rows of X processed at a time, as in :class:`SparseAutoencoder`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (the unlabelled marker is never one).
+
+    coefs_ : list of ndarray
+        Weights in scikit-learn's MLP convention for the layers
+        ``[n_features, h_1, ..., h_L, n_classes]``: ``coefs_[i]`` of shape
+        ``(layer_sizes[i], layer_sizes[i + 1])``.
+
+    intercepts_ : list of ndarray
+        Biases, ``intercepts_[i]`` of shape ``(layer_sizes[i + 1],)``.
+
+    loss_ : float
+        The fine-tuning objective J at the returned parameters (also when
+        ``fine_tune=False``: J at the pretrained network with its softmax).
+
+    loss_curve_ : list of float
+        J per iteration of the fine-tuning (of the softmax regression when
+        ``fine_tune=False``).
+
+    n_iter_ : int
+        Iterations of the fine-tuning (of the softmax regression when
+        ``fine_tune=False``).
+
+    pretrain_losses_ : list of float
+        The J each pretraining stage reached.
+
+    softmax_loss_ : float
+        The softmax regression's objective on the top codes.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during ``fit``. Defined only when ``X``
+        has feature names that are all strings.
+
+    See Also
+    --------
+    DeepSparseAutoencoder : The unsupervised deep model.
+    sklearn.neural_network.MLPClassifier : The same network trained from
+        random weights, without pretraining.
+
+    Notes
+    -----
+    Names follow :class:`~sklearn.neural_network.MLPClassifier` where they
+    mean the same. ``pretrain_max_iter``, ``max_iter`` and ``tol`` take the
+    package's stopping rule rather than UFLDL's fixed 400 iterations, so that
+    a default fit converges; ``decoder_activation`` is added so that data
+    outside [0, 1] can be pretrained without a warning.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.preprocessing import MinMaxScaler
+    >>> from skl_sparseae import SparseAutoencoderClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = MinMaxScaler().fit_transform(X)
+    >>> clf = SparseAutoencoderClassifier((32,), max_iter=200, random_state=0)
+    >>> clf = clf.fit(X[:500], y[:500])
+    >>> clf.predict_proba(X[500:503]).shape
+    (3, 10)
+    >>> bool(clf.score(X[500:], y[500:]) > 0.8)
+    True
+    """
+
+    _doc_link_module = DOC_LINK_MODULE
+    _doc_link_template = DOC_LINK_TEMPLATE
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like"],
+        "rho": [Interval(Real, 0, 1, closed="neither"), "array-like"],
+        "beta": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "decoder_activation": [StrOptions(set(DECODER_ACTIVATIONS))],
+        "pretrain_max_iter": [PositiveInt()],
+        "fine_tune": ["boolean"],
+        "max_iter": [PositiveInt()],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "unlabelled_label": [None, "array-like", str, Real],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "chunk_size": [PositiveInt(), StrOptions({"auto"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        rho=0.05,
+        beta=3.0,
+        alpha=1e-4,
+        decoder_activation="logistic",
+        pretrain_max_iter=2000,
+        fine_tune=True,
+        max_iter=2000,
+        tol=1e-4,
+        unlabelled_label=None,
+        random_state=None,
+        verbose=0,
+        chunk_size="auto",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.rho = rho
+        self.beta = beta
+        self.alpha = alpha
+        self.decoder_activation = decoder_activation
+        self.pretrain_max_iter = pretrain_max_iter
+        self.fine_tune = fine_tune
+        self.max_iter = max_iter
+        self.tol = tol
+        self.unlabelled_label = unlabelled_label
+        self.random_state = random_state
+        self.verbose = verbose
+        self.chunk_size = chunk_size
+
+    # Fitting ------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Pretrain greedily on all of X, then fit the softmax and fine-tune.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 input trains in float32.
+
+        y : array-like of shape (n_samples,)
+            Labels; samples labelled ``unlabelled_label`` are unlabelled.
+
+        Returns
+        -------
+        self : SparseAutoencoderClassifier
+            The fitted classifier.
+        """
+        with atomic_fit(self):
+            self._fit(X, y)
+        return self
+
+    def _options(self):
+        # The deep autoencoder's checks of sizes, rho and beta, shared.
+        return DeepSparseAutoencoder(
+            self.hidden_layer_sizes, rho=self.rho, beta=self.beta
+        )._options()
+
+    def _labelled(self, y):
+        """Mask of the labelled samples (all of them without a marker)."""
+        if self.unlabelled_label is None:
+            return np.ones(len(y), dtype=bool)
+        labelled = np.asarray(y != self.unlabelled_label, dtype=bool).reshape(-1)
+        if not labelled.any():
+            raise ValueError(
+                f"Every sample is unlabelled (y == {self.unlabelled_label!r}): the "
+                "softmax layer needs labelled samples of at least 2 classes."
+            )
+        return labelled
+
+    def _fit(self, X, y):
+        sizes, rho, beta = self._options()
+        X, y = validate_data(
+            self, X, y, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C"
+        )
+        check_classification_targets(y)
+        labelled = self._labelled(y)
+        classes, y_index = np.unique(y[labelled], return_inverse=True)
+        if len(classes) < 2:
+            raise ValueError(
+                "The classifier needs labelled samples of at least 2 classes; got "
+                f"1 class ({classes.tolist()[0]!r})."
+            )
+        random_state = check_random_state(self.random_state)
+
+        # 1. Greedy pretraining on every sample, labelled or not.
+        stages, codes = greedy_stages(
+            X,
+            sizes,
+            rho,
+            beta,
+            random_state,
+            decoder_activation=self.decoder_activation,
+            alpha=self.alpha,
+            loss="squared_error",
+            tied_weights=False,
+            max_iter=self.pretrain_max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            chunk_size=self.chunk_size,
+        )
+        X_labelled = X[labelled] if not labelled.all() else X
+        codes_labelled = codes[labelled] if not labelled.all() else codes
+
+        # 2. Softmax regression on the top codes of the labelled samples.
+        n_classes = len(classes)
+        softmax_layout = ClassifierLayout(sizes[-1], (), n_classes)
+        with serial_blas(), self._objective(codes_labelled, y_index, ()) as softmax:
+            softmax_result = self._minimize(
+                softmax, np.zeros(softmax_layout.n_parameters), X, "softmax"
+            )
+
+        # 3. The whole network, from the stages and the softmax layer.
+        layout = ClassifierLayout(X.shape[1], sizes, n_classes)
+        theta = np.zeros(layout.n_parameters)
+        weights, biases = layout.unpack(theta)
+        for layer, stage in enumerate(stages):
+            weights[layer][...] = stage.components_
+            biases[layer][...] = stage.intercept_hidden_
+        (softmax_weights,), (softmax_bias,) = softmax_layout.unpack(
+            softmax_result.theta
+        )
+        weights[-1][...] = softmax_weights
+        biases[-1][...] = softmax_bias
+        with serial_blas(), self._objective(X_labelled, y_index, sizes) as network:
+            if self.fine_tune:
+                result = self._minimize(network, theta, X, "fine-tuning")
+                theta, loss = result.theta, result.loss
+                curve, n_iter = result.loss_curve, result.n_iter
+            else:
+                with np.errstate(all="ignore"):
+                    loss = float(network(theta)[0])
+                curve, n_iter = softmax_result.loss_curve, softmax_result.n_iter
+
+        weights, biases = layout.unpack(theta)
+        fitted = {
+            "classes_": classes,
+            "coefs_": [W.T.astype(X.dtype) for W in weights],
+            "intercepts_": [b.astype(X.dtype) for b in biases],
+            "loss_": loss,
+            "loss_curve_": curve,
+            "n_iter_": n_iter,
+            "pretrain_losses_": [stage.loss_ for stage in stages],
+            "softmax_loss_": softmax_result.loss,
+        }
+        for name, value in fitted.items():
+            setattr(self, name, value)
+
+    def _objective(self, X, y_index, hidden_layer_sizes, n_classes=None):
+        return ClassifierObjective(
+            X,
+            y_index,
+            hidden_layer_sizes=hidden_layer_sizes,
+            n_classes=len(np.unique(y_index)) if n_classes is None else n_classes,
+            alpha=self.alpha,
+            chunk_size=self.chunk_size,
+        )
+
+    def _minimize(self, objective, theta0, X, stage):
+        def explain():
+            terms = objective.terms or {}
+            parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
+            bounds = value_range(X)
+            return (
+                f"J's terms at the last evaluation: {parts}. X ranges over "
+                f"{format_range(bounds)}: scale X, or lower alpha={self.alpha!r}."
+            )
+
+        return minimize_lbfgs(
+            objective,
+            theta0,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            label=f"{estimator_label(self)} {stage}",
+            verbose=self.verbose,
+            rounding=float(np.finfo(X.dtype).eps),
+            explain_overflow=explain,
+            explain_stall=explain,
+        )
+
+    # Prediction ---------------------------------------------------------------
+
+    def _forward(self, X):
+        """``(codes, softmax input)`` of validated X, in X's dtype."""
+        with np.errstate(all="ignore"):
+            H = X
+            for W, b in zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True):
+                H = encode(
+                    H, W.T.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False)
+                )
+            Z = H @ self.coefs_[-1].astype(X.dtype, copy=False)
+            Z += self.intercepts_[-1].astype(X.dtype, copy=False)
+        check_finite_output(Z, "predict", X)
+        return H, Z
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        return validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities: softmax of the forward pass through ``coefs_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class in ``classes_``, in X's dtype.
+        """
+        _, Z = self._forward(self._validated(X))
+        return softmax_inplace(Z)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class in ``classes_``.
+        """
+        _, Z = self._forward(self._validated(X))
+        Z -= Z.max(axis=1, keepdims=True)
+        Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        return Z
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels, from ``classes_``.
+        """
+        _, Z = self._forward(self._validated(X))
+        return self.classes_[np.argmax(Z, axis=1)]
+
+    def transform(self, X):
+        """Top-layer codes of the fitted (fine-tuned) encoder.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        H : ndarray of shape (n_samples, h_L)
+            Activations of the last encoder layer, in X's dtype.
+        """
+        H, _ = self._forward(self._validated(X))
+        return H
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features: the top layer's width."""
+        return self.intercepts_[-2].shape[0]
+
+    def _gradient_check_problem(self, X, y):
+        """``(objective, layout)`` of the fine-tuning objective on (X, y)."""
+        sizes, _, _ = self._options()
+        labelled = self._labelled(y)
+        classes, y_index = np.unique(np.asarray(y)[labelled], return_inverse=True)
+        layout = ClassifierLayout(X.shape[1], sizes, len(classes))
+        objective = self._objective(X[labelled], y_index, sizes, len(classes))
+        return objective, layout
+
+    def _packed_parameters(self):
+        layout = ClassifierLayout(
+            self.n_features_in_, self._options()[0], len(self.classes_)
+        )
+        theta = np.zeros(layout.n_parameters)
+        weights, biases = layout.unpack(theta)
+        for layer, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
+            weights[layer][...] = W.T
+            biases[layer][...] = b
+        return theta
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.transformer_tags.preserves_dtype = [np.dtype(t).name for t in FLOAT_DTYPES]
+        return tags
