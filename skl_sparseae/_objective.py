@@ -390,6 +390,58 @@ def _column_sums(M, ones, out=None):
     return np.matmul(ones[: M.shape[0]], M, out=out)
 
 
+class _ChunkedObjective:
+    """What every chunked objective shares: X cut into row chunks, the
+    executor that runs them, the parameters in X's dtype, and closing.
+
+    Subclasses call :meth:`_set_up` and implement ``_evaluate(theta)``.
+    """
+
+    def _set_up(self, X, chunk_size, n_threads, n_parameters):
+        n_samples, n_features = X.shape
+        self.X = X
+        self._sparse = sp.issparse(X)
+        self.chunk_size = resolve_chunk_size(chunk_size, n_samples, n_features)
+        self._chunks = row_chunks(n_samples, self.chunk_size)
+        if n_threads is None:
+            n_threads = default_n_threads()
+        # No more threads than chunks: data of one chunk runs on one thread.
+        self.n_threads = max(1, min(int(n_threads), len(self._chunks)))
+        self._executor = ThreadedExecutor(self.n_threads)
+        # Parameters in the working dtype (float32 training casts theta once
+        # per call; float64 uses theta itself).
+        self._params = (
+            None if X.dtype == np.float64 else np.empty(n_parameters, dtype=X.dtype)
+        )
+
+    def _working_parameters(self, theta):
+        """``(theta as float64, theta in X's dtype)``."""
+        theta = np.asarray(theta, dtype=np.float64)
+        if self._params is None:
+            return theta, theta
+        self._params[:] = theta
+        return theta, self._params
+
+    def close(self):
+        """Stop the worker threads (started on the first call that needs them)."""
+        self._executor.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __call__(self, theta):
+        if self.n_threads == 1:
+            return self._evaluate(theta)
+        # Threads calling a multithreaded BLAS at once would oversubscribe
+        # the cores: each chunk thread's products run serially. Inside a fit
+        # this is already held, and entering again is cheap.
+        with serial_blas():
+            return self._evaluate(theta)
+
+
 class _Workspace:
     """One thread's buffers: one chunk's work space and that chunk's share.
 
@@ -423,7 +475,7 @@ class _Workspace:
         )
 
 
-class AutoencoderObjective:
+class AutoencoderObjective(_ChunkedObjective):
     """J and its gradient for a sparse autoencoder of any depth on one data set.
 
     The network is the one of :class:`NetworkLayout`: logistic encoder layers
@@ -511,7 +563,6 @@ class AutoencoderObjective:
     ):
         n_samples, n_features = X.shape
         dtype = X.dtype
-        self.X = X
         self.layout = NetworkLayout(n_features, hidden_layer_sizes, tied_weights)
         self.rho = tuple(float(value) for value in rho)
         self.beta = tuple(float(value) for value in beta)
@@ -519,19 +570,7 @@ class AutoencoderObjective:
         self.loss = loss
         self.decoder_activation = decoder_activation
         self.tied_weights = tied_weights
-        self._sparse = sp.issparse(X)
-        self.chunk_size = resolve_chunk_size(chunk_size, n_samples, n_features)
-        self._chunks = row_chunks(n_samples, self.chunk_size)
-        if n_threads is None:
-            n_threads = default_n_threads()
-        # No more threads than chunks: data of one chunk runs on one thread.
-        self.n_threads = max(1, min(int(n_threads), len(self._chunks)))
-        self._executor = ThreadedExecutor(self.n_threads)
-
-        # Parameters in the working dtype (float32 training casts theta once
-        # per call; float64 uses theta itself).
-        size = self.layout.n_parameters
-        self._params = None if dtype == np.float64 else np.empty(size, dtype=dtype)
+        self._set_up(X, chunk_size, n_threads, self.layout.n_parameters)
         self.activations = [
             np.empty((n_samples, h), dtype=dtype) for h in hidden_layer_sizes
         ]
@@ -543,34 +582,10 @@ class AutoencoderObjective:
             for _ in range(self.n_threads)
         ]
 
-    def close(self):
-        """Stop the worker threads (started on the first call that needs them)."""
-        self._executor.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __call__(self, theta):
-        if self.n_threads == 1:
-            return self._evaluate(theta)
-        # Threads calling a multithreaded BLAS at once would oversubscribe
-        # the cores: each chunk thread's products run serially. Inside a fit
-        # this is already held, and entering again is cheap.
-        with serial_blas():
-            return self._evaluate(theta)
-
     def _evaluate(self, theta):
         n_samples = self.X.shape[0]
         widths = self.layout.hidden_layer_sizes
-        theta = np.asarray(theta, dtype=np.float64)
-        if self._params is None:
-            params = theta
-        else:
-            params = self._params
-            params[:] = theta
+        theta, params = self._working_parameters(theta)
         weights = self.layout.unpack(params)
         chunks = self._chunks
 
@@ -875,7 +890,7 @@ class _ClassifierWorkspace:
         self.grad_share = np.empty(layout.n_parameters, dtype=dtype)
 
 
-class ClassifierObjective:
+class ClassifierObjective(_ChunkedObjective):
     """Mean cross-entropy of a softmax on logistic layers, plus weight decay,
     and its gradient: the fine-tuning objective of the stacked autoencoder::
 
@@ -911,49 +926,20 @@ class ClassifierObjective:
         chunk_size="auto",
         n_threads=None,
     ):
-        n_samples, n_features = X.shape
-        self.X = X
+        n_features = X.shape[1]
         self.y = np.asarray(y, dtype=np.intp)
         self.layout = ClassifierLayout(n_features, hidden_layer_sizes, n_classes)
         self.alpha = alpha
-        self._sparse = sp.issparse(X)
-        self.chunk_size = resolve_chunk_size(chunk_size, n_samples, n_features)
-        self._chunks = row_chunks(n_samples, self.chunk_size)
-        if n_threads is None:
-            n_threads = default_n_threads()
-        self.n_threads = max(1, min(int(n_threads), len(self._chunks)))
-        self._executor = ThreadedExecutor(self.n_threads)
-        size = self.layout.n_parameters
-        self._params = None if X.dtype == np.float64 else np.empty(size, X.dtype)
+        self.terms = None
+        self._set_up(X, chunk_size, n_threads, self.layout.n_parameters)
         self._workspaces = [
             _ClassifierWorkspace(self.chunk_size, self.layout, X.dtype)
             for _ in range(self.n_threads)
         ]
 
-    def close(self):
-        """Stop the worker threads."""
-        self._executor.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __call__(self, theta):
-        if self.n_threads == 1:
-            return self._evaluate(theta)
-        with serial_blas():
-            return self._evaluate(theta)
-
     def _evaluate(self, theta):
         n_samples = self.X.shape[0]
-        theta = np.asarray(theta, dtype=np.float64)
-        if self._params is None:
-            params = theta
-        else:
-            params = self._params
-            params[:] = theta
+        theta, params = self._working_parameters(theta)
         weights, biases = self.layout.unpack(params)
         chunks = self._chunks
         grad = np.zeros_like(theta)
