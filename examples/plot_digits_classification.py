@@ -9,25 +9,29 @@ the sparsity target ``rho`` and weight ``beta`` with ``GridSearchCV`` over the
 whole ``Pipeline``, and compare with a logistic regression on the raw pixels
 and on the features of scikit-learn's ``BernoulliRBM`` (set up as in
 scikit-learn's own RBM example).
+
+The autoencoders stop when J has levelled off, here with ``tol=1e-3`` (J
+fell by less than 0.1% over 10 iterations). The default ``tol=1e-4`` needs
+about 2.5 times more iterations (1000 to 2000 per fit) for the same accuracy
+within a test image or two, and at ``rho=0.1, beta=3`` it can run into
+``max_iter=2000``.
 """
 
 # %%
 import os
 import time
-import warnings
 
+import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import BernoulliRBM
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skl_sparseae import SparseAutoencoder
+from skl_sparseae import SparseAutoencoder, plot_filters
 
 QUICK = os.environ.get("SKL_SPARSEAE_QUICK_EXAMPLES") == "1"  # the test suite
-warnings.simplefilter("ignore", ConvergenceWarning)  # fixed iteration budgets
 
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(
@@ -44,7 +48,7 @@ sae_pipeline = Pipeline(
         (
             "sae",
             SparseAutoencoder(
-                n_components=n_hidden, max_iter=20 if QUICK else 200, random_state=0
+                n_components=n_hidden, tol=1e-2 if QUICK else 1e-3, random_state=0
             ),
         ),
         ("clf", LogisticRegression(max_iter=2000)),
@@ -91,3 +95,13 @@ print(f"{'features':<42} {'test accuracy':>13} {'fit time':>9}")
 for name, accuracy, seconds in results:
     print(f"{name:<42} {accuracy:>13.4f} {seconds:>8.1f}s")
 print("\nbest sparsity setting:", search.best_params_)
+sae = search.best_estimator_["sae"]
+print(f"the refit's autoencoder stopped after {sae.n_iter_} L-BFGS iterations")
+
+# %%
+# The learned filters
+# -------------------
+# Each tile is one row of ``components_`` of the refit autoencoder, shown as
+# an 8x8 image: strokes and pieces of digits.
+plot_filters(sae, title=f"{n_hidden} filters learned on digits")
+plt.show()

@@ -10,8 +10,9 @@ gradient with a numerical one, ``(J(theta + eps e_i) - J(theta - eps e_i)) /
 less; a wrong one 1e-3 or more.
 
 We run the check for every option of ``SparseAutoencoder``, then show what a
-wrong gradient looks like: the one from the question in which the sparsity
-term of each sample's hidden delta is divided by ``m`` a second time.
+wrong gradient looks like: a tempting mistake, in which the sparsity term of
+each sample's hidden delta is divided by ``m`` a second time (the math page
+explains where the ``1/m`` belongs).
 """
 
 # %%

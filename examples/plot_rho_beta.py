@@ -8,29 +8,35 @@ set; ``beta`` is how hard the KL-divergence penalty pushes it there. We fit
 digits with a few settings and look at the mean activations ``rho_hat_j`` of
 the hidden units, at how sparsity trades against reconstruction as ``beta``
 grows, and at a loss curve.
+
+Each fit stops when J has levelled off. These fits use ``tol=1e-3`` (stop
+when J fell by less than 0.1% over 10 iterations) rather than the default
+``1e-4``: 350 to 750 iterations instead of 1000 to 2000, the same mean
+activations and the same trade-off, with reconstruction errors 5% to 20%
+above those of the longer fits. With the default, the slowest setting here
+(``rho=0.2, beta=3``) runs into ``max_iter=2000``.
 """
 
 # %%
+import functools
 import os
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoder
 
 QUICK = os.environ.get("SKL_SPARSEAE_QUICK_EXAMPLES") == "1"  # the test suite
-warnings.simplefilter("ignore", ConvergenceWarning)  # fixed iteration budgets
 X = MinMaxScaler().fit_transform(load_digits().data)
-max_iter = 30 if QUICK else 300
+tol = 1e-2 if QUICK else 1e-3
 
 
-def fit(**params):
+@functools.cache  # each setting is fitted once, however often it is shown
+def fit(rho, beta):
     return SparseAutoencoder(
-        n_components=64, max_iter=max_iter, random_state=0, **params
+        n_components=64, rho=rho, beta=beta, tol=tol, random_state=0
     ).fit(X)
 
 
@@ -48,7 +54,7 @@ settings = [
 ]
 fig, axes = plt.subplots(1, len(settings), figsize=(12, 2.8), sharey=True)
 for ax, params in zip(axes, settings, strict=True):
-    rho_hat = fit(**params).transform(X).mean(axis=0)
+    rho_hat = fit(params["rho"], params["beta"]).transform(X).mean(axis=0)
     ax.hist(rho_hat, bins=np.linspace(0, 1, 41))
     ax.axvline(params["rho"], color="k", linestyle="--")
     ax.set_title(f"rho={params['rho']}, beta={params['beta']}")
@@ -66,7 +72,7 @@ plt.show()
 betas = [0.0, 0.1, 0.3, 1.0, 3.0] if QUICK else [0.0, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 mean_activation, reconstruction_error = [], []
 for beta in betas:
-    sae = fit(rho=0.05, beta=beta)
+    sae = fit(0.05, beta)
     mean_activation.append(sae.transform(X).mean())
     reconstruction_error.append(-sae.score(X))
 fig, ax = plt.subplots(figsize=(5, 4))
@@ -81,10 +87,12 @@ plt.show()
 # %%
 # The loss curve
 # --------------
-# ``loss_curve_`` holds J after every L-BFGS iteration.
-sae = fit(rho=0.05, beta=3.0)
+# ``loss_curve_`` holds J after every L-BFGS iteration; the fit stopped when
+# J had levelled off.
+sae = fit(0.05, 3.0)
 fig, ax = plt.subplots(figsize=(5, 3.5))
 ax.semilogy(np.arange(1, len(sae.loss_curve_) + 1), sae.loss_curve_)
+ax.set_title(f"rho=0.05, beta=3: stopped after {sae.n_iter_} iterations")
 ax.set_xlabel("L-BFGS iteration")
 ax.set_ylabel("J")
 fig.tight_layout()

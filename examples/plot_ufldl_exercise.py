@@ -6,7 +6,9 @@ The UFLDL sparse autoencoder exercise, reproduced
 UFLDL's first exercise trains a 64-25-64 sparse autoencoder on 10000 random
 8x8 patches of whitened natural images, with ``rho=0.01``, ``beta=3`` and
 ``alpha=1e-4`` (UFLDL's ``lambda``), for 400 iterations of L-BFGS. Its 25
-filters come out as localized, oriented edges: Gabor-like.
+filters come out as localized, oriented edges: Gabor-like. We keep its model
+and let the fit stop when J has levelled off (the default stopping rule)
+instead of after a fixed 400 iterations; the two are compared below.
 
 UFLDL's images were whitened by Olshausen & Field. Here we whiten
 scikit-learn's two sample photographs the same way, then follow UFLDL's
@@ -19,11 +21,9 @@ why: we keep only textured patches.
 # %%
 import os
 import time
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoder, plot_filters
 from skl_sparseae.datasets import load_natural_image_patches
@@ -36,7 +36,7 @@ QUICK = os.environ.get("SKL_SPARSEAE_QUICK_EXAMPLES") == "1"  # the test suite
 # ``min_contrast=0.5`` keeps patches whose standard deviation is at least half
 # that of their (whitened) image; see "Why only textured patches" below.
 n_patches = 2000 if QUICK else 10000
-max_iter = 40 if QUICK else 400
+tol = 1e-2 if QUICK else 1e-4  # 1e-4 is the default
 patches = load_natural_image_patches(
     n_patches=n_patches, patch_size=8, min_contrast=0.5, random_state=0
 )
@@ -50,19 +50,37 @@ sae = SparseAutoencoder(
     rho=0.01,
     beta=3.0,
     alpha=1e-4,
-    max_iter=max_iter,
+    tol=tol,
     random_state=0,
 )
 start = time.perf_counter()
-with warnings.catch_warnings():
-    # UFLDL, too, simply stops after 400 iterations.
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    sae.fit(patches)
+sae.fit(patches)
 print(
     f"fit: {time.perf_counter() - start:.1f} s, {sae.n_iter_} iterations, "
     f"final J = {sae.loss_:.4f}"
 )
 print(f"mean hidden activation: {sae.transform(patches).mean():.4f} (rho = 0.01)")
+
+# %%
+# UFLDL's 400 iterations
+# ----------------------
+# UFLDL runs exactly 400 iterations of L-BFGS, whatever J does. The same
+# budget here is ``SparseAutoencoder(..., max_iter=400, tol=0)``: ``tol=0``
+# turns the stopping rule off, so the fit stops at ``max_iter`` and warns
+# (``ConvergenceWarning``) that J was still falling, which is true. On these
+# 10000 patches, in float64:
+#
+# ======================================  ==========  =========
+# settings                                iterations  final J
+# ======================================  ==========  =========
+# ``max_iter=400, tol=0`` (UFLDL)         400         0.44854
+# defaults (``max_iter=2000, tol=1e-4``)  483         0.44714
+# ======================================  ==========  =========
+#
+# The default rule runs 83 iterations more and ends where J has levelled
+# off, 0.3% lower; the two fits learn nearly the same filters (unit by unit,
+# a cosine similarity of 0.9 or more). The performance page times both
+# settings.
 
 # %%
 # The 25 filters
@@ -92,10 +110,8 @@ def count_dead_units(model):
 
 
 all_patches = load_natural_image_patches(n_patches=n_patches, random_state=0)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    sae_all = SparseAutoencoder(n_components=25, max_iter=max_iter, random_state=0)
-    sae_all.fit(all_patches)
+sae_all = SparseAutoencoder(n_components=25, tol=tol, random_state=0)
+sae_all.fit(all_patches)
 print(f"dead units, textured patches: {count_dead_units(sae)} of 25")
 print(f"dead units, all patches:      {count_dead_units(sae_all)} of 25")
 plot_filters(sae_all, title="all patches: some units die")
@@ -111,9 +127,7 @@ plt.show()
 raw_patches = load_natural_image_patches(
     n_patches=n_patches, whiten=False, min_contrast=0.5, random_state=0
 )
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    sae_raw = SparseAutoencoder(n_components=25, max_iter=max_iter, random_state=0)
-    sae_raw.fit(raw_patches)
+sae_raw = SparseAutoencoder(n_components=25, tol=tol, random_state=0)
+sae_raw.fit(raw_patches)
 plot_filters(sae_raw, title="the same model, unwhitened patches")
 plt.show()
