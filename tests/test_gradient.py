@@ -97,8 +97,9 @@ def test_check_gradient_rejects_parameters_of_the_wrong_size():
 
 
 def test_check_gradient_flags_a_wrong_gradient():
-    # A gradient that is off (here: the sparsity part scaled by 1/m, as in the
-    # question in shared/reading/kl-gradient-question.txt) is clearly caught.
+    # A gradient that is off (here: the sparsity part scaled by 1/m once too
+    # often, the mistake the math page's "where the 1/m goes" section warns
+    # of) is clearly caught.
     X = small_data()
     params = hyperparameters("squared_error", "logistic", False)
     theta = np.random.RandomState(0).uniform(-1, 1, n_parameters(6, 4, False))
