@@ -67,14 +67,24 @@ _blas_lock = threading.Lock()
 _blas_holders = 0
 _blas_limiter = None
 _blas_threads_before = None
+_controller = None
+
+
+def _blas_controller():
+    """threadpoolctl's view of the loaded BLAS libraries, found once.
+
+    Finding them scans the process's libraries (milliseconds: as long as a
+    whole small fit's evaluation); numpy's and scipy's BLAS are loaded when
+    this package is imported, before the first fit asks.
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
 
 
 def _current_blas_threads():
-    counts = [
-        info["num_threads"]
-        for info in ThreadpoolController().info()
-        if info["user_api"] == "blas"
-    ]
+    counts = [info["num_threads"] for info in _blas_controller().info()]
     return max(counts) if counts else 1
 
 
@@ -97,7 +107,7 @@ def serial_blas():
     with _blas_lock:
         if _blas_holders == 0:
             _blas_threads_before = _current_blas_threads()
-            _blas_limiter = ThreadpoolController().limit(limits=1, user_api="blas")
+            _blas_limiter = _blas_controller().limit(limits=1)
         _blas_holders += 1
     try:
         yield
@@ -199,15 +209,15 @@ class ThreadedExecutor:
         after their current chunk and the exception is raised here.
         """
         n_threads = min(self.n_threads, n_chunks)
-        state = _ChunkRun(n_chunks)
-        # numpy's floating-point error settings are per thread: the workers
-        # take the caller's, so that what it silences stays silent.
-        errstate = np.geterr()
         if n_threads <= 1:
             for chunk in range(n_chunks):
                 compute(workspaces[0], chunk)
                 add(workspaces[0], chunk)
             return
+        state = _ChunkRun(n_chunks)
+        # numpy's floating-point error settings are per thread: the workers
+        # take the caller's, so that what it silences stays silent.
+        errstate = np.geterr()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(
                 max_workers=self.n_threads - 1, thread_name_prefix="skl_sparseae"
