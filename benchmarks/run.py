@@ -647,7 +647,7 @@ def ufldl_exercise(repeats):
     for dtype in [np.float64, np.float32]:
         for setting, params in [
             ("max_iter=400, tol=0 (UFLDL)", {"max_iter": 400, "tol": 0.0}),
-            ("defaults (max_iter=2000, tol=1e-3)", {}),
+            ("defaults (max_iter=2000, tol=1e-4)", {}),
         ]:
             model = SparseAutoencoder(
                 n_components=25,

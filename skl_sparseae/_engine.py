@@ -8,10 +8,11 @@ shares together:
 - :func:`row_chunks` cuts the samples into chunks. The cut depends only on the
   number of samples and ``chunk_size``.
 - :class:`ThreadedExecutor` runs one task per chunk on a few threads and
-  adds each chunk's share into the total **in chunk order**, whatever thread
-  computed it and whenever it finished. The sum is therefore the same, bit
-  for bit, on 1 thread or 8: it is ``(((0 + s_0) + s_1) + s_2) + ...`` every
-  time. How many threads run changes the speed, never the result.
+  sums the chunks' shares in **fixed groups** of consecutive chunks (at most
+  ``MAX_GROUPS``, set by the number of chunks alone), each group in chunk
+  order, then the groups in group order, whatever thread computed what and
+  whenever it finished. The sum is therefore the same, bit for bit, on 1
+  thread or 8. How many threads run changes the speed, never the result.
 - :func:`serial_blas` holds every loaded BLAS library to one thread while a
   fit runs, with a process-wide reference count so that overlapping fits in
   several threads restore the setting the process had before the first of
@@ -19,7 +20,8 @@ shares together:
 
 A Dask executor (the same kernels on Dask blocks) is the other executor this
 interface is meant for: it needs the same two things from a kernel, a task
-per chunk and a fixed order in which the shares are added.
+per chunk that leaves its share in arrays, and a fixed order in which the
+shares are added.
 """
 
 import contextlib
@@ -30,18 +32,26 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-# Rows per chunk when chunk_size="auto": about this many entries of X per
-# chunk (256 KiB in float64), so that a chunk's elementwise work stays in the
-# L2 cache, but never fewer rows than _AUTO_CHUNK_MIN_ROWS, so that the
-# chunk's matrix products stay large enough for BLAS. benchmarks/ measures it.
-_AUTO_CHUNK_ENTRIES = 32768
+# Rows per chunk when chunk_size="auto": at most about this many entries of
+# X per chunk (1 MiB in float64), so that a chunk's elementwise work stays
+# in cache, but never fewer rows than _AUTO_CHUNK_MIN_ROWS, so that the
+# chunk's matrix products stay large enough for BLAS; the rows are then
+# spread evenly over the chunks. Measured (benchmarks/, and the note in
+# docs/performance.rst): at 64 features, chunks of 2048 rather than 512 rows
+# halve the per-chunk Python work and make two threads 1.1x faster.
+_AUTO_CHUNK_ENTRIES = 131072
 _AUTO_CHUNK_MIN_ROWS = 256
 
 
 def auto_chunk_size(n_samples, n_features):
-    """Rows per chunk for ``chunk_size="auto"``: a function of the shape only."""
-    rows = max(_AUTO_CHUNK_MIN_ROWS, _AUTO_CHUNK_ENTRIES // max(n_features, 1))
-    return min(rows, n_samples)
+    """Rows per chunk for ``chunk_size="auto"``: a function of the shape only.
+
+    At most ``max(256, 131072 // n_features)`` rows, as even as possible:
+    513 rows at 64 features make one chunk, 3000 make two of 1500.
+    """
+    limit = max(_AUTO_CHUNK_MIN_ROWS, _AUTO_CHUNK_ENTRIES // max(n_features, 1))
+    n_chunks = -(-n_samples // limit)
+    return max(1, -(-n_samples // max(n_chunks, 1)))
 
 
 def resolve_chunk_size(chunk_size, n_samples, n_features):
@@ -141,34 +151,46 @@ def default_n_threads():
 
 # --- Executor -----------------------------------------------------------------
 
+# The chunks of a pass are summed in at most this many groups of consecutive
+# chunks. The grouping depends on the number of chunks only, never on the
+# number of threads, so sums are the same bits on any number of threads; it
+# also bounds the threads that can share one pass.
+MAX_GROUPS = 8
 
-class _ChunkRun:
-    """The shared state of one :meth:`ThreadedExecutor.run` call."""
 
-    def __init__(self, n_chunks):
-        self.n_chunks = n_chunks
-        self.next_chunk = 0
-        self.next_to_add = 0
+def chunk_groups(n_chunks):
+    """``[(first, stop), ...]``: ``min(n_chunks, MAX_GROUPS)`` runs of
+    consecutive chunks, as equal in size as possible."""
+    n_groups = min(n_chunks, MAX_GROUPS)
+    bounds = [round(g * n_chunks / n_groups) for g in range(n_groups + 1)]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+class _GroupQueue:
+    """The groups of one :meth:`ThreadedExecutor.run`, handed out one by one."""
+
+    def __init__(self, n_groups):
+        self.n_groups = n_groups
+        self.next_group = 0
         self.stopped = False
-        self.turn = threading.Condition()
+        self.lock = threading.Lock()
 
     def take(self):
-        """The next chunk to compute, or None when there is none (or stopped)."""
-        with self.turn:
-            if self.stopped or self.next_chunk == self.n_chunks:
+        """The next group to sum, or None when there is none (or stopped)."""
+        with self.lock:
+            if self.stopped or self.next_group == self.n_groups:
                 return None
-            chunk = self.next_chunk
-            self.next_chunk += 1
-            return chunk
+            group = self.next_group
+            self.next_group += 1
+            return group
 
     def stop(self):
-        with self.turn:
+        with self.lock:
             self.stopped = True
-            self.turn.notify_all()
 
 
 class ThreadedExecutor:
-    """Runs per-chunk tasks on threads and adds their shares in chunk order.
+    """Runs per-chunk tasks on threads and sums their shares in a fixed order.
 
     Parameters
     ----------
@@ -184,6 +206,7 @@ class ThreadedExecutor:
     def __init__(self, n_threads):
         self.n_threads = max(1, int(n_threads))
         self._pool = None
+        self._group_sums = {}
 
     def __enter__(self):
         return self
@@ -197,24 +220,50 @@ class ThreadedExecutor:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def run(self, n_chunks, workspaces, compute, add):
-        """``compute(workspace, c)`` for every chunk ``c``; ``add(workspace, c)``
-        for every chunk in the order 0, 1, 2, ...
+    def run(self, n_chunks, workspaces, compute, shares, totals):
+        """Compute every chunk's share and add them all into ``totals``.
 
-        ``compute`` writes chunk ``c``'s share into ``workspace`` (one per
-        thread, ``len(workspaces) >= n_threads``); ``add`` adds it into the
-        total. ``add`` calls never overlap and always come in chunk order, so
-        the total is the same whatever the number of threads. If a task
-        raises (or the calling thread is interrupted), the other threads stop
-        after their current chunk and the exception is raised here.
+        ``compute(workspace, c)`` writes chunk ``c``'s share into
+        ``workspace`` (one per thread, ``len(workspaces) >= n_threads``);
+        ``shares(workspace)`` returns the arrays that hold it, matching the
+        float64 arrays ``totals`` in shape. The chunks are summed in the fixed
+        groups of :func:`chunk_groups`, each group in chunk order by one
+        thread, and the group sums are added into ``totals`` in group order:
+        ``totals += (s_0 + s_1 + ...) + (s_k + ...) + ...``, the same bits
+        whatever thread computed what. If a task raises (or the calling
+        thread is interrupted), the other threads stop after their current
+        chunk and the exception is raised here.
         """
-        n_threads = min(self.n_threads, n_chunks)
+        groups = chunk_groups(n_chunks)
+        key = tuple(total.shape for total in totals)
+        if key not in self._group_sums:
+            self._group_sums[key] = [
+                [np.empty_like(total) for total in totals] for _ in range(MAX_GROUPS)
+            ]
+        group_sums = self._group_sums[key]
+
+        def sum_group(workspace, group):
+            sums = group_sums[group]
+            for partial in sums:
+                partial.fill(0.0)
+            first, stop = groups[group]
+            for chunk in range(first, stop):
+                compute(workspace, chunk)
+                for partial, share in zip(sums, shares(workspace), strict=True):
+                    np.add(partial, share, out=partial)
+
+        n_threads = min(self.n_threads, len(groups))
         if n_threads <= 1:
-            for chunk in range(n_chunks):
-                compute(workspaces[0], chunk)
-                add(workspaces[0], chunk)
-            return
-        state = _ChunkRun(n_chunks)
+            for group in range(len(groups)):
+                sum_group(workspaces[0], group)
+        else:
+            self._run_on_threads(len(groups), workspaces[:n_threads], sum_group)
+        for group in range(len(groups)):
+            for total, partial in zip(totals, group_sums[group], strict=True):
+                np.add(total, partial, out=total)
+
+    def _run_on_threads(self, n_groups, workspaces, sum_group):
+        queue = _GroupQueue(n_groups)
         # numpy's floating-point error settings are per thread: the workers
         # take the caller's, so that what it silences stays silent.
         errstate = np.geterr()
@@ -223,16 +272,16 @@ class ThreadedExecutor:
                 max_workers=self.n_threads - 1, thread_name_prefix="skl_sparseae"
             )
         futures = [
-            self._pool.submit(self._work, state, workspace, compute, add, errstate)
-            for workspace in workspaces[1:n_threads]
+            self._pool.submit(self._work, queue, workspace, sum_group, errstate)
+            for workspace in workspaces[1:]
         ]
         try:
-            self._work(state, workspaces[0], compute, add, errstate)
+            self._work(queue, workspaces[0], sum_group, errstate)
         except BaseException:
             # KeyboardInterrupt included: the workers stop after their
             # current chunk. Wait for them, so that no thread writes into the
             # buffers after this call has returned.
-            state.stop()
+            queue.stop()
             for future in futures:
                 future.exception()
             raise
@@ -241,24 +290,11 @@ class ThreadedExecutor:
             future.result()
 
     @staticmethod
-    def _work(state, workspace, compute, add, errstate):
+    def _work(queue, workspace, sum_group, errstate):
         try:
             with np.errstate(**errstate):
-                ThreadedExecutor._work_through_chunks(state, workspace, compute, add)
+                while (group := queue.take()) is not None:
+                    sum_group(workspace, group)
         except BaseException:
-            state.stop()
+            queue.stop()
             raise
-
-    @staticmethod
-    def _work_through_chunks(state, workspace, compute, add):
-        while (chunk := state.take()) is not None:
-            compute(workspace, chunk)
-            with state.turn:
-                state.turn.wait_for(
-                    lambda c=chunk: state.next_to_add == c or state.stopped
-                )
-                if state.stopped:
-                    return
-                add(workspace, chunk)
-                state.next_to_add += 1
-                state.turn.notify_all()

@@ -90,7 +90,7 @@ class NetworkLayout:
 
         def take(shape):
             nonlocal position
-            size = int(np.prod(shape))
+            size = shape[0] * shape[1] if len(shape) == 2 else shape[0]
             view = theta[position : position + size].reshape(shape)
             position += size
             return view
@@ -464,15 +464,20 @@ class _Workspace:
         self.decoder_hidden = [np.empty((chunk_rows, h), dtype=dtype) for h in widths]
         self.ones = np.ones(chunk_rows, dtype=dtype)
         self.hidden_share = np.empty(sum(widths), dtype=dtype)
-        self.loss_share = 0.0
+        # The loss share stays float64 whatever X's dtype.
+        self.loss_share = np.zeros(1)
         self.grad_share = np.empty(layout.n_parameters, dtype=dtype)
-        # With tied weights the decoder's use of each W gets its own buffer;
-        # the two uses are added within the chunk.
-        self.decoder_share = (
-            [np.empty(shape, dtype=dtype) for shape in layout.pair_shapes]
-            if layout.tied_weights
-            else None
-        )
+        # Views of grad_share, made once: (W_enc, W_dec, b_enc, b_dec). With
+        # tied weights the decoder's use of each W gets its own buffer; the
+        # two uses are added within the chunk.
+        self.shares = layout.unpack(self.grad_share)
+        if layout.tied_weights:
+            self.shares = (
+                self.shares[0],
+                [np.empty(shape, dtype=dtype) for shape in layout.pair_shapes],
+                self.shares[2],
+                self.shares[3],
+            )
 
 
 class AutoencoderObjective(_ChunkedObjective):
@@ -596,10 +601,13 @@ class AutoencoderObjective(_ChunkedObjective):
         def hidden_chunk(work, c):
             self._encoder_chunk(work, *chunks[c], weights)
 
-        def add_hidden(work, c):
-            np.add(hidden_sum, work.hidden_share, out=hidden_sum)
-
-        self._executor.run(len(chunks), self._workspaces, hidden_chunk, add_hidden)
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            hidden_chunk,
+            lambda work: (work.hidden_share,),
+            (hidden_sum,),
+        )
         bounds = np.cumsum((0,) + widths)
         self.rho_hats = [
             clipped_rho_hat(hidden_sum[start:stop], n_samples)
@@ -617,18 +625,20 @@ class AutoencoderObjective(_ChunkedObjective):
 
         # Pass 2: decoder, reconstruction, deltas and gradient shares.
         grad = np.zeros_like(theta)
-        reconstruction_sum = [0.0]
+        reconstruction_sum = np.zeros(1)
 
         def backprop_chunk(work, c):
-            work.loss_share = self._backprop_chunk(
+            work.loss_share[0] = self._backprop_chunk(
                 work, *chunks[c], weights, sparsity_deltas
             )
 
-        def add_backprop(work, c):
-            reconstruction_sum[0] += work.loss_share
-            np.add(grad, work.grad_share, out=grad)
-
-        self._executor.run(len(chunks), self._workspaces, backprop_chunk, add_backprop)
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            backprop_chunk,
+            lambda work: (work.grad_share, work.loss_share),
+            (grad, reconstruction_sum),
+        )
 
         # The 1/m of the mean, once, then weight decay: d/dW (alpha/2)||W||^2.
         grad /= n_samples
@@ -637,7 +647,7 @@ class AutoencoderObjective(_ChunkedObjective):
 
         weight_norm = float(np.dot(theta[:n_weights], theta[:n_weights]))
         self.terms = {
-            "reconstruction": reconstruction_sum[0] / n_samples,
+            "reconstruction": float(reconstruction_sum[0]) / n_samples,
             "weight_decay": 0.5 * self.alpha * weight_norm,
             "sparsity": sum(
                 beta * float(np.sum(kl_divergence(rho, rho_hat)))
@@ -679,11 +689,7 @@ class AutoencoderObjective(_ChunkedObjective):
         (delta_out W2^T + beta KL'(rho_hat)) a (1 - a); dW1 = delta_hidden^T X.
         """
         W_enc, W_dec, _, b_dec = weights
-        share_W_enc, share_W_dec, share_b_enc, share_b_dec = self.layout.unpack(
-            work.grad_share
-        )
-        if self.tied_weights:
-            share_W_dec = work.decoder_share
+        share_W_enc, share_W_dec, share_b_enc, share_b_dec = work.shares
         L = self.layout.n_layers
         rows = stop - start
         X_chunk = self.X[start:stop]
@@ -886,8 +892,10 @@ class _ClassifierWorkspace:
         ]
         self.out = np.empty((chunk_rows, layout.n_classes), dtype=dtype)
         self.ones = np.ones(chunk_rows, dtype=dtype)
-        self.loss_share = 0.0
+        self.loss_share = np.zeros(1)
         self.grad_share = np.empty(layout.n_parameters, dtype=dtype)
+        # Views of grad_share, made once: (weights, biases).
+        self.shares = layout.unpack(self.grad_share)
 
 
 class ClassifierObjective(_ChunkedObjective):
@@ -943,29 +951,32 @@ class ClassifierObjective(_ChunkedObjective):
         weights, biases = self.layout.unpack(params)
         chunks = self._chunks
         grad = np.zeros_like(theta)
-        loss_sum = [0.0]
+        loss_sum = np.zeros(1)
 
         def chunk_task(work, c):
-            work.loss_share = self._chunk(work, *chunks[c], weights, biases)
+            work.loss_share[0] = self._chunk(work, *chunks[c], weights, biases)
 
-        def add(work, c):
-            loss_sum[0] += work.loss_share
-            np.add(grad, work.grad_share, out=grad)
-
-        self._executor.run(len(chunks), self._workspaces, chunk_task, add)
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            chunk_task,
+            lambda work: (work.grad_share, work.loss_share),
+            (grad, loss_sum),
+        )
         # The 1/m of the mean, once, then weight decay.
         grad /= n_samples
         n_weights = self.layout.n_weights
         grad[:n_weights] += self.alpha * theta[:n_weights]
         decay = 0.5 * self.alpha * float(theta[:n_weights] @ theta[:n_weights])
-        self.terms = {"cross_entropy": loss_sum[0] / n_samples, "weight_decay": decay}
-        return loss_sum[0] / n_samples + decay, grad
+        cross_entropy = float(loss_sum[0]) / n_samples
+        self.terms = {"cross_entropy": cross_entropy, "weight_decay": decay}
+        return cross_entropy + decay, grad
 
     def _chunk(self, work, start, stop, weights, biases):
         """One chunk's share: sum_i -log p(y_i) and sum_i d(-log p(y_i))/dtheta."""
         rows = stop - start
         n_hidden = len(self.layout.hidden_layer_sizes)
-        share_weights, share_biases = self.layout.unpack(work.grad_share)
+        share_weights, share_biases = work.shares
         X_chunk = self.X[start:stop]
         # Forward: a_l = sigmoid(a_(l-1) W_l^T + b_l); z = a_L W_out^T + b_out.
         inputs = [X_chunk]
