@@ -517,7 +517,8 @@ class AutoencoderObjective(_ChunkedObjective):
 
     Memory: the encoder activations (n_samples x sum of h_l) plus, per
     thread, about ``2 * chunk_size * n_features + 3 * chunk_size * sum(h)``
-    entries of X's dtype and one vector of the parameters' size.
+    entries of X's dtype and one vector of the parameters' size, and the
+    executor's group sums: up to 8 float64 vectors of the parameters' size.
 
     Parameters
     ----------

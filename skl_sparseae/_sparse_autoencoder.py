@@ -102,12 +102,14 @@ class SparseAutoencoder(AutoencoderBase):
         agree to rounding (1e-16 relative in float64, 1e-7 in float32), and
         fits with different chunk sizes start equal and drift apart as
         L-BFGS amplifies that rounding over many iterations. ``"auto"`` picks
-        cache-sized chunks (a few hundred rows, depending on the shape only)
-        and runs them on as many threads as the BLAS library would use; an
-        int bounds the memory a fit needs beyond X to about ``n_samples *
-        n_components`` plus ``2 * chunk_size * (n_features + n_components)``
-        values per thread; None evaluates all rows as one chunk. During a
-        fit BLAS runs single-threaded; the chunks are the parallelism.
+        cache-sized chunks (at most 131072 entries of X: 2048 rows at 64
+        features, 256 at 784; set by the shape only) and runs them on as
+        many threads as the BLAS library would use; an int bounds the memory
+        a fit needs beyond X to about ``n_samples * n_components`` plus ``2 *
+        chunk_size * (n_features + n_components)`` values per thread and up
+        to 8 float64 vectors of the parameters' size; None evaluates all
+        rows as one chunk. During a fit BLAS runs single-threaded; the
+        chunks are the parallelism.
 
     Attributes
     ----------
