@@ -41,7 +41,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 
 # %%
 # One layer, and two layers with and without pretraining
-# -----------------------------------------------------
+# ------------------------------------------------------
 results = {}
 start = time.perf_counter()
 one_layer = SparseAutoencoder(

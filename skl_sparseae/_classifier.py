@@ -448,6 +448,27 @@ class SparseAutoencoderClassifier(
         _, Z = self._forward(self._validated(X))
         return self.classes_[np.argmax(Z, axis=1)]
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        y : array-like of shape (n_samples,)
+            True labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            Fraction of the samples whose label is predicted correctly.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def transform(self, X):
         """Top-layer codes of the fitted (fine-tuned) encoder.
 
