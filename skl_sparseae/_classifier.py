@@ -25,7 +25,7 @@ from ._objective import (
     DECODER_ACTIVATIONS,
     ClassifierLayout,
     ClassifierObjective,
-    encode,
+    encode_layers,
     softmax_inplace,
 )
 from ._optimize import atomic_fit, minimize_lbfgs
@@ -382,11 +382,7 @@ class SparseAutoencoderClassifier(
     def _forward(self, X):
         """``(codes, softmax input)`` of validated X, in X's dtype."""
         with np.errstate(all="ignore"):
-            H = X
-            for W, b in zip(self.coefs_[:-1], self.intercepts_[:-1], strict=True):
-                H = encode(
-                    H, W.T.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False)
-                )
+            H = encode_layers(X, self.coefs_[:-1], self.intercepts_[:-1])
             Z = H @ self.coefs_[-1].astype(X.dtype, copy=False)
             Z += self.intercepts_[-1].astype(X.dtype, copy=False)
         check_finite_output(Z, "predict", X)

@@ -16,7 +16,7 @@ from ._objective import (
     LOSSES,
     AutoencoderObjective,
     NetworkLayout,
-    encode,
+    encode_layers,
     sigmoid_inplace,
 )
 from ._optimize import atomic_fit
@@ -363,13 +363,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
     def _encode(self, X):
         n_encoder = len(self.coefs_) // 2
         with np.errstate(all="ignore"):
-            H = X
-            for W, b in zip(
-                self.coefs_[:n_encoder], self.intercepts_[:n_encoder], strict=True
-            ):
-                H = encode(
-                    H, W.T.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False)
-                )
+            H = encode_layers(X, self.coefs_[:n_encoder], self.intercepts_[:n_encoder])
         check_finite_output(H, "transform", X)
         return H
 

@@ -384,6 +384,16 @@ def encode(X, W1, b1, out=None):
     return sigmoid_inplace(out)
 
 
+def encode_layers(X, coefs, intercepts):
+    """The last of ``a_l = sigmoid(a_(l-1) @ coefs[l] + intercepts[l])``,
+    ``a_0 = X``, computed in X's dtype: a fitted network's encoder, with
+    weights in scikit-learn's ``coefs_`` convention ``(n_in, n_out)``."""
+    H = X
+    for W, b in zip(coefs, intercepts, strict=True):
+        H = encode(H, W.T.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False))
+    return H
+
+
 def _column_sums(M, ones, out=None):
     """``M.sum(axis=0)`` as the product ``ones @ M``: one BLAS call, several
     times faster than numpy's axis-0 reduction on C-ordered arrays."""
