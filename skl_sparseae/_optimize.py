@@ -301,6 +301,9 @@ def minimize_lbfgs(
     relative_grad = (
         float(np.max(np.abs(result_jac))) / start_grad if start_grad > 0 else 0.0
     )
+    # Whether the objective's buffers (e.g. the hidden activations) hold the
+    # evaluation at the result; explain_stall may evaluate elsewhere.
+    at_result = bool(np.array_equal(trace.last_theta, result_x))
     if rounding is None:
         rounding = np.finfo(np.float64).eps
     loose_tol = max(tol, float(np.sqrt(rounding)))
@@ -349,6 +352,7 @@ def minimize_lbfgs(
             f"{relative_grad:.2g} times its start value"
         )
         advice = explain_stall() if explain_stall is not None else ""
+        at_result = False
         warnings.warn(
             f"{label}: L-BFGS {reason}: the fit is not at a minimum. {advice}".rstrip(),
             ConvergenceWarning,
@@ -357,7 +361,8 @@ def minimize_lbfgs(
 
     if verbose:
         trace.last_loss, trace.last_grad = result_fun, result_jac
-        trace.print_line(f"{reason} after {n_iter} iterations")
+        # Reasons for a stop short of convergence already count iterations.
+        trace.print_line(f"{reason} after {n_iter} iterations" if converged else reason)
     return OptimizationResult(
         theta=np.asarray(result_x, dtype=np.float64),
         loss=result_fun,
@@ -366,5 +371,5 @@ def minimize_lbfgs(
         loss_curve=trace.loss_curve,
         converged=converged,
         stop_reason=reason,
-        last_evaluation_at_result=bool(np.array_equal(trace.last_theta, result_x)),
+        last_evaluation_at_result=at_result,
     )

@@ -423,3 +423,15 @@ def test_concurrent_fits_and_transforms_equal_serial_ones(limit):
     ):
         np.testing.assert_array_equal(model.components_, reference.components_)
         np.testing.assert_array_equal(codes, reference_codes)
+
+
+def test_fit_transform_after_a_stall_returns_the_codes_of_the_fit():
+    # The stall warning's advice evaluates J at the start; the codes returned
+    # must still be those of the fitted parameters.
+    X = (unit_data(30, 8, seed=1) * 100).astype(np.float32)
+    model = SparseAutoencoder(
+        n_components=5, max_iter=200, random_state=1, decoder_activation="identity"
+    )
+    with pytest.warns(ConvergenceWarning, match="line search"):
+        H = model.fit_transform(X)
+    np.testing.assert_array_equal(H, model.transform(X))
