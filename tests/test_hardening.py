@@ -426,8 +426,9 @@ def test_concurrent_fits_and_transforms_equal_serial_ones(limit):
 
 
 def test_fit_transform_after_a_stall_returns_the_codes_of_the_fit():
-    # The stall warning's advice evaluates J at the start; the codes returned
-    # must still be those of the fitted parameters.
+    # The stall warning's advice evaluates J at the start, in the buffers
+    # whose hidden activations fit_transform may return: the codes must still
+    # be those of the fitted parameters.
     X = (unit_data(30, 8, seed=1) * 100).astype(np.float32)
     model = SparseAutoencoder(
         n_components=5, max_iter=200, random_state=1, decoder_activation="identity"
