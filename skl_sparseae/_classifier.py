@@ -189,7 +189,7 @@ class SparseAutoencoderClassifier(
         "fine_tune": ["boolean"],
         "max_iter": [PositiveInt()],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "unlabelled_label": [None, "array-like", str, Real],
+        "unlabelled_label": [None, str, Real],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "chunk_size": [PositiveInt(), StrOptions({"auto"}), None],
