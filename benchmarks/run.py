@@ -137,12 +137,10 @@ def sae(n_components, max_iter, **params):
     )
 
 
-def mlp(n_components, max_iter):
-    """MLPRegressor with the autoencoder's layers: an int is one hidden layer,
-    a tuple ``(h_1, ..., h_L)`` is mirrored as ``(h_1, ..., h_L, ..., h_1)``."""
-    sizes = (n_components,) if isinstance(n_components, int) else n_components
-    return MLPRegressor(
-        hidden_layer_sizes=(*sizes, *sizes[-2::-1]),
+def lbfgs_mlp(estimator_class, hidden_layer_sizes, max_iter):
+    """scikit-learn's MLP with logistic layers, L-BFGS, ``max_iter`` iterations."""
+    return estimator_class(
+        hidden_layer_sizes=hidden_layer_sizes,
         activation="logistic",
         solver="lbfgs",
         max_iter=max_iter,
@@ -150,6 +148,13 @@ def mlp(n_components, max_iter):
         tol=0.0,
         random_state=0,
     )
+
+
+def mlp(n_components, max_iter):
+    """MLPRegressor with the autoencoder's layers: an int is one hidden layer,
+    a tuple ``(h_1, ..., h_L)`` is mirrored as ``(h_1, ..., h_L, ..., h_1)``."""
+    sizes = (n_components,) if isinstance(n_components, int) else n_components
+    return lbfgs_mlp(MLPRegressor, (*sizes, *sizes[-2::-1]), max_iter)
 
 
 def deep(hidden_layer_sizes, max_iter, **params):
@@ -164,15 +169,7 @@ def deep(hidden_layer_sizes, max_iter, **params):
 
 
 def mlp_classifier(hidden_layer_sizes, max_iter):
-    return MLPClassifier(
-        hidden_layer_sizes=hidden_layer_sizes,
-        activation="logistic",
-        solver="lbfgs",
-        max_iter=max_iter,
-        max_fun=100 * max_iter,
-        tol=0.0,
-        random_state=0,
-    )
+    return lbfgs_mlp(MLPClassifier, hidden_layer_sizes, max_iter)
 
 
 def lbfgs_seconds(objective, max_iter):

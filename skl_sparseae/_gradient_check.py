@@ -6,7 +6,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._engine import serial_blas
-from ._validation import check_epsilon
+from ._validation import check_epsilon, check_flat_parameters
 
 
 def numerical_gradient(func, theta, epsilon=1e-4):
@@ -154,14 +154,8 @@ def check_gradient(
             )
         theta = estimator._packed_parameters()
     else:
-        theta = np.asarray(params, dtype=np.float64)
-    if theta.shape != (size,):
-        raise ValueError(
-            f"params must be a flat vector of {size} values for {description}; "
-            f"got shape {theta.shape}."
-        )
-    if not np.all(np.isfinite(theta)):
-        raise ValueError("params holds NaN or infinite values.")
+        theta = params
+    theta = check_flat_parameters(theta, size, description, name="params")
 
     if objective is None:
         estimator._check_cross_entropy_input(X)

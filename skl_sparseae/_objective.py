@@ -179,24 +179,16 @@ def kl_divergence_derivative(rho, rho_hat):
     return -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 
 
-def penalty_terms(theta, rho_hat, *, n_features, n_components, rho, beta, alpha, tied):
+def penalty(theta, rho_hat, *, n_features, n_components, rho, beta, alpha, tied):
     """The two terms of J that do not depend on the samples one by one.
 
-    Returns ``{"weight_decay": (alpha/2) * sum ||W||^2,
-    "sparsity": beta * sum_j KL(rho || rho_hat_j)}``.
+    Returns ``(alpha/2) * sum ||W||^2 + beta * sum_j KL(rho || rho_hat_j)``.
     """
     n_weights = (1 if tied else 2) * n_components * n_features
     weights = theta[:n_weights]
-    return {
-        "weight_decay": 0.5 * alpha * float(np.dot(weights, weights)),
-        "sparsity": beta * float(np.sum(kl_divergence(rho, rho_hat))),
-    }
-
-
-def penalty(theta, rho_hat, **options):
-    """``(alpha/2) * sum ||W||^2 + beta * sum_j KL(rho || rho_hat_j)``."""
-    terms = penalty_terms(theta, rho_hat, **options)
-    return terms["weight_decay"] + terms["sparsity"]
+    weight_decay = 0.5 * alpha * float(np.dot(weights, weights))
+    sparsity = beta * float(np.sum(kl_divergence(rho, rho_hat)))
+    return weight_decay + sparsity
 
 
 def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation):

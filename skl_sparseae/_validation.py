@@ -129,16 +129,17 @@ def check_objective_options(
             raise ValueError(f"{name} must be finite and in {interval}; got {value!r}.")
 
 
-def check_flat_parameters(theta, size, description):
-    """``theta`` as a finite float64 vector of ``size`` values, or a clear error."""
+def check_flat_parameters(theta, size, description, name="theta"):
+    """``theta`` as a finite float64 vector of ``size`` values, or a clear error
+    that calls it ``name``."""
     theta = np.asarray(theta, dtype=np.float64)
     if theta.shape != (size,):
         raise ValueError(
-            f"theta must be a flat vector of {size} values for {description}; "
+            f"{name} must be a flat vector of {size} values for {description}; "
             f"got shape {theta.shape}."
         )
     if not np.all(np.isfinite(theta)):
-        raise ValueError("theta holds NaN or infinite values.")
+        raise ValueError(f"{name} holds NaN or infinite values.")
     return theta
 
 
