@@ -466,6 +466,9 @@ class _Workspace:
         self.decoder_hidden = [np.empty((chunk_rows, h), dtype=dtype) for h in widths]
         self.ones = np.ones(chunk_rows, dtype=dtype)
         self.hidden_share = np.empty(sum(widths), dtype=dtype)
+        # The first layer's slope sums, made when a one-pass evaluation
+        # first needs them (AutoencoderObjective.row_sums).
+        self.slope_share = None
         # The loss share stays float64 whatever X's dtype.
         self.loss_share = np.zeros(1)
         self.grad_share = np.empty(layout.n_parameters, dtype=dtype)
@@ -592,57 +595,114 @@ class AutoencoderObjective(_ChunkedObjective):
 
     def _evaluate(self, theta):
         n_samples = self.X.shape[0]
-        widths = self.layout.hidden_layer_sizes
         theta, params = self._working_parameters(theta)
         weights = self.layout.unpack(params)
-        chunks = self._chunks
-
         # Pass 1: every encoder layer's activations a_l for every sample, and
         # rho_hat_l = (1/m) sum_i a_l(x_i), which the deltas need.
-        hidden_sum = np.zeros(sum(widths))
+        sparsity_deltas = self.sparsity_deltas(self._hidden_pass(weights), n_samples)
+        # Pass 2: decoder, reconstruction, deltas and gradient shares.
+        grad_sum, reconstruction_sum = self._backprop_pass(weights, sparsity_deltas)
+        return self.total(theta, grad_sum, reconstruction_sum, n_samples)
 
-        def hidden_chunk(work, c):
-            self._encoder_chunk(work, *chunks[c], weights)
+    # J from sums over the samples -----------------------------------------
+    #
+    # Every sample-dependent part of J and of its gradient is a sum over the
+    # samples, so any set of rows can compute its share and the shares add
+    # up: the threaded evaluation above is one set of rows; the Dask
+    # executor runs :meth:`row_sums` on each block of X, adds the blocks'
+    # shares, and finishes with the same :meth:`sparsity_deltas` and
+    # :meth:`total` on the driver (see :meth:`evaluate_from_sums`).
 
-        self._executor.run(
-            len(chunks),
-            self._workspaces,
-            hidden_chunk,
-            lambda work: (work.hidden_share,),
-            (hidden_sum,),
-        )
-        bounds = np.cumsum((0,) + widths)
+    def row_sums(self, theta, stage, sparsity_deltas=None):
+        """This objective's rows' share of what ``stage`` of an evaluation
+        needs, as float64 arrays (sums over the rows, before any 1/m):
+
+        - ``"hidden"``: ``{"hidden": sum_i [a_1(x_i), ..., a_L(x_i)]}``, the
+          column sums that make every ``rho_hat_l``;
+        - ``"gradient"``: ``{"grad": sum_i dL_i/dtheta, "reconstruction":
+          sum_i L_i}``, with ``sparsity_deltas`` (from the hidden sums of
+          *all* rows) entering every delta;
+        - ``"one_pass"`` (one hidden layer only): the hidden sums, the
+          gradient sums without the sparsity term, and the two sums that
+          term is made of, ``"slope_W" = sum_i (a_i * (1 - a_i)) x_i^T`` and
+          ``"slope_b" = sum_i a_i * (1 - a_i)``, so that the rows need not
+          know rho_hat (see :meth:`add_first_layer_sparsity`).
+        """
+        _, params = self._working_parameters(theta)
+        weights = self.layout.unpack(params)
+        hidden_sum = self._hidden_pass(weights)
+        if stage == "hidden":
+            return {"hidden": hidden_sum}
+        if stage == "gradient":
+            grad_sum, reconstruction_sum = self._backprop_pass(weights, sparsity_deltas)
+            return {"grad": grad_sum, "reconstruction": reconstruction_sum}
+        if stage != "one_pass" or self.layout.n_layers != 1:
+            raise ValueError(f"Unknown stage {stage!r} for this network.")
+        slope_W, slope_b = self._slope_pass()
+        grad_sum, reconstruction_sum = self._backprop_pass(weights, [None])
+        return {
+            "hidden": hidden_sum,
+            "slope_W": slope_W,
+            "slope_b": slope_b,
+            "grad": grad_sum,
+            "reconstruction": reconstruction_sum,
+        }
+
+    def evaluate_from_sums(self, theta, sums_of, n_samples, *, one_pass):
+        """J and its gradient from the row sums of all the samples.
+
+        ``sums_of(stage, sparsity_deltas)`` returns :meth:`row_sums` added
+        over every row of the data (this object may hold none of them).
+        Two stages (``one_pass=False``): the hidden sums give rho_hat, then
+        the gradient sums with its sparsity deltas. One stage (one hidden
+        layer): the sparsity term is added here from the slope sums.
+        """
+        theta = np.asarray(theta, dtype=np.float64)
+        if one_pass:
+            sums = sums_of("one_pass", None)
+            sparsity_deltas = self.sparsity_deltas(sums["hidden"], n_samples)
+            self.add_first_layer_sparsity(sums, sparsity_deltas[0])
+        else:
+            hidden = sums_of("hidden", None)["hidden"]
+            sums = sums_of("gradient", self.sparsity_deltas(hidden, n_samples))
+        return self.total(theta, sums["grad"], sums["reconstruction"], n_samples)
+
+    def sparsity_deltas(self, hidden_sum, n_samples):
+        """``beta_l * KL'(rho_l, rho_hat_l)`` of each encoder layer (float64),
+        from the hidden activations' column sums over all ``n_samples``;
+        stores ``rho_hats``.
+
+        Each sample's delta at encoder layer l gets this term (see the user
+        guide for why the 1/m is applied once, to the summed gradient).
+        """
+        bounds = np.cumsum((0,) + self.layout.hidden_layer_sizes)
         self.rho_hats = [
             clipped_rho_hat(hidden_sum[start:stop], n_samples)
             for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
         ]
-        # Each sample's delta at encoder layer l gets beta_l * KL'(rho_hat_l)
-        # (see the user guide for why the 1/m is applied once, to the sum).
-        dtype = self.activations[0].dtype
-        sparsity_deltas = [
-            (beta * kl_divergence_derivative(rho, rho_hat)).astype(dtype)
+        return [
+            beta * kl_divergence_derivative(rho, rho_hat)
             for rho, beta, rho_hat in zip(
                 self.rho, self.beta, self.rho_hats, strict=True
             )
         ]
 
-        # Pass 2: decoder, reconstruction, deltas and gradient shares.
-        grad = np.zeros_like(theta)
-        reconstruction_sum = np.zeros(1)
+    def add_first_layer_sparsity(self, sums, sparsity_delta):
+        """Add the sparsity term to the gradient sums of a one-layer network.
 
-        def backprop_chunk(work, c):
-            work.loss_share[0] = self._backprop_chunk(
-                work, *chunks[c], weights, sparsity_deltas
-            )
+        delta_hidden_i = (W2 delta_out_i + s) * a_i * (1 - a_i), with
+        s = beta KL'(rho_hat), so the part of dW1 = sum_i delta_hidden_i
+        x_i^T that s contributes is diag(s) sum_i (a_i * (1 - a_i)) x_i^T =
+        s[:, None] * slope_W, and that of db1 is s * slope_b.
+        """
+        W_enc, _, b_enc, _ = self.layout.unpack(sums["grad"])
+        W_enc[0] += sparsity_delta[:, None] * sums["slope_W"]
+        b_enc[0] += sparsity_delta * sums["slope_b"]
 
-        self._executor.run(
-            len(chunks),
-            self._workspaces,
-            backprop_chunk,
-            lambda work: (work.grad_share, work.loss_share),
-            (grad, reconstruction_sum),
-        )
-
+    def total(self, theta, grad_sum, reconstruction_sum, n_samples):
+        """``(J, grad)`` from the gradient and loss sums over all samples
+        (``grad_sum`` is overwritten); stores J's three ``terms``."""
+        grad = grad_sum
         # The 1/m of the mean, once, then weight decay: d/dW (alpha/2)||W||^2.
         grad /= n_samples
         n_weights = self.layout.n_weights
@@ -665,6 +725,88 @@ class AutoencoderObjective(_ChunkedObjective):
             + self.terms["sparsity"]
         )
         return J, grad
+
+    # The passes over this objective's rows --------------------------------
+
+    def _hidden_pass(self, weights):
+        """Encoder activations of every row into ``activations``; returns
+        their column sums (all layers, float64)."""
+        chunks = self._chunks
+        hidden_sum = np.zeros(sum(self.layout.hidden_layer_sizes))
+
+        def hidden_chunk(work, c):
+            self._encoder_chunk(work, *chunks[c], weights)
+
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            hidden_chunk,
+            lambda work: (work.hidden_share,),
+            (hidden_sum,),
+        )
+        return hidden_sum
+
+    def _backprop_pass(self, weights, sparsity_deltas):
+        """``(sum_i dL_i/dtheta, [sum_i L_i])`` over the rows, float64, from
+        the stored activations; ``sparsity_deltas`` (float64, or None per
+        layer) are cast to X's dtype."""
+        chunks = self._chunks
+        dtype = self.X.dtype
+        sparsity_deltas = [
+            None if delta is None else delta.astype(dtype) for delta in sparsity_deltas
+        ]
+        grad_sum = np.zeros(self.layout.n_parameters)
+        reconstruction_sum = np.zeros(1)
+
+        def backprop_chunk(work, c):
+            work.loss_share[0] = self._backprop_chunk(
+                work, *chunks[c], weights, sparsity_deltas
+            )
+
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            backprop_chunk,
+            lambda work: (work.grad_share, work.loss_share),
+            (grad_sum, reconstruction_sum),
+        )
+        return grad_sum, reconstruction_sum
+
+    def _slope_pass(self):
+        """``(sum_i (a_i * (1 - a_i)) x_i^T, sum_i a_i * (1 - a_i))`` of the
+        first encoder layer over the rows, float64, from the stored
+        activations."""
+        chunks = self._chunks
+        rows, cols = self.layout.pair_shapes[0]
+        slope_W, slope_b = np.zeros((rows, cols)), np.zeros(rows)
+        for work in self._workspaces:
+            if work.slope_share is None:
+                work.slope_share = (
+                    np.empty((rows, cols), dtype=self.X.dtype),
+                    np.empty(rows, dtype=self.X.dtype),
+                )
+
+        def slope_chunk(work, c):
+            start, stop = chunks[c]
+            A = self.activations[0][start:stop]
+            # a * (1 - a), the sigmoid's slope, into the chunk's delta buffer
+            slope = np.subtract(1.0, A, out=work.delta[0][: stop - start])
+            slope *= A
+            X_chunk = self.X[start:stop]
+            if self._sparse:
+                work.slope_share[0][:] = (X_chunk.T @ slope).T
+            else:
+                np.matmul(slope.T, X_chunk, out=work.slope_share[0])
+            _column_sums(slope, work.ones, out=work.slope_share[1])
+
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            slope_chunk,
+            lambda work: work.slope_share,
+            (slope_W, slope_b),
+        )
+        return slope_W, slope_b
 
     def _encoder_chunk(self, work, start, stop, weights):
         """a_l = sigmoid(a_(l-1) @ W_enc[l].T + b_enc[l]) for the chunk's rows,
@@ -949,11 +1091,18 @@ class ClassifierObjective(_ChunkedObjective):
         ]
 
     def _evaluate(self, theta):
-        n_samples = self.X.shape[0]
-        theta, params = self._working_parameters(theta)
+        theta = np.asarray(theta, dtype=np.float64)
+        sums = self.row_sums(theta, "one_pass")
+        return self.total(theta, sums["grad"], sums["cross_entropy"], self.X.shape[0])
+
+    def row_sums(self, theta, stage="one_pass", sparsity_deltas=None):
+        """This objective's rows' share of J's sums, float64, before the 1/m:
+        ``{"grad": sum_i d(-log p(y_i))/dtheta, "cross_entropy": [sum_i
+        -log p(y_i)]}``. One pass (no rho_hat), so there is one stage."""
+        _, params = self._working_parameters(theta)
         weights, biases = self.layout.unpack(params)
         chunks = self._chunks
-        grad = np.zeros_like(theta)
+        grad_sum = np.zeros(self.layout.n_parameters)
         loss_sum = np.zeros(1)
 
         def chunk_task(work, c):
@@ -964,8 +1113,21 @@ class ClassifierObjective(_ChunkedObjective):
             self._workspaces,
             chunk_task,
             lambda work: (work.grad_share, work.loss_share),
-            (grad, loss_sum),
+            (grad_sum, loss_sum),
         )
+        return {"grad": grad_sum, "cross_entropy": loss_sum}
+
+    def evaluate_from_sums(self, theta, sums_of, n_samples, *, one_pass=True):
+        """J and its gradient from :meth:`row_sums` added over all the samples
+        (``sums_of(stage, None)``; see :class:`AutoencoderObjective`)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        sums = sums_of("one_pass", None)
+        return self.total(theta, sums["grad"], sums["cross_entropy"], n_samples)
+
+    def total(self, theta, grad_sum, loss_sum, n_samples):
+        """``(J, grad)`` from the sums over all samples (``grad_sum`` is
+        overwritten); stores J's ``terms``."""
+        grad = grad_sum
         # The 1/m of the mean, once, then weight decay.
         grad /= n_samples
         n_weights = self.layout.n_weights
