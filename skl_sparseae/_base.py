@@ -7,6 +7,7 @@ A subclass supplies ``_fit(X, return_codes)``, ``_encode(X)``,
 """
 
 import warnings
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +18,13 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._dask import (
+    DaskObjective,
+    check_dask_array,
+    is_dask_collection,
+    map_rows,
+    prepare_training_array,
+)
 from ._objective import reconstruction_loss_per_sample, sigmoid_inplace
 from ._optimize import minimize_lbfgs, user_stacklevel
 from ._sklearn_private import _fit_context
@@ -86,12 +94,27 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         H : ndarray of shape (n_samples, n_codes)
-            Codes, in X's dtype (float32 or float64).
+            Codes, in X's dtype (float32 or float64). For a Dask array, a
+            lazy Dask array with X's row chunks.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            X = check_dask_array(X, self, reset=False)
+            return map_rows(X, self._transform_block, self._n_features_out)
         X = validate_data(
             self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
         )
+        return self._encode(X)
+
+    def _transform_block(self, X_block):
+        """transform of one NumPy block of a Dask array (checked here: the
+        blocks of a new array are seen first by the workers)."""
+        return self._encode(check_array(X_block, dtype=FLOAT_DTYPES))
+
+    def _codes(self, X):
+        """Codes of validated training data, lazy for a Dask array."""
+        if is_dask_collection(X):
+            return map_rows(X, self._encode, self._n_features_out)
         return self._encode(X)
 
     def inverse_transform(self, X):
@@ -105,10 +128,28 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Returns
         -------
         X_original : ndarray of shape (n_samples, n_features)
-            Reconstruction, in the codes' dtype (float32 or float64).
+            Reconstruction, in the codes' dtype (float32 or float64). For a
+            Dask array, a lazy Dask array with the codes' row chunks.
         """
         check_is_fitted(self)
+        if is_dask_collection(X):
+            if X.ndim != 2:
+                raise ValueError(f"Expected 2D codes, got shape {X.shape}.")
+            H = X.rechunk({1: -1})
+            if H.dtype not in FLOAT_DTYPES:
+                H = H.astype(np.float64)
+            self._check_code_width(H)
+            return map_rows(H, self.inverse_transform, self.n_features_in_)
         H = check_array(X, dtype=FLOAT_DTYPES)
+        self._check_code_width(H)
+        with np.errstate(all="ignore"):
+            Z_out = self._decoder_pre_activation(H)
+            if self.decoder_activation == "logistic":
+                sigmoid_inplace(Z_out)
+        check_finite_output(Z_out, "inverse_transform", H)
+        return Z_out
+
+    def _check_code_width(self, H):
         n_codes = self._n_features_out
         if H.shape[1] != n_codes:
             raise ValueError(
@@ -116,12 +157,6 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"{n_codes} units in its code layer: inverse_transform takes "
                 "codes, the output of transform."
             )
-        with np.errstate(all="ignore"):
-            Z_out = self._decoder_pre_activation(H)
-            if self.decoder_activation == "logistic":
-                sigmoid_inplace(Z_out)
-        check_finite_output(Z_out, "inverse_transform", H)
-        return Z_out
 
     def score(self, X, y=None):
         """Negative mean reconstruction loss per sample (higher is better).
@@ -143,21 +178,17 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             ``-(1/m) sum_i L(x_hat_i, x_i)``.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
-        )
-        self._check_cross_entropy_input(X)
-        H = self._encode(X)
-        with np.errstate(all="ignore"):
-            Z_out = self._decoder_pre_activation(H.astype(np.float64, copy=False))
-            X_dense = X.toarray() if sp.issparse(X) else X
-            per_sample = reconstruction_loss_per_sample(
-                X_dense.astype(np.float64, copy=False),
-                Z_out,
-                self.loss,
-                self.decoder_activation,
+        if is_dask_collection(X):
+            # Each block's per-sample losses on its worker; only the mean
+            # comes back.
+            X = check_dask_array(X, self, reset=False)
+            per_sample = map_rows(X, self._score_block, None, dtype=np.float64)
+            score = -float(per_sample.mean().compute())
+        else:
+            X = validate_data(
+                self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
             )
-            score = -float(np.mean(per_sample))
+            score = -float(np.mean(self._reconstruction_losses(X)))
         if np.isnan(score):
             raise ValueError(
                 "score: the reconstruction loss is not defined (NaN) for this X; "
@@ -165,6 +196,23 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 "as the training data was scaled."
             )
         return score
+
+    def _score_block(self, X_block):
+        return self._reconstruction_losses(check_array(X_block, dtype=FLOAT_DTYPES))
+
+    def _reconstruction_losses(self, X):
+        """L(x_hat_i, x_i) of each sample of validated X, in float64."""
+        self._check_cross_entropy_input(X)
+        H = self._encode(X)
+        with np.errstate(all="ignore"):
+            Z_out = self._decoder_pre_activation(H.astype(np.float64, copy=False))
+            X_dense = X.toarray() if sp.issparse(X) else X
+            return reconstruction_loss_per_sample(
+                X_dense.astype(np.float64, copy=False),
+                Z_out,
+                self.loss,
+                self.decoder_activation,
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -175,7 +223,16 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # Shared internals ----------------------------------------------------
 
     def _validate_training_data(self, X):
-        """Validated X for fit: float C-ordered, canonical CSR, range checked."""
+        """Validated X for fit: float C-ordered, canonical CSR, range checked.
+
+        A Dask array is checked block-wise and persisted on the workers when
+        they can hold it (:func:`~skl_sparseae._dask.prepare_training_array`).
+        """
+        if is_dask_collection(X):
+            X, bounds = prepare_training_array(X, self)
+            self._check_cross_entropy_input(X, bounds)
+            self._warn_if_out_of_decoder_range(X, bounds)
+            return X
         X = validate_data(self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C")
         if sp.issparse(X) and not X.has_canonical_format:
             # Entries stored in several parts: add them up once, so that
@@ -186,8 +243,10 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._warn_if_out_of_decoder_range(X)
         return X
 
-    def _check_cross_entropy_input(self, X):
-        """cross_entropy needs the logistic decoder and X in [0, 1]: raise if not."""
+    def _check_cross_entropy_input(self, X, bounds=None):
+        """cross_entropy needs the logistic decoder and X in [0, 1]: raise if not.
+
+        ``bounds``: X's ``(min, max)`` if already known."""
         if self.loss != "cross_entropy":
             return
         if self.decoder_activation != "logistic":
@@ -196,18 +255,20 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"decoder_activation={self.decoder_activation!r}. Use "
                 "loss='squared_error' with the identity (linear) decoder."
             )
-        bounds = value_range(X)
+        if bounds is None:
+            bounds = value_range(X)
         if bounds is not None and (bounds[0] < 0.0 or bounds[1] > 1.0):
             raise ValueError(
                 f"cross_entropy loss needs X in [0, 1]; got {format_range(bounds)}. "
                 "Scale X (e.g. MinMaxScaler) or use loss='squared_error'."
             )
 
-    def _warn_if_out_of_decoder_range(self, X):
+    def _warn_if_out_of_decoder_range(self, X, bounds=None):
         """The logistic decoder outputs values in (0, 1): warn if X is far outside."""
         if self.decoder_activation != "logistic" or self.loss == "cross_entropy":
             return
-        bounds = value_range(X)
+        if bounds is None:
+            bounds = value_range(X)
         if bounds is None:
             return
         low, high = bounds
@@ -220,6 +281,18 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 UserWarning,
                 stacklevel=user_stacklevel(),
             )
+
+    def _training_objective(self, X):
+        """J and its gradient on validated training X: the threaded objective
+        for in-memory X, the Dask executor's for a Dask array (each block
+        builds this estimator's objective on its rows, one thread each)."""
+        if not is_dask_collection(X):
+            return self._objective(X)
+        return DaskObjective(
+            partial(self._objective, n_threads=1),
+            X,
+            one_pass=self._layout(X.shape[1]).n_layers == 1,
+        )
 
     def _minimize(self, objective, theta0, X, progress):
         """L-BFGS on ``objective`` from ``theta0``, with this estimator's

@@ -5,6 +5,7 @@ stage a SparseAutoencoder); softmax regression and fine-tuning evaluate
 :class:`~skl_sparseae._objective.ClassifierObjective` on the shared engine.
 """
 
+from functools import partial
 from numbers import Real
 
 import numpy as np
@@ -16,9 +17,22 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._base import FLOAT_DTYPES, check_finite_output, format_range
+from ._dask import (
+    DaskObjective,
+    check_dask_array,
+    is_dask_collection,
+    map_rows,
+    persist_if_it_fits,
+    prepare_training_array,
+)
 from ._deep import DeepSparseAutoencoder, greedy_stages
 from ._engine import serial_blas
 from ._objective import (
@@ -267,11 +281,27 @@ class SparseAutoencoderClassifier(
             )
         return labelled
 
+    def _validate_training_data(self, X, y):
+        """``(X, y)`` for fit. A Dask X stays on its workers; its labels (one
+        value per sample, small) are gathered here."""
+        if not is_dask_collection(X):
+            return validate_data(
+                self, X, y, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C"
+            )
+        X, _ = prepare_training_array(X, self)
+        if is_dask_collection(y):
+            y = y.compute()
+        y = column_or_1d(y, warn=True)
+        if len(y) != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} samples but y has {len(y)} labels: give one "
+                "label per sample."
+            )
+        return X, y
+
     def _fit(self, X, y):
         sizes, rho, beta = self._options()
-        X, y = validate_data(
-            self, X, y, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C"
-        )
+        X, y = self._validate_training_data(X, y)
         check_classification_targets(y)
         labelled = self._labelled(y)
         classes, y_index = np.unique(y[labelled], return_inverse=True)
@@ -304,7 +334,10 @@ class SparseAutoencoderClassifier(
         # 2. Softmax regression on the top codes of the labelled samples.
         n_classes = len(classes)
         softmax_layout = ClassifierLayout(sizes[-1], (), n_classes)
-        with serial_blas(), self._objective(codes_labelled, y_index, ()) as softmax:
+        with (
+            serial_blas(),
+            self._training_objective(codes_labelled, y_index, (), n_classes) as softmax,
+        ):
             softmax_result = self._minimize(
                 softmax, np.zeros(softmax_layout.n_parameters), X, "softmax"
             )
@@ -321,7 +354,10 @@ class SparseAutoencoderClassifier(
         )
         weights[-1][...] = softmax_weights
         biases[-1][...] = softmax_bias
-        with serial_blas(), self._objective(X_labelled, y_index, sizes) as network:
+        with (
+            serial_blas(),
+            self._training_objective(X_labelled, y_index, sizes, n_classes) as network,
+        ):
             if self.fine_tune:
                 result = self._minimize(network, theta, X, "fine-tuning")
                 theta, loss = result.theta, result.loss
@@ -345,7 +381,9 @@ class SparseAutoencoderClassifier(
         for name, value in fitted.items():
             setattr(self, name, value)
 
-    def _objective(self, X, y_index, hidden_layer_sizes, n_classes=None):
+    def _objective(
+        self, X, y_index, hidden_layer_sizes, n_classes=None, n_threads=None
+    ):
         return ClassifierObjective(
             X,
             y_index,
@@ -353,7 +391,26 @@ class SparseAutoencoderClassifier(
             n_classes=len(np.unique(y_index)) if n_classes is None else n_classes,
             alpha=self.alpha,
             chunk_size=self.chunk_size,
+            n_threads=n_threads,
         )
+
+    def _training_objective(self, X, y_index, hidden_layer_sizes, n_classes):
+        """The fine-tuning (or softmax) objective on validated X: threaded
+        for in-memory X; for a Dask array, on its blocks, with the class
+        indices sent to the workers once, in X's row chunks."""
+        if not is_dask_collection(X):
+            return self._objective(X, y_index, hidden_layer_sizes, n_classes)
+        import dask.array as da
+
+        X = persist_if_it_fits(X)
+        y_blocks = persist_if_it_fits(da.from_array(y_index, chunks=(X.chunks[0],)))
+        factory = partial(
+            self._objective,
+            hidden_layer_sizes=hidden_layer_sizes,
+            n_classes=n_classes,
+            n_threads=1,
+        )
+        return DaskObjective(factory, X, y_blocks)
 
     def _minimize(self, objective, theta0, X, stage):
         def explain():
@@ -394,6 +451,37 @@ class SparseAutoencoderClassifier(
             self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
         )
 
+    def _output(self, X, kind):
+        """What the network gives for X: ``"proba"``, ``"log_proba"``,
+        ``"label"`` or ``"codes"``; lazily, block by block, for a Dask X."""
+        if not is_dask_collection(X):
+            return self._output_of_validated(self._validated(X), kind)
+        check_is_fitted(self)
+        X = check_dask_array(X, self, reset=False)
+        if kind == "label":
+            return map_rows(
+                X, partial(self._output_of_block, kind), None, self.classes_.dtype
+            )
+        n_columns = self._n_features_out if kind == "codes" else len(self.classes_)
+        return map_rows(X, partial(self._output_of_block, kind), n_columns)
+
+    def _output_of_block(self, kind, X_block):
+        """One NumPy block of a Dask X (checked here, on its worker)."""
+        return self._output_of_validated(check_array(X_block, dtype=FLOAT_DTYPES), kind)
+
+    def _output_of_validated(self, X, kind):
+        H, Z = self._forward(X)
+        if kind == "codes":
+            return H
+        if kind == "label":
+            return self.classes_[np.argmax(Z, axis=1)]
+        if kind == "proba":
+            return softmax_inplace(Z)
+        # log p = z - logsumexp(z), computed stably
+        Z -= Z.max(axis=1, keepdims=True)
+        Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        return Z
+
     def predict_proba(self, X):
         """Class probabilities: softmax of the forward pass through ``coefs_``.
 
@@ -407,8 +495,7 @@ class SparseAutoencoderClassifier(
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class in ``classes_``, in X's dtype.
         """
-        _, Z = self._forward(self._validated(X))
-        return softmax_inplace(Z)
+        return self._output(X, "proba")
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed stably.
@@ -423,10 +510,7 @@ class SparseAutoencoderClassifier(
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probability of each class in ``classes_``.
         """
-        _, Z = self._forward(self._validated(X))
-        Z -= Z.max(axis=1, keepdims=True)
-        Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
-        return Z
+        return self._output(X, "log_proba")
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -441,8 +525,7 @@ class SparseAutoencoderClassifier(
         y : ndarray of shape (n_samples,)
             Predicted labels, from ``classes_``.
         """
-        _, Z = self._forward(self._validated(X))
-        return self.classes_[np.argmax(Z, axis=1)]
+        return self._output(X, "label")
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of ``predict(X)`` against ``y``.
@@ -478,8 +561,7 @@ class SparseAutoencoderClassifier(
         H : ndarray of shape (n_samples, h_L)
             Activations of the last encoder layer, in X's dtype.
         """
-        H, _ = self._forward(self._validated(X))
-        return H
+        return self._output(X, "codes")
 
     @property
     def _n_features_out(self):

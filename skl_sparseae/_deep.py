@@ -325,7 +325,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
             else:
                 theta0, pretrain_losses = layout.initial_parameters(random_state), None
 
-            with serial_blas(), self._objective(X) as objective:
+            with serial_blas(), self._training_objective(X) as objective:
                 result = self._minimize(
                     objective,
                     theta0,
@@ -355,7 +355,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
             for name, value in fitted.items():
                 setattr(self, name, value)
             if return_codes and codes is None:
-                codes = self._encode(X)
+                codes = self._codes(X)
         return codes
 
     # Encoder and decoder ------------------------------------------------------

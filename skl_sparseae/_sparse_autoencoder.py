@@ -279,7 +279,7 @@ class SparseAutoencoder(AutoencoderBase):
 
             # BLAS runs single-threaded for the whole optimisation (scipy's
             # L-BFGS-B included); the objective runs its chunks on threads.
-            with serial_blas(), self._objective(X) as objective:
+            with serial_blas(), self._training_objective(X) as objective:
                 result = self._minimize(
                     objective,
                     theta0,
@@ -307,7 +307,7 @@ class SparseAutoencoder(AutoencoderBase):
             for name, value in fitted.items():
                 setattr(self, name, value)
             if return_codes and codes is None:
-                codes = self._encode(X)
+                codes = self._codes(X)
         return codes
 
     def _packed_parameters(self):

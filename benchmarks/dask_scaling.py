@@ -1,0 +1,276 @@
+"""The Dask executor against the threaded in-memory objective, on this machine.
+
+    python benchmarks/dask_scaling.py              # the table (about 10 minutes)
+    python benchmarks/dask_scaling.py --quick      # m up to 1e5
+    python benchmarks/dask_scaling.py --out-of-core  # the zarr fit only
+    python benchmarks/dask_scaling.py --driver-memory  # 1 GB X on the workers
+
+Both paths use this machine's cores: the threaded objective two threads, the
+Dask one a ``LocalCluster`` of 2 worker processes with 1 thread each (plus
+its scheduler process). X is float32, made on the workers
+(``dask.array.random``) and persisted there; the in-memory path gets the same
+values as one NumPy array.
+
+Rows, for m = 1e4 .. 1e6 and 64 or 784 features (n_components 25 and 196):
+
+- per evaluation of J and its gradient: the threaded objective; the Dask
+  objective in one round trip (the default for one hidden layer) and in two
+  (hidden sums, then the gradient), medians over interleaved rounds;
+- the fixed overhead per evaluation: the Dask evaluation on a 1-row-per-
+  block array of the same number of blocks, where the compute is nil;
+- bytes moved per evaluation: the parameters out to each worker (8 P bytes),
+  the sums back (what one block returns, times the blocks whose sums cross
+  between processes in the tree, at most all of them), as computed from the
+  shapes, and the workers' measured incoming transfer;
+- per iteration: a short fit (max_iter=10, tol=0) on each path, time /
+  n_iter_ (the evaluations per iteration are the same on both paths: the
+  same L-BFGS run up to rounding).
+
+Compare ratios from one run only: the machine is shared and noisy.
+"""
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+warnings.simplefilter("ignore", ConvergenceWarning)
+
+# Rows per block: 16 blocks at m = 1e6 (8 per worker), and never fewer than
+# 4 blocks, so that both workers have work.
+BLOCK_ROWS = 62_500
+
+
+def interleaved(measurements, rounds):
+    """Median seconds of each function, one call of each per round."""
+    times = {name: [] for name in measurements}
+    for function in measurements.values():
+        function()  # warm-up
+    for _ in range(rounds):
+        for name, function in measurements.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+def make_data(client, n_samples, n_features, seed=0):
+    import dask.array as da
+
+    rows = min(BLOCK_ROWS, -(-n_samples // 4))
+    X = da.random.default_rng(seed).random(
+        (n_samples, n_features), chunks=(rows, n_features), dtype=np.float32
+    )
+    X = client.persist(X)
+    return X
+
+
+def incoming_bytes(client):
+    """Bytes the workers have received from each other so far."""
+    totals = client.run(
+        lambda dask_worker: sum(
+            entry["total"] for entry in dask_worker.transfer_incoming_log
+        )
+    )
+    return sum(totals.values())
+
+
+def evaluation_rows(client, sizes, rounds):
+    from skl_sparseae import SparseAutoencoder
+    from skl_sparseae._dask import DaskObjective
+    from skl_sparseae._engine import serial_blas
+
+    print(
+        f"{'m':>9} {'n':>4} {'k':>4} | {'threads ms':>10} {'dask 1-trip ms':>14} "
+        f"{'2-trip ms':>9} {'overhead ms':>11} | {'1-trip/threads':>14} "
+        f"{'2-trip/threads':>14} | {'out KB':>7} {'back KB':>8} {'measured KB':>11}"
+    )
+    for n_samples, n_features, k in sizes:
+        X_dask = make_data(client, n_samples, n_features)
+        X = X_dask.compute()
+        estimator = SparseAutoencoder(k)
+        estimator.n_features_in_ = n_features
+        theta = estimator._layout(n_features).initial_parameters(
+            np.random.RandomState(0)
+        )
+        n_blocks = X_dask.numblocks[0]
+        # A 1-row-per-block array of as many blocks: the overhead alone.
+        tiny = client.persist(X_dask[:: X_dask.chunks[0][0]].rechunk((1, n_features)))
+        factory = estimator._objective
+        from functools import partial
+
+        one_pass = DaskObjective(partial(factory, n_threads=1), X_dask, one_pass=True)
+        two_pass = DaskObjective(partial(factory, n_threads=1), X_dask, one_pass=False)
+        overhead = DaskObjective(partial(factory, n_threads=1), tiny, one_pass=True)
+        with serial_blas(), factory(X, n_threads=2) as threaded:
+            times = interleaved(
+                {
+                    "threads": lambda: threaded(theta),
+                    "one": lambda: one_pass(theta),
+                    "two": lambda: two_pass(theta),
+                    "overhead": lambda: overhead(theta),
+                },
+                rounds,
+            )
+        before = incoming_bytes(client)
+        one_pass(theta)
+        measured = incoming_bytes(client) - before
+        P = theta.size
+        out_bytes = 8 * P * len(client.scheduler_info()["workers"])
+        # Each block returns hidden (k), slope_W (k n), slope_b (k), grad (P)
+        # and the loss (1), in float64; at most every block's sums cross.
+        block_sums = 8 * (k + k * n_features + k + P + 1)
+        back_bytes = block_sums * n_blocks
+        print(
+            f"{n_samples:>9} {n_features:>4} {k:>4} | "
+            f"{1e3 * times['threads']:>10.1f} {1e3 * times['one']:>14.1f} "
+            f"{1e3 * times['two']:>9.1f} {1e3 * times['overhead']:>11.1f} | "
+            f"{times['one'] / times['threads']:>14.2f} "
+            f"{times['two'] / times['threads']:>14.2f} | "
+            f"{out_bytes / 1e3:>7.0f} {back_bytes / 1e3:>8.0f} "
+            f"{measured / 1e3:>11.0f}",
+            flush=True,
+        )
+        del X, X_dask, tiny
+
+
+def iteration_rows(client, sizes):
+    from skl_sparseae import SparseAutoencoder
+
+    print(f"\n{'m':>9} {'n':>4} {'k':>4} | {'threads s/it':>12} {'dask s/it':>10} "
+          f"{'ratio':>6} | {'loss_ threads':>14} {'loss_ dask':>14}")
+    for n_samples, n_features, k in sizes:
+        X_dask = make_data(client, n_samples, n_features)
+        X = X_dask.compute()
+        results = {}
+        for name, data in (("threads", X), ("dask", X_dask), ("threads2", X)):
+            estimator = SparseAutoencoder(k, max_iter=10, tol=0.0, random_state=0)
+            start = time.perf_counter()
+            estimator.fit(data)
+            seconds = (time.perf_counter() - start) / estimator.n_iter_
+            results[name] = (min(seconds, results.get(name[:7], (np.inf,))[0]),
+                             estimator.loss_)
+        threads = min(results["threads"][0], results["threads2"][0])
+        dask_time = results["dask"][0]
+        print(
+            f"{n_samples:>9} {n_features:>4} {k:>4} | {threads:>12.3f} "
+            f"{dask_time:>10.3f} {dask_time / threads:>6.2f} | "
+            f"{results['threads'][1]:>14.8g} {results['dask'][1]:>14.8g}",
+            flush=True,
+        )
+
+
+def out_of_core(memory_limit="600MiB", n_samples=2_000_000, n_features=128):
+    """A fit on a zarr array on disk, larger than the workers' memory limit."""
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    from skl_sparseae import SparseAutoencoder
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "X.zarr")
+        X = da.random.default_rng(0).random(
+            (n_samples, n_features), chunks=(BLOCK_ROWS, n_features), dtype=np.float32
+        )
+        X.to_zarr(path)
+        X = da.from_zarr(path)
+        print(
+            f"out of core: X {X.shape} float32 = {X.nbytes / 2**20:.0f} MiB on disk; "
+            f"2 workers with memory_limit={memory_limit} each"
+        )
+        with (
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                memory_limit=memory_limit,
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            estimator = SparseAutoencoder(25, max_iter=5, tol=0.0, random_state=0)
+            start = time.perf_counter()
+            estimator.fit(X)
+            seconds = time.perf_counter() - start
+            peaks = client.run(
+                lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            )
+            print(
+                f"  fit: {estimator.n_iter_} iterations in {seconds:.1f} s, "
+                f"loss_ = {estimator.loss_:.6g}; workers' peak RSS: "
+                + ", ".join(f"{peak / 2**20:.0f} MiB" for peak in peaks.values())
+            )
+
+
+def driver_memory(n_samples=1_000_000, n_features=256):
+    """The driver's peak memory while it fits 1 GB that lives on the workers."""
+    from distributed import Client, LocalCluster
+
+    from skl_sparseae import SparseAutoencoder
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        X = make_data(client, n_samples, n_features)
+        estimator = SparseAutoencoder(64, max_iter=5, tol=0.0, random_state=0)
+        estimator.fit(X)
+        codes = estimator.transform(X)
+        mean_code = float(codes.mean().compute())
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(
+        f"driver memory: X {X.shape} float32 = {X.nbytes / 2**30:.2f} GiB on the "
+        f"workers; the driver's peak RSS was {before / 2**20:.0f} MiB before the "
+        f"cluster started and {after / 2**20:.0f} MiB after the fit and a lazy "
+        f"transform (mean code {mean_code:.3f})"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out-of-core", action="store_true")
+    parser.add_argument("--driver-memory", action="store_true")
+    args = parser.parse_args()
+    if args.out_of_core:
+        out_of_core()
+        return
+    if args.driver_memory:
+        driver_memory()
+        return
+
+    from distributed import Client, LocalCluster
+
+    if args.quick:
+        sizes = [(10_000, 64, 25), (100_000, 64, 25), (10_000, 784, 196)]
+        rounds = 5
+    else:
+        sizes = [
+            (10_000, 64, 25),
+            (100_000, 64, 25),
+            (1_000_000, 64, 25),
+            (10_000, 784, 196),
+            (100_000, 784, 196),
+            (300_000, 784, 196),
+        ]
+        rounds = 7
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        print(f"LocalCluster: 2 workers x 1 thread; blocks of {BLOCK_ROWS} rows\n")
+        evaluation_rows(client, sizes, rounds)
+        iteration_rows(client, [s for s in sizes if s[0] * s[1] <= 64_000_000])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""The Dask executor: the exact full-batch objective on a Dask array's blocks.
+
+The driver runs scipy's L-BFGS as for NumPy data. Each evaluation of J and
+its gradient is a map-reduce over the row blocks of X:
+
+- **map**: on a worker, each block builds the package's own objective on its
+  rows (the kernels of :mod:`skl_sparseae._objective`, the same code the
+  threaded engine runs, in the block's dtype) and returns its rows' share of
+  the sums J is made of (``row_sums`` of the objectives);
+- **reduce**: the shares are added in a fixed tree (groups of
+  ``FAN_IN`` consecutive blocks, then groups of groups), on the workers, so
+  the result is the same bits whichever worker computed what;
+- the driver turns the total into ``(J, grad)`` with the same code as the
+  in-memory objective (``evaluate_from_sums``).
+
+Only the parameters go out and the sums come back: X stays where it is,
+persisted on the workers of the active ``distributed.Client`` when it fits
+in half of their memory, and otherwise read from its source (zarr, a memory
+map, ...) by every evaluation, which is how a fit runs out of core. Without
+a client, Dask's local scheduler runs the blocks on this machine's threads.
+
+A one-hidden-layer autoencoder needs one round trip per evaluation: the
+blocks return the two sums the sparsity term is made of, so they need not
+know rho_hat first. Deeper networks need two: the hidden sums (rho_hat of
+every layer), then the gradient with the sparsity deltas.
+"""
+
+import sys
+import uuid
+
+import numpy as np
+
+# Blocks' shares are added in groups of this many consecutive blocks.
+FAN_IN = 8
+
+# X is persisted on the workers when it takes at most this fraction of their
+# memory limits together; otherwise each evaluation reads it from its source.
+PERSIST_FRACTION = 0.5
+
+
+def is_dask_collection(X):
+    """Whether X is a Dask collection (array, DataFrame, ...), without
+    importing Dask when the caller never did."""
+    if "dask" not in sys.modules:
+        return False
+    import dask
+
+    return dask.is_dask_collection(X)
+
+
+def active_client():
+    """The active ``distributed.Client``, or None (Dask's local scheduler)."""
+    if "distributed" not in sys.modules:
+        return None
+    from distributed import default_client
+
+    try:
+        return default_client()
+    except ValueError:
+        return None
+
+
+def _inside_dask_worker():
+    if "distributed" not in sys.modules:
+        return False
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+def check_dask_array(X, estimator, *, reset, what="X"):
+    """A Dask array ready for the blocks: 2-D, known row chunks, whole rows
+    per block, float32 or float64 (other types become float64), dense.
+
+    With ``reset`` it sets ``n_features_in_`` (Dask arrays carry no feature
+    names); otherwise it checks the width against it.
+    """
+    import dask.array as da
+
+    name = type(estimator).__name__
+    if not isinstance(X, da.Array):
+        raise TypeError(
+            f"{name} takes a dask.array.Array, not a {type(X).__module__}."
+            f"{type(X).__name__}. For a Dask DataFrame, call "
+            "X.to_dask_array(lengths=True) first: it gives an array whose row "
+            "chunk sizes are known."
+        )
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D Dask array for {what}, got shape {X.shape}. Reshape "
+            "it to (n_samples, n_features)."
+        )
+    if any(np.isnan(size) for size in X.chunks[0]) or np.isnan(X.shape[1]):
+        raise ValueError(
+            f"{what} has unknown chunk sizes (NaN in X.chunks), as arrays made from "
+            "a Dask DataFrame have. Call X.compute_chunk_sizes() first, or make "
+            "the array with df.to_dask_array(lengths=True)."
+        )
+    meta = getattr(X, "_meta", None)
+    if meta is not None and not isinstance(meta, np.ndarray):
+        raise TypeError(
+            f"{name} fits Dask arrays of NumPy blocks; {what}'s blocks are "
+            f"{type(meta).__module__}.{type(meta).__name__}. Convert them with "
+            "X.map_blocks(lambda block: block.toarray())."
+        )
+    n_samples, n_features = X.shape
+    if n_samples < 1 or n_features < 1:
+        raise ValueError(
+            f"Found array with {n_samples} sample(s) and {n_features} feature(s) "
+            f"while a minimum of 1 of each is required by {name}."
+        )
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if reset:
+        estimator.n_features_in_ = n_features
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {n_features} features, but {name} is expecting "
+            f"{estimator.n_features_in_} features as input."
+        )
+    # Whole rows in every block: each block is a set of samples.
+    return X.rechunk({1: -1})
+
+
+def prepare_training_array(X, estimator):
+    """X for a fit: checked, persisted on the workers when they can hold it,
+    and its ``(min, max)`` (one pass over X, which also checks it is finite).
+    """
+    import dask
+    import dask.array as da
+
+    if _inside_dask_worker():
+        raise RuntimeError(
+            f"{type(estimator).__name__} was given a Dask array inside a Dask task "
+            "(for example a GridSearchCV under joblib's 'dask' backend). Use one "
+            "kind of parallelism at a time: a search over a cluster with NumPy X "
+            "(each fit on one worker), or a sequential search whose fits use the "
+            "cluster (Dask X). See the 'Scaling out' page of the docs."
+        )
+    X = check_dask_array(X, estimator, reset=True)
+    X = persist_if_it_fits(X)
+    finite, low, high = dask.compute(da.isfinite(X).all(), X.min(), X.max())
+    if not finite:
+        raise ValueError(
+            "Input X contains NaN or infinity; every value of a Dask X must be "
+            "finite. Find them with dask.array.isnan(X).any(axis=1)."
+        )
+    return X, (float(low), float(high))
+
+
+def persist_if_it_fits(X):
+    """``X.persist()`` on the active client's workers if it takes at most
+    ``PERSIST_FRACTION`` of their memory limits; X itself otherwise (and
+    without a client: persisting would load it into this process)."""
+    client = active_client()
+    if client is None:
+        return X
+    try:
+        info = client.scheduler_info(n_workers=-1)  # every worker, not 5
+    except TypeError:  # distributed before 2025 lists them all
+        info = client.scheduler_info()
+    workers = info["workers"].values()
+    limits = [worker.get("memory_limit") or 0 for worker in workers]
+    if limits and all(limits) and X.nbytes > PERSIST_FRACTION * sum(limits):
+        return X
+    from distributed import wait
+
+    X = X.persist()
+    wait(X)
+    return X
+
+
+def _holders(X):
+    """``{block key: [worker address]}`` of X's persisted blocks ({} when X
+    is not persisted or there is no client)."""
+    client = active_client()
+    if client is None:
+        return {}
+    from distributed import futures_of
+
+    futures = futures_of(X)
+    if not futures:
+        return {}
+    return {key: list(workers) for key, workers in client.who_has(futures).items()}
+
+
+def _block_sums(factory, stage, theta, sparsity_deltas, X_block, *y_block):
+    """One block's row sums: the package's objective on the block's rows."""
+    with np.errstate(all="ignore"):
+        with factory(X_block, *y_block) as objective:
+            return objective.row_sums(theta, stage, sparsity_deltas)
+
+
+def _add_sums(*parts):
+    """The sums of several blocks (or groups), added in the order given."""
+    total = {
+        name: np.array(value, dtype=np.float64) for name, value in parts[0].items()
+    }
+    for part in parts[1:]:
+        for name, value in part.items():
+            total[name] += value
+    return total
+
+
+class DaskObjective:
+    """``theta -> (J, grad)`` over a Dask array's blocks; see the module.
+
+    Parameters
+    ----------
+    factory : callable
+        ``factory(X_rows[, y_rows])`` builds the package's objective on some
+        rows (a NumPy block on a worker, or no rows at all on the driver).
+        It is sent to the workers: a partial of an estimator's method.
+    X : dask.array.Array
+        Checked by :func:`check_dask_array` (and persisted when wanted).
+    y : dask.array.Array or None
+        Per-sample targets with X's row chunks (the classifier's).
+    one_pass : bool
+        One round trip per evaluation (one-layer autoencoder) or two.
+    """
+
+    def __init__(self, factory, X, y=None, *, one_pass=False):
+        import dask
+
+        self.n_samples = X.shape[0]
+        self.one_pass = one_pass
+        # Persisted arrays hold the futures that keep their blocks on the
+        # workers: keep them for as long as this objective lives.
+        self._arrays = (X, y)
+        # The driver's copy of the objective holds no rows: it turns the
+        # blocks' sums into J and its gradient, and keeps terms and rho_hats.
+        empty_y = () if y is None else (np.empty(0, dtype=y.dtype),)
+        self._driver = factory(np.empty((0, X.shape[1]), dtype=X.dtype), *empty_y)
+        self._factory = dask.delayed(factory, name=f"objective-{uuid.uuid4().hex}")
+        x_blocks = X.to_delayed().ravel().tolist()
+        if y is None:
+            self._blocks = [(block,) for block in x_blocks]
+        else:
+            y = y.rechunk((X.chunks[0],))
+            y_blocks = y.to_delayed().ravel().tolist()
+            self._blocks = list(zip(x_blocks, y_blocks, strict=True))
+
+    # What the estimators read after an evaluation, as from a local objective.
+    @property
+    def terms(self):
+        return self._driver.terms
+
+    @property
+    def rho_hats(self):
+        return self._driver.rho_hats
+
+    @property
+    def rho_hat(self):
+        return None if self.rho_hats is None else self.rho_hats[0]
+
+    @property
+    def hidden_activations(self):
+        """Not kept: the activations of a Dask X stay on the workers."""
+        return None
+
+    def __call__(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        return self._driver.evaluate_from_sums(
+            theta,
+            lambda stage, deltas: self.sums(theta, stage, deltas),
+            self.n_samples,
+            one_pass=self.one_pass,
+        )
+
+    def sums(self, theta, stage, sparsity_deltas=None):
+        """The row sums of ``stage`` over every block, added on the workers in
+        a fixed tree; only the total comes back."""
+        import dask
+
+        key = uuid.uuid4().hex
+        theta = dask.delayed(theta, name=f"theta-{key}")
+        deltas = dask.delayed(sparsity_deltas, name=f"deltas-{key}")
+        # Where the blocks are now (asked at every evaluation: a worker that
+        # left had its blocks recomputed elsewhere).
+        holders = _holders(self._arrays[0])
+        parts = []
+        for block in self._blocks:
+            # A persisted block's task runs on the worker that holds it: X
+            # never moves (the scheduler would otherwise steal tasks, and
+            # send blocks of X along, to balance the workers' queues).
+            workers = holders.get(block[0].key)
+            with dask.annotate(
+                **(
+                    {"workers": workers, "allow_other_workers": False}
+                    if workers
+                    else {}
+                )
+            ):
+                parts.append(
+                    dask.delayed(_block_sums, pure=False)(
+                        self._factory, stage, theta, deltas, *block
+                    )
+                )
+        while len(parts) > 1:
+            parts = [
+                dask.delayed(_add_sums, pure=False)(*parts[i : i + FAN_IN])
+                for i in range(0, len(parts), FAN_IN)
+            ]
+        (total,) = dask.compute(parts[0])
+        return total
+
+    def close(self):
+        self._driver.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def map_rows(X, function, n_columns, dtype=None):
+    """Lazy ``function(block)`` on every row block: a Dask array with X's row
+    chunks and ``n_columns`` columns (None: a 1-D array, one value per row)."""
+    if n_columns is None:
+        return X.map_blocks(
+            function, drop_axis=1, chunks=(X.chunks[0],), dtype=dtype or X.dtype
+        )
+    return X.map_blocks(
+        function, chunks=(X.chunks[0], (n_columns,)), dtype=dtype or X.dtype
+    )

@@ -1,0 +1,412 @@
+"""Dask arrays: the exact full-batch objective on blocks, lazy transforms.
+
+Most tests run twice: on Dask's local scheduler (threads in this process) and
+on a real ``LocalCluster`` (2 worker processes, no dashboard).
+"""
+
+import itertools
+import warnings
+from functools import partial
+
+import dask.array as da
+import dask.dataframe as dd
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from distributed import Client, LocalCluster
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from skl_sparseae import (
+    DeepSparseAutoencoder,
+    SparseAutoencoder,
+    SparseAutoencoderClassifier,
+)
+from skl_sparseae._dask import DaskObjective, check_dask_array, persist_if_it_fits
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        memory_limit="1GiB",
+    ) as local_cluster:
+        yield local_cluster
+
+
+@pytest.fixture(params=["local scheduler", "LocalCluster"])
+def scheduler(request):
+    """Runs the test with no client, then with a client of the cluster."""
+    if request.param == "local scheduler":
+        yield None
+        return
+    with Client(request.getfixturevalue("cluster")) as client:
+        yield client
+
+
+def digits(n_samples=300):
+    X, y = load_digits(return_X_y=True)
+    return X[:n_samples] / 16.0, y[:n_samples]
+
+
+def quietly(fit, *args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit(*args)
+
+
+def relative_difference(a, b):
+    return np.linalg.norm(np.asarray(a) - b) / np.linalg.norm(b)
+
+
+def objectives(estimator, X, y=None, **options):
+    """The in-memory objective on X and the Dask one on X's blocks."""
+    X_dask = check_dask_array(da.from_array(X, chunks=(70, 20)), estimator, reset=True)
+    if y is None:
+        local = estimator._objective(X)
+        factory = partial(estimator._objective, n_threads=1)
+        return local, DaskObjective(factory, X_dask, **options)
+    sizes = estimator._options()[0]
+    n_classes = len(np.unique(y))
+    local = estimator._objective(X, y, sizes, n_classes)
+    factory = partial(
+        estimator._objective, hidden_layer_sizes=sizes, n_classes=n_classes
+    )
+    y_dask = da.from_array(y, chunks=(X_dask.chunks[0],))
+    return local, DaskObjective(factory, X_dask, y_dask)
+
+
+# The objective on blocks equals the in-memory one -----------------------------
+
+AUTOENCODERS = [
+    pytest.param(SparseAutoencoder(7), {"one_pass": True}, id="one layer, one pass"),
+    pytest.param(SparseAutoencoder(7), {"one_pass": False}, id="one layer, two"),
+    pytest.param(
+        SparseAutoencoder(7, tied_weights=True, decoder_activation="identity"),
+        {"one_pass": True},
+        id="tied, identity",
+    ),
+    pytest.param(
+        SparseAutoencoder(7, loss="cross_entropy"),
+        {"one_pass": True},
+        id="cross entropy",
+    ),
+    pytest.param(
+        DeepSparseAutoencoder((9, 5), rho=(0.05, 0.2), beta=(3.0, 0.5)),
+        {"one_pass": False},
+        id="deep, per-layer rho and beta",
+    ),
+    pytest.param(
+        DeepSparseAutoencoder((9, 5, 3), tied_weights=True), {}, id="deep, tied"
+    ),
+]
+
+
+@pytest.mark.parametrize("estimator, options", AUTOENCODERS)
+def test_dask_objective_equals_in_memory_within_1e12(scheduler, estimator, options):
+    X, _ = digits(250)
+    local, on_blocks = objectives(estimator, X, **options)
+    theta = estimator._layout(X.shape[1]).initial_parameters(
+        np.random.RandomState(1)
+    )
+    theta[-20:] = np.random.RandomState(2).normal(size=20)  # biases too
+    J, grad = local(theta)
+    J_dask, grad_dask = on_blocks(theta)
+    assert abs(J_dask - J) / J < 1e-12
+    assert relative_difference(grad_dask, grad) < 1e-12
+    assert on_blocks.terms.keys() == local.terms.keys()
+
+
+def test_dask_classifier_objective_equals_in_memory_within_1e12(scheduler):
+    X, y = digits(250)
+    classifier = SparseAutoencoderClassifier((12, 6))
+    local, on_blocks = objectives(classifier, X, y)
+    theta = np.random.RandomState(0).normal(scale=0.1, size=local.layout.n_parameters)
+    J, grad = local(theta)
+    J_dask, grad_dask = on_blocks(theta)
+    assert abs(J_dask - J) / J < 1e-12
+    assert relative_difference(grad_dask, grad) < 1e-12
+
+
+@pytest.mark.parametrize("one_pass", [True, False])
+def test_row_sums_of_all_rows_give_the_objective(one_pass):
+    """The sums protocol on one object holding every row is the objective."""
+    X, _ = digits(200)
+    estimator = SparseAutoencoder(9, tied_weights=True)
+    theta = estimator._layout(64).initial_parameters(np.random.RandomState(0))
+    with estimator._objective(X) as objective:
+        J, grad = objective(theta)
+        J_sums, grad_sums = objective.evaluate_from_sums(
+            theta,
+            lambda stage, deltas: objective.row_sums(theta, stage, deltas),
+            len(X),
+            one_pass=one_pass,
+        )
+    assert abs(J_sums - J) / J < 1e-13
+    assert relative_difference(grad_sums, grad) < 1e-13
+
+
+def test_dask_sums_are_the_same_bits_on_every_run(cluster):
+    """The blocks' sums are added in a fixed tree, whoever computed what."""
+    X, _ = digits(300)
+    estimator = SparseAutoencoder(9)
+    _, on_blocks = objectives(estimator, X, one_pass=True)
+    theta = estimator._layout(64).initial_parameters(np.random.RandomState(0))
+    with Client(cluster):
+        runs = [on_blocks(theta) for _ in range(3)]
+    for J, grad in runs[1:]:
+        assert J == runs[0][0]
+        np.testing.assert_array_equal(grad, runs[0][1])
+
+
+def test_float32_blocks_compute_in_float32():
+    X, _ = digits(200)
+    X32 = da.from_array(X.astype(np.float32), chunks=(50, 64))
+    model = quietly(SparseAutoencoder(8, max_iter=20, random_state=0).fit, X32)
+    reference = quietly(
+        SparseAutoencoder(8, max_iter=20, random_state=0).fit, X.astype(np.float32)
+    )
+    assert model.components_.dtype == np.float32
+    assert model.transform(X32).dtype == np.float32
+    assert abs(model.loss_ - reference.loss_) / reference.loss_ < 1e-5
+
+
+# Fits --------------------------------------------------------------------------
+
+ESTIMATORS = [
+    pytest.param(
+        SparseAutoencoder(16, max_iter=40, random_state=0), False, id="SparseAE"
+    ),
+    pytest.param(
+        DeepSparseAutoencoder((16, 8), max_iter=15, random_state=0),
+        False,
+        id="Deep, pretrained",
+    ),
+    pytest.param(
+        SparseAutoencoderClassifier(
+            (12,),
+            pretrain_max_iter=15,
+            max_iter=15,
+            unlabelled_label=-1,
+            random_state=0,
+        ),
+        True,
+        id="Classifier, self-taught",
+    ),
+]
+
+
+@pytest.mark.parametrize("estimator, needs_y", ESTIMATORS)
+def test_dask_fit_reaches_the_in_memory_loss(scheduler, estimator, needs_y):
+    X, y = digits(300)
+    y = np.where(np.arange(len(y)) % 3 == 0, -1, y) if needs_y else None
+    X_dask = da.from_array(X, chunks=(64, 32))  # column chunks: made whole rows
+    in_memory = quietly(estimator.__class__(**estimator.get_params()).fit, X, y)
+    on_dask = quietly(estimator.__class__(**estimator.get_params()).fit, X_dask, y)
+    assert abs(on_dask.loss_ - in_memory.loss_) / in_memory.loss_ < 1e-6
+    assert on_dask.n_features_in_ == 64
+    assert not hasattr(on_dask, "feature_names_in_")
+
+
+def test_transform_is_lazy_with_the_same_row_chunks(scheduler):
+    X, _ = digits(300)
+    X_dask = da.from_array(X, chunks=(70, 64))
+    model = quietly(SparseAutoencoder(10, max_iter=20, random_state=0).fit, X)
+    codes = model.transform(X_dask)
+    assert isinstance(codes, da.Array)
+    assert codes.chunks == (X_dask.chunks[0], (10,))
+    np.testing.assert_allclose(codes.compute(), model.transform(X), rtol=1e-15)
+    decoded = model.inverse_transform(codes)
+    assert isinstance(decoded, da.Array)
+    np.testing.assert_allclose(
+        decoded.compute(), model.inverse_transform(model.transform(X)), rtol=1e-15
+    )
+    assert model.score(X_dask) == pytest.approx(model.score(X), rel=1e-13)
+
+
+def test_fit_transform_of_a_dask_array_is_lazy():
+    X, _ = digits(200)
+    model = SparseAutoencoder(10, max_iter=20, random_state=0)
+    codes = quietly(model.fit_transform, da.from_array(X, chunks=(50, 64)))
+    assert isinstance(codes, da.Array)
+    np.testing.assert_allclose(codes.compute(), model.transform(X), rtol=1e-15)
+
+
+def test_deep_transform_on_dask_equals_numpy():
+    X, _ = digits(200)
+    model = quietly(DeepSparseAutoencoder((12, 6), max_iter=10, random_state=0).fit, X)
+    X_dask = da.from_array(X, chunks=(64, 64))
+    np.testing.assert_allclose(
+        model.transform(X_dask).compute(), model.transform(X), rtol=1e-15
+    )
+    assert model.score(X_dask) == pytest.approx(model.score(X), rel=1e-13)
+
+
+def test_classifier_predicts_dask_arrays_lazily(scheduler):
+    X, y = digits(300)
+    classifier = quietly(
+        SparseAutoencoderClassifier(
+            (12,), pretrain_max_iter=10, max_iter=10, random_state=0
+        ).fit,
+        X,
+        y,
+    )
+    X_dask = da.from_array(X, chunks=(64, 64))
+    for method in ("predict", "predict_proba", "predict_log_proba", "transform"):
+        lazy = getattr(classifier, method)(X_dask)
+        assert isinstance(lazy, da.Array), method
+        assert lazy.chunks[0] == X_dask.chunks[0]
+        np.testing.assert_allclose(
+            lazy.compute(), getattr(classifier, method)(X), rtol=1e-14, err_msg=method
+        )
+
+
+def test_classifier_takes_dask_labels():
+    X, y = digits(200)
+    X_dask = da.from_array(X, chunks=(50, 64))
+    y_dask = da.from_array(y, chunks=50)
+    params = dict(pretrain_max_iter=10, max_iter=10, random_state=0)
+    from_dask = quietly(SparseAutoencoderClassifier((8,), **params).fit, X_dask, y_dask)
+    from_numpy = quietly(SparseAutoencoderClassifier((8,), **params).fit, X, y)
+    np.testing.assert_array_equal(from_dask.classes_, from_numpy.classes_)
+    assert from_dask.loss_ == pytest.approx(from_numpy.loss_, rel=1e-6)
+
+
+def test_fit_from_a_memory_map_on_the_local_scheduler(tmp_path):
+    """Out of core on one machine: the blocks are read from disk as needed."""
+    X, _ = digits(200)
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    X_disk = da.from_array(np.load(path, mmap_mode="r"), chunks=(50, 64))
+    model = quietly(SparseAutoencoder(8, max_iter=20, random_state=0).fit, X_disk)
+    reference = quietly(SparseAutoencoder(8, max_iter=20, random_state=0).fit, X)
+    assert model.loss_ == pytest.approx(reference.loss_, rel=1e-6)
+
+
+def test_an_array_larger_than_half_the_workers_memory_is_not_persisted(cluster):
+    with Client(cluster):
+        small = da.zeros((1000, 10), chunks=(100, 10))
+        huge = da.zeros((2**19, 2**10), chunks=(2**16, 2**10))  # 4 GiB, lazy
+        assert persist_if_it_fits(huge) is huge
+        assert persist_if_it_fits(small) is not small
+
+
+# Search ----------------------------------------------------------------------
+
+
+def test_grid_search_on_the_cluster_with_the_joblib_dask_backend(cluster):
+    """Each fit on one worker, NumPy X: the same results as a serial search."""
+    X, _ = digits(200)
+    grid = {"rho": [0.05, 0.2], "beta": [0.5, 3.0]}
+    model = SparseAutoencoder(8, max_iter=15, random_state=0)
+    serial = quietly(GridSearchCV(model, grid, cv=2).fit, X)
+    with Client(cluster), joblib.parallel_backend("dask"):
+        on_cluster = quietly(GridSearchCV(model, grid, cv=2, n_jobs=-1).fit, X)
+    np.testing.assert_array_equal(
+        on_cluster.cv_results_["mean_test_score"],
+        serial.cv_results_["mean_test_score"],
+    )
+    assert on_cluster.best_params_ == serial.best_params_
+
+
+def test_a_dask_fit_inside_a_dask_task_says_to_pick_one_kind_of_parallelism(cluster):
+    X, _ = digits(100)
+
+    def fit_inside_a_task(X):
+        return SparseAutoencoder(4, max_iter=2).fit(da.from_array(X, chunks=50))
+
+    with Client(cluster) as client:
+        future = client.submit(fit_inside_a_task, X)
+        with pytest.raises(RuntimeError, match="one kind of parallelism"):
+            future.result()
+
+
+def test_sequential_search_over_a_dask_array():
+    """The other combination: the search in this process, each fit on Dask."""
+    X, _ = digits(200)
+    search = GridSearchCV(
+        SparseAutoencoder(6, max_iter=10, random_state=0), {"beta": [0.5, 3.0]}, cv=2
+    )
+    quietly(search.fit, da.from_array(X, chunks=(50, 64)))
+    serial = quietly(GridSearchCV(search.estimator, {"beta": [0.5, 3.0]}, cv=2).fit, X)
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"],
+        serial.cv_results_["mean_test_score"],
+        rtol=1e-6,
+    )
+
+
+# Bad input ---------------------------------------------------------------------
+
+
+def test_a_dask_dataframe_gets_advice_to_convert_it():
+    frame = dd.from_pandas(
+        pd.DataFrame(digits(50)[0]).add_prefix("pixel"), npartitions=2
+    )
+    with pytest.raises(TypeError, match=r"to_dask_array\(lengths=True\)"):
+        SparseAutoencoder(4).fit(frame)
+
+
+def test_unknown_chunk_sizes_are_an_error():
+    X = da.from_array(digits(50)[0], chunks=(10, 64))
+    unknown = X[X[:, 0] >= 0]  # boolean mask of a Dask array: sizes unknown
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        SparseAutoencoder(4).fit(unknown)
+
+
+def test_nan_in_a_dask_array_is_an_error_not_a_nan_model():
+    X = digits(50)[0].copy()
+    X[7, 3] = np.nan
+    model = SparseAutoencoder(4)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        model.fit(da.from_array(X, chunks=(10, 64)))
+    assert not hasattr(model, "components_")
+
+
+def test_nan_in_a_dask_array_to_transform_raises_when_computed():
+    X = digits(50)[0]
+    model = quietly(SparseAutoencoder(4, max_iter=5).fit, X)
+    bad = X.copy()
+    bad[3, 3] = np.inf
+    codes = model.transform(da.from_array(bad, chunks=(10, 64)))
+    with pytest.raises(ValueError, match="infinity"):
+        codes.compute()
+
+
+def test_wrong_width_is_an_error_before_any_compute():
+    model = quietly(SparseAutoencoder(4, max_iter=5).fit, digits(50)[0])
+    with pytest.raises(ValueError, match="expecting 64 features"):
+        model.transform(da.zeros((10, 63), chunks=5))
+    with pytest.raises(ValueError, match="4 units in its code layer"):
+        model.inverse_transform(da.zeros((10, 5), chunks=5))
+
+
+def test_integer_dask_arrays_train_in_float64():
+    X = (digits(100)[0] * 16).astype(np.int64)
+    model = quietly(
+        SparseAutoencoder(4, max_iter=5, decoder_activation="identity").fit,
+        da.from_array(X, chunks=(25, 64)),
+    )
+    assert model.components_.dtype == np.float64
+
+
+def test_cross_entropy_range_is_checked_on_dask_arrays():
+    X = digits(50)[0] * 2.0
+    with pytest.raises(ValueError, match=r"X in \[0, 1\]"):
+        SparseAutoencoder(4, loss="cross_entropy").fit(da.from_array(X, chunks=10))
+
+
+@pytest.mark.parametrize(
+    "sizes, chunks", list(itertools.product([(6,), (6, 3)], [(3, 64), (199, 64)]))
+)
+def test_any_block_layout_gives_the_same_fit(sizes, chunks):
+    X, _ = digits(199)
+    model = DeepSparseAutoencoder(sizes, max_iter=10, pretrain=False, random_state=0)
+    reference = quietly(model.__class__(**model.get_params()).fit, X)
+    on_blocks = quietly(model.fit, da.from_array(X, chunks=chunks))
+    assert on_blocks.loss_ == pytest.approx(reference.loss_, rel=1e-6)
