@@ -2,16 +2,19 @@
 
     python benchmarks/dask_scaling.py              # the table (about 10 minutes)
     python benchmarks/dask_scaling.py --quick      # m up to 1e5
-    python benchmarks/dask_scaling.py --out-of-core  # the zarr fit only
+    python benchmarks/dask_scaling.py --target     # m = 1e6, 64 features
+    python benchmarks/dask_scaling.py --large      # m = 1e6, 784 features
+    python benchmarks/dask_scaling.py --out-of-core  # the zarr fit (pip install zarr)
     python benchmarks/dask_scaling.py --driver-memory  # 1 GB X on the workers
 
 Both paths use this machine's cores: the threaded objective two threads, the
 Dask one a ``LocalCluster`` of 2 worker processes with 1 thread each (plus
 its scheduler process). X is float32, made on the workers
-(``dask.array.random``) and persisted there; the in-memory path gets the same
-values as one NumPy array.
+(``dask.array.random``) in 16 row blocks and persisted there; the in-memory
+path gets the same values as one NumPy array.
 
-Rows, for m = 1e4 .. 1e6 and 64 or 784 features (n_components 25 and 196):
+Rows, for m = 1e4 .. 1e6 and 64 features, 1e4 .. 3e5 and 784 features
+(n_components 25 and 196; 1e6 with 784 features, 3 GB, under --large):
 
 - per evaluation of J and its gradient: the threaded objective; the Dask
   objective in one round trip (the default for one hidden layer) and in two
@@ -35,15 +38,18 @@ import resource
 import tempfile
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 
-# Rows per block: 16 blocks at m = 1e6 (8 per worker), and never fewer than
-# 4 blocks, so that both workers have work.
-BLOCK_ROWS = 62_500
+# X is cut into this many row blocks, 8 per worker, so that both workers
+# have work whatever the sizes (the scheduler places 16 persisted blocks
+# 8/8 or 9/7).
+N_BLOCKS = 16
+BLOCK_ROWS = 62_500  # the out-of-core and driver-memory runs' blocks
 
 
 def interleaved(measurements, rounds):
@@ -62,11 +68,24 @@ def interleaved(measurements, rounds):
 def make_data(client, n_samples, n_features, seed=0):
     import dask.array as da
 
-    rows = min(BLOCK_ROWS, -(-n_samples // 4))
+    rows = -(-n_samples // N_BLOCKS)
     X = da.random.default_rng(seed).random(
         (n_samples, n_features), chunks=(rows, n_features), dtype=np.float32
     )
     X = client.persist(X)
+    from collections import Counter
+
+    from distributed import futures_of, wait
+
+    wait(X)
+    placement = Counter(
+        workers[0] for workers in client.who_has(futures_of(X)).values()
+    )
+    print(
+        f"  ({n_samples}, {n_features}): blocks per worker "
+        f"{sorted(placement.values())}",
+        flush=True,
+    )
     return X
 
 
@@ -102,18 +121,16 @@ def evaluation_rows(client, sizes, rounds):
         # A 1-row-per-block array of as many blocks: the overhead alone.
         tiny = client.persist(X_dask[:: X_dask.chunks[0][0]].rechunk((1, n_features)))
         factory = estimator._objective
-        from functools import partial
-
         one_pass = DaskObjective(partial(factory, n_threads=1), X_dask, one_pass=True)
         two_pass = DaskObjective(partial(factory, n_threads=1), X_dask, one_pass=False)
         overhead = DaskObjective(partial(factory, n_threads=1), tiny, one_pass=True)
         with serial_blas(), factory(X, n_threads=2) as threaded:
             times = interleaved(
                 {
-                    "threads": lambda: threaded(theta),
-                    "one": lambda: one_pass(theta),
-                    "two": lambda: two_pass(theta),
-                    "overhead": lambda: overhead(theta),
+                    "threads": partial(threaded, theta),
+                    "one": partial(one_pass, theta),
+                    "two": partial(two_pass, theta),
+                    "overhead": partial(overhead, theta),
                 },
                 rounds,
             )
@@ -139,33 +156,44 @@ def evaluation_rows(client, sizes, rounds):
         del X, X_dask, tiny
 
 
-def iteration_rows(client, sizes):
+def iteration_rows(client, sizes, rounds=2, max_iter=10):
     from skl_sparseae import SparseAutoencoder
+    from skl_sparseae._dask import prepare_training_array
 
-    print(f"\n{'m':>9} {'n':>4} {'k':>4} | {'threads s/it':>12} {'dask s/it':>10} "
-          f"{'ratio':>6} | {'loss_ threads':>14} {'loss_ dask':>14}")
+    print(
+        f"\n{'m':>9} {'n':>4} {'k':>4} | {'threads s/it':>12} {'dask s/it':>10} "
+        f"{'ratio':>6} | {'checks s':>8} | {'loss_ threads':>14} {'loss_ dask':>14}"
+    )
     for n_samples, n_features, k in sizes:
         X_dask = make_data(client, n_samples, n_features)
         X = X_dask.compute()
-        results = {}
-        for name, data in (("threads", X), ("dask", X_dask), ("threads2", X)):
-            estimator = SparseAutoencoder(k, max_iter=10, tol=0.0, random_state=0)
-            start = time.perf_counter()
-            estimator.fit(data)
-            seconds = (time.perf_counter() - start) / estimator.n_iter_
-            results[name] = (min(seconds, results.get(name[:7], (np.inf,))[0]),
-                             estimator.loss_)
-        threads = min(results["threads"][0], results["threads2"][0])
-        dask_time = results["dask"][0]
+        per_iteration = {"threads": [], "dask": []}
+        losses = {}
+        for _ in range(rounds):
+            for name, data in (("threads", X), ("dask", X_dask)):
+                estimator = SparseAutoencoder(
+                    k, max_iter=max_iter, tol=0.0, random_state=0
+                )
+                start = time.perf_counter()
+                estimator.fit(data)
+                seconds = time.perf_counter() - start
+                per_iteration[name].append(seconds / estimator.n_iter_)
+                losses[name] = estimator.loss_
+        # The Dask fit's one pass of checks (finite, min, max) before L-BFGS.
+        start = time.perf_counter()
+        prepare_training_array(X_dask, SparseAutoencoder(k))
+        checks = time.perf_counter() - start
+        threads = float(np.median(per_iteration["threads"]))
+        dask_time = float(np.median(per_iteration["dask"]))
         print(
             f"{n_samples:>9} {n_features:>4} {k:>4} | {threads:>12.3f} "
-            f"{dask_time:>10.3f} {dask_time / threads:>6.2f} | "
-            f"{results['threads'][1]:>14.8g} {results['dask'][1]:>14.8g}",
+            f"{dask_time:>10.3f} {dask_time / threads:>6.2f} | {checks:>8.2f} | "
+            f"{losses['threads']:>14.8g} {losses['dask']:>14.8g}",
             flush=True,
         )
 
 
-def out_of_core(memory_limit="600MiB", n_samples=2_000_000, n_features=128):
+def out_of_core(memory_limit="600MiB", n_samples=3_000_000, n_features=128):
     """A fit on a zarr array on disk, larger than the workers' memory limit."""
     import dask.array as da
     from distributed import Client, LocalCluster
@@ -238,6 +266,12 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out-of-core", action="store_true")
     parser.add_argument("--driver-memory", action="store_true")
+    parser.add_argument(
+        "--target", action="store_true", help="the m = 1e6, 64 features rows only"
+    )
+    parser.add_argument(
+        "--large", action="store_true", help="m = 1e6, 784 features (3 GB), 3 rounds"
+    )
     args = parser.parse_args()
     if args.out_of_core:
         out_of_core()
@@ -248,7 +282,13 @@ def main():
 
     from distributed import Client, LocalCluster
 
-    if args.quick:
+    if args.target:
+        sizes = [(1_000_000, 64, 25)]
+        rounds = 7
+    elif args.large:
+        sizes = [(1_000_000, 784, 196)]
+        rounds = 3
+    elif args.quick:
         sizes = [(10_000, 64, 25), (100_000, 64, 25), (10_000, 784, 196)]
         rounds = 5
     else:
@@ -267,7 +307,7 @@ def main():
         ) as cluster,
         Client(cluster) as client,
     ):
-        print(f"LocalCluster: 2 workers x 1 thread; blocks of {BLOCK_ROWS} rows\n")
+        print(f"LocalCluster: 2 workers x 1 thread; X in {N_BLOCKS} row blocks\n")
         evaluation_rows(client, sizes, rounds)
         iteration_rows(client, [s for s in sizes if s[0] * s[1] <= 64_000_000])
 

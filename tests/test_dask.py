@@ -213,6 +213,18 @@ def test_dask_fit_reaches_the_in_memory_loss(scheduler, estimator, needs_y):
     assert not hasattr(on_dask, "feature_names_in_")
 
 
+def test_dask_fit_run_to_convergence_reaches_the_in_memory_loss():
+    """Run to a tight tol, both fits reach the same loss_ within 1e-6 (at the
+    default tol their stopping points differ by rounding, as two in-memory
+    chunk sizes' do: see the user guide's "Large data")."""
+    X, _ = digits(300)
+    params = dict(n_components=8, tol=1e-8, max_iter=5000, random_state=0)
+    in_memory = SparseAutoencoder(**params).fit(X)
+    on_dask = SparseAutoencoder(**params).fit(da.from_array(X, chunks=(150, 64)))
+    assert in_memory.n_iter_ > 100
+    assert abs(on_dask.loss_ - in_memory.loss_) / in_memory.loss_ < 1e-6
+
+
 def test_transform_is_lazy_with_the_same_row_chunks(scheduler):
     X, _ = digits(300)
     X_dask = da.from_array(X, chunks=(70, 64))
