@@ -281,22 +281,18 @@ class DaskObjective:
         key = uuid.uuid4().hex
         theta = dask.delayed(theta, name=f"theta-{key}")
         deltas = dask.delayed(sparsity_deltas, name=f"deltas-{key}")
-        # Where the blocks are now (asked at every evaluation: a worker that
-        # left had its blocks recomputed elsewhere).
+        # Each block's task goes to the worker that holds the block (asked at
+        # every evaluation: a worker that left had its blocks recomputed
+        # elsewhere), so X does not move. The restriction is loose: if that
+        # worker leaves mid-evaluation the task runs elsewhere instead of
+        # waiting for it, and an idle worker may still take a task over
+        # (and copy its block) to balance the load.
         holders = _holders(self._arrays[0])
         parts = []
         for block in self._blocks:
-            # A persisted block's task runs on the worker that holds it: X
-            # never moves (the scheduler would otherwise steal tasks, and
-            # send blocks of X along, to balance the workers' queues).
             workers = holders.get(block[0].key)
-            with dask.annotate(
-                **(
-                    {"workers": workers, "allow_other_workers": False}
-                    if workers
-                    else {}
-                )
-            ):
+            placement = {"workers": workers, "allow_other_workers": True}
+            with dask.annotate(**(placement if workers else {})):
                 parts.append(
                     dask.delayed(_block_sums, pure=False)(
                         self._factory, stage, theta, deltas, *block
