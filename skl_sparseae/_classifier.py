@@ -288,6 +288,11 @@ class SparseAutoencoderClassifier(
             return validate_data(
                 self, X, y, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C"
             )
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
         X, _ = prepare_training_array(X, self)
         if is_dask_collection(y):
             y = y.compute()

@@ -111,9 +111,7 @@ AUTOENCODERS = [
 def test_dask_objective_equals_in_memory_within_1e12(scheduler, estimator, options):
     X, _ = digits(250)
     local, on_blocks = objectives(estimator, X, **options)
-    theta = estimator._layout(X.shape[1]).initial_parameters(
-        np.random.RandomState(1)
-    )
+    theta = estimator._layout(X.shape[1]).initial_parameters(np.random.RandomState(1))
     theta[-20:] = np.random.RandomState(2).normal(size=20)  # biases too
     J, grad = local(theta)
     J_dask, grad_dask = on_blocks(theta)
@@ -287,6 +285,14 @@ def test_classifier_takes_dask_labels():
     from_numpy = quietly(SparseAutoencoderClassifier((8,), **params).fit, X, y)
     np.testing.assert_array_equal(from_dask.classes_, from_numpy.classes_)
     assert from_dask.loss_ == pytest.approx(from_numpy.loss_, rel=1e-6)
+
+
+def test_classifier_on_a_dask_array_needs_labels_one_per_sample():
+    X_dask = da.from_array(digits(100)[0], chunks=(50, 64))
+    with pytest.raises(ValueError, match="requires y"):
+        SparseAutoencoderClassifier().fit(X_dask, None)
+    with pytest.raises(ValueError, match="one label per sample"):
+        SparseAutoencoderClassifier().fit(X_dask, np.arange(99) % 2)
 
 
 def test_fit_from_a_memory_map_on_the_local_scheduler(tmp_path):
