@@ -50,8 +50,9 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 input trains in float32.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data. float32 input trains in float32. A Dask array is
+            fitted block by block where its blocks are (docs: Scaling out).
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -70,8 +71,8 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data (a Dask array gives lazy codes).
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -88,7 +89,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data to encode.
 
         Returns
@@ -166,7 +167,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data to reconstruct.
 
         y : Ignored

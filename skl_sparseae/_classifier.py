@@ -248,8 +248,9 @@ class SparseAutoencoderClassifier(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 input trains in float32.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data. float32 input trains in float32. A Dask array is
+            fitted block by block where its blocks are (docs: Scaling out).
 
         y : array-like of shape (n_samples,)
             Labels; samples labelled ``unlabelled_label`` are unlabelled.
@@ -492,7 +493,7 @@ class SparseAutoencoderClassifier(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -507,7 +508,7 @@ class SparseAutoencoderClassifier(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -522,7 +523,7 @@ class SparseAutoencoderClassifier(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples.
 
         Returns
@@ -537,7 +538,7 @@ class SparseAutoencoderClassifier(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples.
 
         y : array-like of shape (n_samples,)
@@ -558,7 +559,7 @@ class SparseAutoencoderClassifier(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Samples.
 
         Returns
