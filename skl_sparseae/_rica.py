@@ -1,0 +1,175 @@
+"""Reconstruction ICA (Le et al., NIPS 2011; UFLDL's RICA): its objective.
+
+The math core of issue 12's ``ReconstructionICA`` (no estimator yet)::
+
+    J(W) = (1/m) sum_i [ sparsity * sum_j sqrt((W x_i)_j^2 + epsilon)
+                         + 1/2 ||W^T W x_i - x_i||^2 ]
+
+``W`` of shape ``(n_components, n_features)``; ``n_components`` may exceed
+``n_features`` (an overcomplete basis). No biases and no weight decay.
+
+Row form, for a chunk of samples ``X`` (rows)::
+
+    Z = X W^T                      (chunk, n_components)   the codes
+    R = Z W - X                    (chunk, n_features)     the residual
+    J_chunk = sparsity * sum sqrt(Z^2 + epsilon) + 1/2 ||R||^2
+
+W appears twice (encoder and decoder, as in tied weights): the gradient is
+the sum of both uses (the reading's third example)::
+
+    d/dW 1/2 ||R||^2 = (R W^T)^T X  (through Z = X W^T)  +  Z^T R  (through Z W)
+    d/dW sparsity * sum sqrt(Z^2 + eps) = (sparsity * Z / sqrt(Z^2 + eps))^T X
+
+so with ``D = sparsity * Z / sqrt(Z^2 + eps) + R W^T`` the chunk's share is
+``D^T X + Z^T R``: five matrix products, as for the autoencoder. There is no
+rho_hat, so one pass gives J and its gradient, on the threaded executor or on
+a Dask array's blocks (``row_sums``).
+"""
+
+import numpy as np
+
+from ._objective import _ChunkedObjective
+from ._validation import check_flat_parameters
+
+
+def rica_loss_grad_reference(theta, X, *, n_components, sparsity, epsilon):
+    """J and its gradient written as plainly as possible, in float64: the
+    specification the chunked objective is tested against.
+
+    ``theta`` is ``W.ravel()``, ``W`` of shape ``(n_components, n_features)``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n_samples, n_features = X.shape
+    theta = check_flat_parameters(
+        theta,
+        n_components * n_features,
+        f"n_features={n_features}, n_components={n_components}",
+    )
+    W = theta.reshape(n_components, n_features)
+    Z = X @ W.T  # codes z_i = W x_i, one row per sample
+    R = Z @ W - X  # residuals r_i = W^T W x_i - x_i
+    smoothed_abs = np.sqrt(Z**2 + epsilon)
+    J = (sparsity * smoothed_abs.sum() + 0.5 * np.sum(R**2)) / n_samples
+    # Encoder use of W: delta at the codes, (sparsity z / sqrt(z^2 + eps) + W r)
+    # times x^T; decoder use: z r^T. Summed over samples, then the 1/m.
+    delta_codes = sparsity * Z / smoothed_abs + R @ W.T
+    grad = (delta_codes.T @ X + Z.T @ R) / n_samples
+    return float(J), grad.ravel()
+
+
+class _RICAWorkspace:
+    """One thread's buffers: a chunk's codes, residual and deltas, and its share."""
+
+    def __init__(self, chunk_rows, n_components, n_features, dtype):
+        self.codes = np.empty((chunk_rows, n_components), dtype=dtype)
+        self.residual = np.empty((chunk_rows, n_features), dtype=dtype)
+        self.delta = np.empty((chunk_rows, n_components), dtype=dtype)
+        self.back = np.empty((chunk_rows, n_components), dtype=dtype)
+        self.grad_share = np.empty((n_components, n_features), dtype=dtype)
+        self.decoder_share = np.empty((n_components, n_features), dtype=dtype)
+        # sum sqrt(z^2 + eps) and sum ||r||^2 / 2 of the chunk, in float64
+        self.loss_share = np.zeros(2)
+
+
+class ReconstructionICAObjective(_ChunkedObjective):
+    """``theta -> (J, grad)`` of reconstruction ICA on dense X (float32 or
+    float64), chunked and threaded like the autoencoders' objectives.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Dense, C-ordered; the samples are expected to be whitened.
+    n_components : int
+    sparsity : float
+        Weight of the smoothed L1 penalty on the codes.
+    epsilon : float
+        Smoothing of ``|z| ~ sqrt(z^2 + epsilon)``; positive.
+    chunk_size, n_threads
+        As for :class:`~skl_sparseae._objective.AutoencoderObjective`.
+
+    Attributes
+    ----------
+    terms : dict
+        ``"sparsity"`` and ``"reconstruction"``: J's two terms at the
+        parameters of the last call.
+    """
+
+    def __init__(
+        self, X, *, n_components, sparsity, epsilon, chunk_size="auto", n_threads=None
+    ):
+        n_features = X.shape[1]
+        self.n_components = int(n_components)
+        self.n_parameters = self.n_components * n_features
+        self.sparsity = float(sparsity)
+        self.epsilon = float(epsilon)
+        self.terms = None
+        self._set_up(X, chunk_size, n_threads, self.n_parameters)
+        self._workspaces = [
+            _RICAWorkspace(self.chunk_size, self.n_components, n_features, X.dtype)
+            for _ in range(self.n_threads)
+        ]
+
+    def _evaluate(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        sums = self.row_sums(theta)
+        return self.total(theta, sums["grad"], sums["losses"], self.X.shape[0])
+
+    def row_sums(self, theta, stage="one_pass", sparsity_deltas=None):
+        """This objective's rows' share, float64, before the 1/m: ``{"grad":
+        sum_i dL_i/dW (flat), "losses": [sum_i sum_j sqrt(z_ij^2 + eps),
+        sum_i ||r_i||^2 / 2]}``. One pass, so one stage."""
+        _, params = self._working_parameters(theta)
+        W = params.reshape(self.n_components, -1)
+        chunks = self._chunks
+        grad_sum = np.zeros(self.n_parameters)
+        loss_sums = np.zeros(2)
+
+        def chunk_task(work, c):
+            self._chunk(work, *chunks[c], W)
+
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            chunk_task,
+            lambda work: (work.grad_share.reshape(-1), work.loss_share),
+            (grad_sum, loss_sums),
+        )
+        return {"grad": grad_sum, "losses": loss_sums}
+
+    def evaluate_from_sums(self, theta, sums_of, n_samples, *, one_pass=True):
+        """J and its gradient from :meth:`row_sums` added over all samples."""
+        theta = np.asarray(theta, dtype=np.float64)
+        sums = sums_of("one_pass", None)
+        return self.total(theta, sums["grad"], sums["losses"], n_samples)
+
+    def total(self, theta, grad_sum, loss_sums, n_samples):
+        """``(J, grad)`` from the sums over all samples (``grad_sum`` is
+        overwritten); stores J's ``terms``."""
+        grad = grad_sum
+        grad /= n_samples
+        self.terms = {
+            "sparsity": self.sparsity * float(loss_sums[0]) / n_samples,
+            "reconstruction": float(loss_sums[1]) / n_samples,
+        }
+        return self.terms["sparsity"] + self.terms["reconstruction"], grad
+
+    def _chunk(self, work, start, stop, W):
+        """One chunk's share of the loss sums and of sum_i dL_i/dW."""
+        rows = stop - start
+        X_chunk = self.X[start:stop]
+        # Z = X W^T ;  R = Z W - X
+        Z = np.matmul(X_chunk, W.T, out=work.codes[:rows])
+        R = np.matmul(Z, W, out=work.residual[:rows])
+        R -= X_chunk
+        # sqrt(z^2 + eps), then D = sparsity * z / sqrt(z^2 + eps) + R W^T
+        D = np.multiply(Z, Z, out=work.delta[:rows])
+        D += self.epsilon
+        np.sqrt(D, out=D)
+        work.loss_share[0] = float(np.sum(D, dtype=np.float64))
+        work.loss_share[1] = 0.5 * float(np.vdot(R, R))
+        np.divide(Z, D, out=D)
+        D *= self.sparsity
+        D += np.matmul(R, W.T, out=work.back[:rows])
+        # dL/dW over the chunk: D^T X (encoder use) + Z^T R (decoder use)
+        np.matmul(D.T, X_chunk, out=work.grad_share)
+        work.grad_share += np.matmul(Z.T, R, out=work.decoder_share)

@@ -1,0 +1,99 @@
+"""Reconstruction ICA's objective (issue 12's math core) as a specification."""
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from skl_sparseae._dask import DaskObjective
+from skl_sparseae._rica import ReconstructionICAObjective, rica_loss_grad_reference
+
+
+def whitened(n_samples=120, n_features=6, seed=0):
+    """Samples with zero mean and identity covariance (ZCA-whitened)."""
+    X = np.random.RandomState(seed).laplace(size=(n_samples, n_features))
+    X -= X.mean(axis=0)
+    values, vectors = np.linalg.eigh(X.T @ X / n_samples)
+    return X @ vectors @ np.diag(values**-0.5) @ vectors.T
+
+
+def numerical_gradient(f, theta, step=1e-6):
+    grad = np.empty_like(theta)
+    for i in range(theta.size):
+        e = np.zeros_like(theta)
+        e[i] = step
+        grad[i] = (f(theta + e) - f(theta - e)) / (2 * step)
+    return grad
+
+
+def relative_difference(a, b):
+    return np.linalg.norm(a - b) / np.linalg.norm(a + b)
+
+
+@pytest.mark.parametrize("n_components", [3, 6, 12])  # under, complete, 2x over
+@pytest.mark.parametrize("sparsity, epsilon", [(0.5, 1e-2), (0.1, 1e-6), (0.0, 1.0)])
+def test_reference_gradient_matches_numerical_below_1e9(
+    n_components, sparsity, epsilon
+):
+    X = whitened()
+    theta = np.random.RandomState(1).normal(scale=0.3, size=n_components * 6)
+    options = dict(n_components=n_components, sparsity=sparsity, epsilon=epsilon)
+    _, grad = rica_loss_grad_reference(theta, X, **options)
+    numerical = numerical_gradient(
+        lambda t: rica_loss_grad_reference(t, X, **options)[0], theta
+    )
+    assert relative_difference(grad, numerical) < 1e-9
+
+
+def test_reference_is_the_formula_on_one_sample():
+    x = np.array([[1.0, -2.0]])
+    W = np.array([[0.5, 0.0], [0.25, 1.0], [0.0, -1.0]])
+    z = W @ x[0]
+    expected = 0.3 * np.sum(np.sqrt(z**2 + 0.01)) + 0.5 * np.sum((W.T @ z - x[0]) ** 2)
+    J, _ = rica_loss_grad_reference(
+        W.ravel(), x, n_components=3, sparsity=0.3, epsilon=0.01
+    )
+    assert J == pytest.approx(expected, rel=1e-15)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 7, "auto"])
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_chunked_objective_equals_the_reference(chunk_size, n_threads):
+    X = whitened(200)
+    theta = np.random.RandomState(2).normal(scale=0.3, size=12 * 6)
+    options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
+    J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
+    with ReconstructionICAObjective(
+        X, chunk_size=chunk_size, n_threads=n_threads, **options
+    ) as objective:
+        J, grad = objective(theta)
+        assert objective.terms["sparsity"] + objective.terms[
+            "reconstruction"
+        ] == pytest.approx(J, rel=1e-15)
+    assert J == pytest.approx(J_ref, rel=1e-13)
+    assert relative_difference(grad, grad_ref) < 1e-13
+
+
+def test_float32_objective_computes_in_float32_to_float32_rounding():
+    X = whitened(200)
+    theta = np.random.RandomState(3).normal(scale=0.3, size=12 * 6)
+    options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
+    J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
+    with ReconstructionICAObjective(X.astype(np.float32), **options) as objective:
+        J, grad = objective(theta)
+        assert objective._workspaces[0].codes.dtype == np.float32
+    assert J == pytest.approx(J_ref, rel=1e-5)
+    assert relative_difference(grad, grad_ref) < 1e-5
+
+
+def test_the_objective_runs_on_dask_blocks_with_no_further_code():
+    X = whitened(200)
+    theta = np.random.RandomState(4).normal(scale=0.3, size=12 * 6)
+    options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
+
+    def factory(X_rows):
+        return ReconstructionICAObjective(X_rows, n_threads=1, **options)
+
+    J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
+    J, grad = DaskObjective(factory, da.from_array(X, chunks=(45, 6)))(theta)
+    assert J == pytest.approx(J_ref, rel=1e-12)
+    assert relative_difference(grad, grad_ref) < 1e-12
