@@ -8,6 +8,8 @@ DeepSparseAutoencoder
     Several encoder layers, a KL penalty on each, greedy pretraining.
 SparseAutoencoderClassifier
     UFLDL's stacked autoencoder: pretraining, softmax, fine-tuning.
+ReconstructionICA
+    ICA with a reconstruction cost (RICA): overcomplete bases.
 check_gradient
     UFLDL's numerical gradient check for an estimator's objective.
 numerical_gradient
@@ -22,6 +24,7 @@ from ._classifier import SparseAutoencoderClassifier
 from ._deep import DeepSparseAutoencoder
 from ._gradient_check import check_gradient, numerical_gradient
 from ._objective import loss_grad_reference
+from ._reconstruction_ica import ReconstructionICA
 from ._sparse_autoencoder import SparseAutoencoder
 from .plotting import plot_filters
 
@@ -29,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DeepSparseAutoencoder",
+    "ReconstructionICA",
     "SparseAutoencoder",
     "SparseAutoencoderClassifier",
     "__version__",

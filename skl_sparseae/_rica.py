@@ -1,6 +1,6 @@
 """Reconstruction ICA (Le et al., NIPS 2011; UFLDL's RICA): its objective.
 
-The math core of issue 12's ``ReconstructionICA`` (no estimator yet)::
+The math core of :class:`~skl_sparseae.ReconstructionICA`::
 
     J(W) = (1/m) sum_i [ sparsity * sum_j sqrt((W x_i)_j^2 + epsilon)
                          + 1/2 ||W^T W x_i - x_i||^2 ]
@@ -28,8 +28,30 @@ a Dask array's blocks (``row_sums``).
 
 import numpy as np
 
-from ._objective import _ChunkedObjective
+from ._objective import _ChunkedObjective, initialization_bound
 from ._validation import check_flat_parameters
+
+
+class RICALayout:
+    """``theta`` is ``W.ravel()``, ``W`` of shape ``(n_components,
+    n_features)``: one matrix, used twice (encoder ``W``, decoder ``W^T``)."""
+
+    def __init__(self, n_features, n_components):
+        self.shape = (int(n_components), int(n_features))
+        self.n_parameters = self.shape[0] * self.shape[1]
+        # How check_gradient describes a network: one layer, tied weights.
+        self.hidden_layer_sizes = (self.shape[0],)
+        self.tied_weights = True
+
+    def weight_blocks(self):
+        """``[(0, n_parameters, bound)]`` with UFLDL's initialisation bound."""
+        n_components, n_features = self.shape
+        return [(0, self.n_parameters, initialization_bound(n_features, n_components))]
+
+    def initial_parameters(self, random_state):
+        """W uniform in ``+-sqrt(6 / (n_features + n_components + 1))``."""
+        ((start, stop, bound),) = self.weight_blocks()
+        return random_state.uniform(-bound, bound, size=stop - start)
 
 
 def rica_loss_grad_reference(theta, X, *, n_components, sparsity, epsilon):

@@ -14,6 +14,7 @@ from sklearn.utils.estimator_checks import (
 
 from skl_sparseae import (
     DeepSparseAutoencoder,
+    ReconstructionICA,
     SparseAutoencoder,
     SparseAutoencoderClassifier,
 )
@@ -24,6 +25,7 @@ ESTIMATORS = [
     SparseAutoencoder(),
     DeepSparseAutoencoder((8, 4), max_iter=100),
     SparseAutoencoderClassifier((8,), pretrain_max_iter=100, max_iter=200),
+    ReconstructionICA(8, max_iter=100),
 ]
 
 
