@@ -253,7 +253,8 @@ class DaskObjective:
 
     @property
     def rho_hats(self):
-        return self._driver.rho_hats
+        # Only the autoencoders have them (not the classifier, not RICA).
+        return getattr(self._driver, "rho_hats", None)
 
     @property
     def rho_hat(self):
