@@ -444,6 +444,55 @@ class _ChunkedObjective:
             return self._evaluate(theta)
 
 
+class _OnePassObjective(_ChunkedObjective):
+    """A chunked objective with no statistic over all samples (no rho_hat):
+    one pass over the chunks gives J and its gradient.
+
+    Subclasses give each workspace ``grad_share`` (flat, the parameters'
+    size) and ``loss_share`` (float64, one entry per loss sum), and
+    implement ``_chunk_arguments(params)`` (what every chunk needs, from the
+    parameters in X's dtype), ``_chunk(work, start, stop, *arguments)`` (one
+    chunk's shares, into ``work``) and ``total``.
+    """
+
+    _n_loss_sums = 1
+
+    def _evaluate(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        sums = self.row_sums(theta)
+        return self.total(theta, sums["grad"], sums["losses"], self.X.shape[0])
+
+    def row_sums(self, theta, stage="one_pass", sparsity_deltas=None):
+        """This objective's rows' share, float64, before the 1/m: ``{"grad":
+        sum_i dL_i/dtheta, "losses": [the loss sums]}``. One pass, so one
+        stage (the arguments are those of
+        :meth:`AutoencoderObjective.row_sums`)."""
+        theta, params = self._working_parameters(theta)
+        arguments = self._chunk_arguments(params)
+        chunks = self._chunks
+        grad_sum = np.zeros(theta.size)
+        loss_sums = np.zeros(self._n_loss_sums)
+
+        def chunk_task(work, c):
+            self._chunk(work, *chunks[c], *arguments)
+
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            chunk_task,
+            lambda work: (work.grad_share, work.loss_share),
+            (grad_sum, loss_sums),
+        )
+        return {"grad": grad_sum, "losses": loss_sums}
+
+    def evaluate_from_sums(self, theta, sums_of, n_samples, *, one_pass=True):
+        """J and its gradient from :meth:`row_sums` added over all the samples
+        (``sums_of(stage, None)``; see :class:`AutoencoderObjective`)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        sums = sums_of("one_pass", None)
+        return self.total(theta, sums["grad"], sums["losses"], n_samples)
+
+
 class _Workspace:
     """One thread's buffers: one chunk's work space and that chunk's share.
 
@@ -1043,7 +1092,7 @@ class _ClassifierWorkspace:
         self.shares = layout.unpack(self.grad_share)
 
 
-class ClassifierObjective(_ChunkedObjective):
+class ClassifierObjective(_OnePassObjective):
     """Mean cross-entropy of a softmax on logistic layers, plus weight decay,
     and its gradient: the fine-tuning objective of the stacked autoencoder::
 
@@ -1090,43 +1139,13 @@ class ClassifierObjective(_ChunkedObjective):
             for _ in range(self.n_threads)
         ]
 
-    def _evaluate(self, theta):
-        theta = np.asarray(theta, dtype=np.float64)
-        sums = self.row_sums(theta, "one_pass")
-        return self.total(theta, sums["grad"], sums["cross_entropy"], self.X.shape[0])
-
-    def row_sums(self, theta, stage="one_pass", sparsity_deltas=None):
-        """This objective's rows' share of J's sums, float64, before the 1/m:
-        ``{"grad": sum_i d(-log p(y_i))/dtheta, "cross_entropy": [sum_i
-        -log p(y_i)]}``. One pass (no rho_hat), so there is one stage."""
-        _, params = self._working_parameters(theta)
-        weights, biases = self.layout.unpack(params)
-        chunks = self._chunks
-        grad_sum = np.zeros(self.layout.n_parameters)
-        loss_sum = np.zeros(1)
-
-        def chunk_task(work, c):
-            work.loss_share[0] = self._chunk(work, *chunks[c], weights, biases)
-
-        self._executor.run(
-            len(chunks),
-            self._workspaces,
-            chunk_task,
-            lambda work: (work.grad_share, work.loss_share),
-            (grad_sum, loss_sum),
-        )
-        return {"grad": grad_sum, "cross_entropy": loss_sum}
-
-    def evaluate_from_sums(self, theta, sums_of, n_samples, *, one_pass=True):
-        """J and its gradient from :meth:`row_sums` added over all the samples
-        (``sums_of(stage, None)``; see :class:`AutoencoderObjective`)."""
-        theta = np.asarray(theta, dtype=np.float64)
-        sums = sums_of("one_pass", None)
-        return self.total(theta, sums["grad"], sums["cross_entropy"], n_samples)
+    def _chunk_arguments(self, params):
+        return self.layout.unpack(params)
 
     def total(self, theta, grad_sum, loss_sum, n_samples):
         """``(J, grad)`` from the sums over all samples (``grad_sum`` is
-        overwritten); stores J's ``terms``."""
+        overwritten; ``loss_sum[0]`` is sum_i -log p(y_i)); stores J's
+        ``terms``."""
         grad = grad_sum
         # The 1/m of the mean, once, then weight decay.
         grad /= n_samples
@@ -1138,7 +1157,8 @@ class ClassifierObjective(_ChunkedObjective):
         return cross_entropy + decay, grad
 
     def _chunk(self, work, start, stop, weights, biases):
-        """One chunk's share: sum_i -log p(y_i) and sum_i d(-log p(y_i))/dtheta."""
+        """One chunk's share: sum_i -log p(y_i) and sum_i d(-log p(y_i))/dtheta,
+        into ``work``."""
         rows = stop - start
         n_hidden = len(self.layout.hidden_layer_sizes)
         share_weights, share_biases = work.shares
@@ -1184,4 +1204,4 @@ class ClassifierObjective(_ChunkedObjective):
                 below *= layer_input
                 below *= np.subtract(1.0, layer_input, out=work.slope[layer - 1][:rows])
                 delta = below
-        return chunk_loss
+        work.loss_share[0] = chunk_loss

@@ -28,7 +28,7 @@ a Dask array's blocks (``row_sums``).
 
 import numpy as np
 
-from ._objective import _ChunkedObjective, initialization_bound
+from ._objective import _OnePassObjective, initialization_bound
 from ._validation import check_flat_parameters
 
 
@@ -87,13 +87,14 @@ class _RICAWorkspace:
         self.residual = np.empty((chunk_rows, n_features), dtype=dtype)
         self.delta = np.empty((chunk_rows, n_components), dtype=dtype)
         self.back = np.empty((chunk_rows, n_components), dtype=dtype)
-        self.grad_share = np.empty((n_components, n_features), dtype=dtype)
+        self.grad_share = np.empty(n_components * n_features, dtype=dtype)
+        self.W_share = self.grad_share.reshape(n_components, n_features)
         self.decoder_share = np.empty((n_components, n_features), dtype=dtype)
         # sum sqrt(z^2 + eps) and sum ||r||^2 / 2 of the chunk, in float64
         self.loss_share = np.zeros(2)
 
 
-class ReconstructionICAObjective(_ChunkedObjective):
+class ReconstructionICAObjective(_OnePassObjective):
     """``theta -> (J, grad)`` of reconstruction ICA on dense X (float32 or
     float64), chunked and threaded like the autoencoders' objectives.
 
@@ -131,42 +132,16 @@ class ReconstructionICAObjective(_ChunkedObjective):
             for _ in range(self.n_threads)
         ]
 
-    def _evaluate(self, theta):
-        theta = np.asarray(theta, dtype=np.float64)
-        sums = self.row_sums(theta)
-        return self.total(theta, sums["grad"], sums["losses"], self.X.shape[0])
+    # [sum_i sum_j sqrt(z_ij^2 + eps), sum_i ||r_i||^2 / 2]
+    _n_loss_sums = 2
 
-    def row_sums(self, theta, stage="one_pass", sparsity_deltas=None):
-        """This objective's rows' share, float64, before the 1/m: ``{"grad":
-        sum_i dL_i/dW (flat), "losses": [sum_i sum_j sqrt(z_ij^2 + eps),
-        sum_i ||r_i||^2 / 2]}``. One pass, so one stage."""
-        _, params = self._working_parameters(theta)
-        W = params.reshape(self.n_components, -1)
-        chunks = self._chunks
-        grad_sum = np.zeros(self.n_parameters)
-        loss_sums = np.zeros(2)
-
-        def chunk_task(work, c):
-            self._chunk(work, *chunks[c], W)
-
-        self._executor.run(
-            len(chunks),
-            self._workspaces,
-            chunk_task,
-            lambda work: (work.grad_share.reshape(-1), work.loss_share),
-            (grad_sum, loss_sums),
-        )
-        return {"grad": grad_sum, "losses": loss_sums}
-
-    def evaluate_from_sums(self, theta, sums_of, n_samples, *, one_pass=True):
-        """J and its gradient from :meth:`row_sums` added over all samples."""
-        theta = np.asarray(theta, dtype=np.float64)
-        sums = sums_of("one_pass", None)
-        return self.total(theta, sums["grad"], sums["losses"], n_samples)
+    def _chunk_arguments(self, params):
+        return (params.reshape(self.n_components, -1),)
 
     def total(self, theta, grad_sum, loss_sums, n_samples):
         """``(J, grad)`` from the sums over all samples (``grad_sum`` is
-        overwritten); stores J's ``terms``."""
+        overwritten; ``loss_sums`` as in ``_n_loss_sums``); stores J's
+        ``terms``."""
         grad = grad_sum
         grad /= n_samples
         self.terms = {
@@ -193,5 +168,5 @@ class ReconstructionICAObjective(_ChunkedObjective):
         D *= self.sparsity
         D += np.matmul(R, W.T, out=work.back[:rows])
         # dL/dW over the chunk: D^T X (encoder use) + Z^T R (decoder use)
-        np.matmul(D.T, X_chunk, out=work.grad_share)
-        work.grad_share += np.matmul(Z.T, R, out=work.decoder_share)
+        np.matmul(D.T, X_chunk, out=work.W_share)
+        work.W_share += np.matmul(Z.T, R, out=work.decoder_share)
