@@ -21,17 +21,17 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._dask import (
     DaskObjective,
     check_dask_array,
+    check_dask_codes,
     is_dask_collection,
     map_rows,
     prepare_training_array,
 )
 from ._objective import reconstruction_loss_per_sample, sigmoid_inplace
-from ._optimize import minimize_lbfgs, user_stacklevel
+from ._optimize import minimize_for, user_stacklevel
 from ._sklearn_private import _fit_context
 from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
-    estimator_label,
     value_range,
 )
 
@@ -134,11 +134,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         check_is_fitted(self)
         if is_dask_collection(X):
-            if X.ndim != 2:
-                raise ValueError(f"Expected 2D codes, got shape {X.shape}.")
-            H = X.rechunk({1: -1})
-            if H.dtype not in FLOAT_DTYPES:
-                H = H.astype(np.float64)
+            H = check_dask_codes(X)
             self._check_code_width(H)
             return map_rows(H, self.inverse_transform, self.n_features_in_)
         H = check_array(X, dtype=FLOAT_DTYPES)
@@ -298,17 +294,13 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _minimize(self, objective, theta0, X, progress):
         """L-BFGS on ``objective`` from ``theta0``, with this estimator's
         stopping rule, progress output and warnings."""
-        return minimize_lbfgs(
+        return minimize_for(
+            self,
             objective,
             theta0,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            label=estimator_label(self),
-            verbose=self.verbose,
+            X,
+            explain=lambda: self._explain(objective, X, theta0),
             progress=progress,
-            rounding=float(np.finfo(X.dtype).eps),
-            explain_overflow=lambda: self._explain(objective, X, theta0),
-            explain_stall=lambda: self._explain(objective, X, theta0),
         )
 
     def _explain(self, objective, X, theta0):
@@ -361,6 +353,17 @@ def format_range(bounds):
     if bounds is None:
         return "no values"
     return f"min={bounds[0]!r}, max={bounds[1]!r}"
+
+
+def explain_last_terms(objective, X, advice):
+    """Why a fit failed, in words: J's terms at the objective's last
+    evaluation, X's range, and ``advice`` (what to do)."""
+    terms = objective.terms or {}
+    parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
+    return (
+        f"J's terms at the last evaluation: {parts}. X ranges over "
+        f"{format_range(value_range(X))}: {advice}."
+    )
 
 
 def check_finite_output(result, method, X):

@@ -24,7 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import FLOAT_DTYPES, check_finite_output, format_range
+from ._base import FLOAT_DTYPES, check_finite_output, explain_last_terms
 from ._dask import (
     DaskObjective,
     check_dask_array,
@@ -42,14 +42,12 @@ from ._objective import (
     encode_layers,
     softmax_inplace,
 )
-from ._optimize import atomic_fit, minimize_lbfgs
+from ._optimize import atomic_fit, minimize_for
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
     PositiveInt,
-    estimator_label,
-    value_range,
 )
 
 __all__ = ["SparseAutoencoderClassifier"]
@@ -419,25 +417,15 @@ class SparseAutoencoderClassifier(
         return DaskObjective(factory, X, y_blocks)
 
     def _minimize(self, objective, theta0, X, stage):
-        def explain():
-            terms = objective.terms or {}
-            parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
-            bounds = value_range(X)
-            return (
-                f"J's terms at the last evaluation: {parts}. X ranges over "
-                f"{format_range(bounds)}: scale X, or lower alpha={self.alpha!r}."
-            )
-
-        return minimize_lbfgs(
+        return minimize_for(
+            self,
             objective,
             theta0,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            label=f"{estimator_label(self)} {stage}",
-            verbose=self.verbose,
-            rounding=float(np.finfo(X.dtype).eps),
-            explain_overflow=explain,
-            explain_stall=explain,
+            X,
+            stage=stage,
+            explain=lambda: explain_last_terms(
+                objective, X, f"scale X, or lower alpha={self.alpha!r}"
+            ),
         )
 
     # Prediction ---------------------------------------------------------------

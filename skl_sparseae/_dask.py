@@ -128,6 +128,16 @@ def check_dask_array(X, estimator, *, reset, what="X"):
     return X.rechunk({1: -1})
 
 
+def check_dask_codes(X):
+    """Codes for a lazy ``inverse_transform``: 2-D, whole rows per block,
+    float32 or float64 (other types become float64); the width is the
+    estimator's to check."""
+    if X.ndim != 2:
+        raise ValueError(f"Expected 2D codes, got shape {X.shape}.")
+    H = X.rechunk({1: -1})
+    return H if H.dtype in (np.float32, np.float64) else H.astype(np.float64)
+
+
 def prepare_training_array(X, estimator):
     """X for a fit: checked, persisted on the workers when they can hold it,
     and its ``(min, max)`` (one pass over X, which also checks it is finite).

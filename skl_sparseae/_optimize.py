@@ -29,6 +29,8 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
+from ._validation import estimator_label
+
 # Iterations over which J's relative decrease is measured.
 LOSS_WINDOW = 10
 
@@ -180,6 +182,28 @@ class _Trace:
         if len(curve) <= LOSS_WINDOW:
             return False
         return curve[-1 - LOSS_WINDOW] - curve[-1] <= tol * abs(curve[-1])
+
+
+def minimize_for(
+    estimator, objective, theta0, X, *, explain, stage=None, progress=None
+):
+    """:func:`minimize_lbfgs` with an estimator's ``max_iter``, ``tol`` and
+    ``verbose``, its label (and ``stage``, e.g. ``"fine-tuning"``) in progress
+    lines and warnings, X's rounding, and ``explain()`` as the words that
+    follow an overflow or a stalled line search."""
+    label = estimator_label(estimator)
+    return minimize_lbfgs(
+        objective,
+        theta0,
+        max_iter=estimator.max_iter,
+        tol=estimator.tol,
+        label=label if stage is None else f"{label} {stage}",
+        verbose=estimator.verbose,
+        progress=progress,
+        rounding=float(np.finfo(X.dtype).eps),
+        explain_overflow=explain,
+        explain_stall=explain,
+    )
 
 
 def minimize_lbfgs(

@@ -15,24 +15,23 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._base import FLOAT_DTYPES, check_finite_output, format_range
+from ._base import FLOAT_DTYPES, check_finite_output, explain_last_terms
 from ._dask import (
     DaskObjective,
     check_dask_array,
+    check_dask_codes,
     is_dask_collection,
     map_rows,
     prepare_training_array,
 )
 from ._engine import serial_blas
-from ._optimize import atomic_fit, minimize_lbfgs
+from ._optimize import atomic_fit, minimize_for
 from ._rica import ReconstructionICAObjective, RICALayout
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
     PositiveInt,
-    estimator_label,
-    value_range,
 )
 
 
@@ -195,16 +194,17 @@ class ReconstructionICA(
             random_state = check_random_state(self.random_state)
             theta0 = layout.initial_parameters(random_state)
             with serial_blas(), objective:
-                result = minimize_lbfgs(
+                result = minimize_for(
+                    self,
                     objective,
                     theta0,
-                    max_iter=self.max_iter,
-                    tol=self.tol,
-                    label=estimator_label(self),
-                    verbose=self.verbose,
-                    rounding=float(np.finfo(X.dtype).eps),
-                    explain_overflow=lambda: self._explain(objective, X),
-                    explain_stall=lambda: self._explain(objective, X),
+                    X,
+                    explain=lambda: explain_last_terms(
+                        objective,
+                        X,
+                        "whiten X (zero mean, unit variance), or lower "
+                        f"sparsity={self.sparsity!r}",
+                    ),
                 )
             fitted = {
                 "components_": result.theta.reshape(layout.shape).astype(X.dtype),
@@ -261,8 +261,8 @@ class ReconstructionICA(
         """
         check_is_fitted(self)
         if is_dask_collection(X):
-            self._check_code_width(X)
-            Z = X.rechunk({1: -1})
+            Z = check_dask_codes(X)
+            self._check_code_width(Z)
             return map_rows(Z, self.inverse_transform, self.n_features_in_)
         Z = check_array(X, dtype=FLOAT_DTYPES)
         self._check_code_width(Z)
@@ -309,13 +309,3 @@ class ReconstructionICA(
     def _packed_parameters(self):
         """The fitted ``W`` as one flat float64 vector."""
         return self.components_.astype(np.float64).ravel()
-
-    def _explain(self, objective, X):
-        """J's terms at the last evaluation, and what to do."""
-        terms = objective.terms or {}
-        parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
-        return (
-            f"J's terms at the last evaluation: {parts}. X ranges over "
-            f"{format_range(value_range(X))}: whiten X (zero mean, unit "
-            f"variance), or lower sparsity={self.sparsity!r}."
-        )
