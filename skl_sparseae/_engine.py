@@ -25,6 +25,7 @@ shares are added.
 """
 
 import contextlib
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -158,12 +159,14 @@ def default_n_threads():
 MAX_GROUPS = 8
 
 
+@functools.lru_cache(maxsize=64)
 def chunk_groups(n_chunks):
-    """``[(first, stop), ...]``: ``min(n_chunks, MAX_GROUPS)`` runs of
-    consecutive chunks, as equal in size as possible."""
+    """``((first, stop), ...)``: ``min(n_chunks, MAX_GROUPS)`` runs of
+    consecutive chunks, as equal in size as possible (computed once per
+    number of chunks: every pass of every evaluation asks)."""
     n_groups = min(n_chunks, MAX_GROUPS)
     bounds = [round(g * n_chunks / n_groups) for g in range(n_groups + 1)]
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
+    return tuple(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 class _GroupQueue:
@@ -226,7 +229,8 @@ class ThreadedExecutor:
         ``compute(workspace, c)`` writes chunk ``c``'s share into
         ``workspace`` (one per thread, ``len(workspaces) >= n_threads``);
         ``shares(workspace)`` returns the arrays that hold it, matching the
-        float64 arrays ``totals`` in shape. The chunks are summed in the fixed
+        float64 arrays ``totals`` in shape; ``totals`` hold zeros on entry
+        (every caller sums into fresh ones). The chunks are summed in the fixed
         groups of :func:`chunk_groups`, each group in chunk order by one
         thread, and the group sums are added into ``totals`` in group order:
         ``totals += (s_0 + s_1 + ...) + (s_k + ...) + ...``, the same bits
@@ -235,6 +239,15 @@ class ThreadedExecutor:
         chunk and the exception is raised here.
         """
         groups = chunk_groups(n_chunks)
+        if len(groups) == 1:
+            # One group, summed straight into the zero totals: the same bits
+            # as through a zeroed group buffer (0 + s_0 + ... is s_0 + ...),
+            # without filling and adding that buffer.
+            for chunk in range(n_chunks):
+                compute(workspaces[0], chunk)
+                for total, share in zip(totals, shares(workspaces[0]), strict=True):
+                    np.add(total, share, out=total)
+            return
         key = tuple(total.shape for total in totals)
         if key not in self._group_sums:
             self._group_sums[key] = [
