@@ -218,6 +218,8 @@ def minimize_lbfgs(
     rounding=None,
     explain_overflow=None,
     explain_stall=None,
+    gtol=0.0,
+    warn=True,
 ):
     """Minimise ``objective`` with L-BFGS-B; warn if it did not converge.
 
@@ -252,6 +254,14 @@ def minimize_lbfgs(
     explain_stall : callable or None
         ``() -> str``: advice to add to the warning when L-BFGS stalls far
         from a minimum.
+    gtol : float, default=0.0
+        Also stop (converged) when the largest entry of the gradient is at
+        most ``gtol`` (scipy's ``gtol``); 0 leaves the window rule alone.
+    warn : bool, default=True
+        Warn (ConvergenceWarning) when the fit stops short of convergence.
+        False for inner solves whose caller decides what a stop means (the
+        codes steps of sparse coding); the result's ``converged`` and
+        ``stop_reason`` say it either way.
 
     Returns
     -------
@@ -308,7 +318,7 @@ def minimize_lbfgs(
                     # tests would stop on one small step (ftol) or on a
                     # gradient small only relative to the sparsity term's
                     # (gtol).
-                    "gtol": 0.0,
+                    "gtol": gtol,
                     "ftol": 0.0,
                 },
             )
@@ -339,8 +349,15 @@ def minimize_lbfgs(
                 f"{LOSS_WINDOW} iterations"
             ),
         )
-    elif status == 0:
-        converged, reason = True, "converged: the gradient is exactly zero"
+    elif status == 0 and float(np.max(np.abs(result_jac), initial=0.0)) <= gtol:
+        converged, reason = (
+            True,
+            (
+                f"converged: the largest gradient entry fell to gtol={gtol:g}"
+                if gtol > 0
+                else "converged: the gradient is exactly zero"
+            ),
+        )
     elif status == 1:
         converged = False
         if n_iter >= max_iter:
@@ -352,11 +369,12 @@ def minimize_lbfgs(
                 "iteration)"
             )
         reason = f"stopped after {limit} before converging to tol={tol:g}"
-        warnings.warn(
-            f"{label}: L-BFGS {reason}. Increase max_iter, or raise tol.",
-            ConvergenceWarning,
-            stacklevel=user_stacklevel(),
-        )
+        if warn:
+            warnings.warn(
+                f"{label}: L-BFGS {reason}. Increase max_iter, or raise tol.",
+                ConvergenceWarning,
+                stacklevel=user_stacklevel(),
+            )
     elif relative_grad <= loose_tol or trace.levelled_off(loose_tol):
         # The line search found no lower J, but J had levelled off or the
         # gradient had vanished to the precision the arithmetic allows:
@@ -375,13 +393,15 @@ def minimize_lbfgs(
             f"lower J, while the largest gradient entry was still "
             f"{relative_grad:.2g} times its start value"
         )
-        advice = explain_stall() if explain_stall is not None else ""
         at_result = False
-        warnings.warn(
-            f"{label}: L-BFGS {reason}: the fit is not at a minimum. {advice}".rstrip(),
-            ConvergenceWarning,
-            stacklevel=user_stacklevel(),
-        )
+        if warn:
+            advice = explain_stall() if explain_stall is not None else ""
+            warnings.warn(
+                f"{label}: L-BFGS {reason}: the fit is not at a minimum. "
+                f"{advice}".rstrip(),
+                ConvergenceWarning,
+                stacklevel=user_stacklevel(),
+            )
 
     if verbose:
         trace.last_loss, trace.last_grad = result_fun, result_jac
