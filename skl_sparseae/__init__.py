@@ -10,6 +10,8 @@ SparseAutoencoderClassifier
     UFLDL's stacked autoencoder: pretraining, softmax, fine-tuning.
 ReconstructionICA
     ICA with a reconstruction cost (RICA): overcomplete bases.
+TopographicSparseCoding
+    Sparse coding with a topographic group penalty: ordered filter maps.
 check_gradient
     UFLDL's numerical gradient check for an estimator's objective.
 numerical_gradient
@@ -26,6 +28,7 @@ from ._gradient_check import check_gradient, numerical_gradient
 from ._objective import loss_grad_reference
 from ._reconstruction_ica import ReconstructionICA
 from ._sparse_autoencoder import SparseAutoencoder
+from ._topographic import TopographicSparseCoding
 from .plotting import plot_filters
 
 __version__ = "0.1.0"
@@ -35,6 +38,7 @@ __all__ = [
     "ReconstructionICA",
     "SparseAutoencoder",
     "SparseAutoencoderClassifier",
+    "TopographicSparseCoding",
     "__version__",
     "check_gradient",
     "loss_grad_reference",

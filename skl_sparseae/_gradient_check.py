@@ -6,6 +6,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._engine import serial_blas
+from ._sparse_coding import SparseCodingLayout
 from ._validation import check_epsilon, check_flat_parameters
 
 
@@ -79,10 +80,14 @@ def check_gradient(
         Data on which J is evaluated.
     params : ndarray of shape (n_parameters,), "fitted" or None, default=None
         Point at which to compare: a flat parameter vector (for one hidden
-        layer ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``),
-        ``"fitted"`` for the estimator's fitted parameters, or None for
-        random parameters, each weight drawn uniformly in its matrix's
-        ``+-sqrt(6 / (n_in + n_out + 1))``.
+        layer ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``; for
+        TopographicSparseCoding ``[D.ravel(), S.ravel()]``, the dictionary
+        and X's codes, the variables of its joint objective J(D, S)),
+        ``"fitted"`` for the estimator's fitted parameters (with X's codes
+        from ``transform`` for sparse coding), or None for random
+        parameters, each weight drawn uniformly in its matrix's
+        ``+-sqrt(6 / (n_in + n_out + 1))`` (sparse codes uniformly in
+        +-1).
     y : array-like of shape (n_samples,), default=None
         Labels, for a classifier (whose fine-tuning objective is checked on
         the labelled samples); ignored otherwise.
@@ -125,6 +130,9 @@ def check_gradient(
         y = column_or_1d(y)
         if len(y) != X.shape[0]:
             raise ValueError(f"y has {len(y)} labels for {X.shape[0]} samples.")
+    if hasattr(estimator, "_gradient_check_problem"):
+        # Objectives whose variables depend on the data: the classifier's
+        # (its classes), sparse coding's (one row of codes per sample).
         objective, layout = estimator._gradient_check_problem(X, y)
     else:
         objective, layout = None, estimator._layout(n_features)
@@ -154,7 +162,11 @@ def check_gradient(
                 f"X has {n_features} features, but the estimator was fitted "
                 f"with {estimator.n_features_in_}."
             )
-        theta = estimator._packed_parameters()
+        theta = (
+            estimator._packed_parameters(X)
+            if isinstance(layout, SparseCodingLayout)
+            else estimator._packed_parameters()
+        )
     else:
         theta = params
     theta = check_flat_parameters(theta, size, description, name="params")

@@ -17,6 +17,7 @@ from skl_sparseae import (
     ReconstructionICA,
     SparseAutoencoder,
     SparseAutoencoderClassifier,
+    TopographicSparseCoding,
 )
 
 # Every estimator the package exports. The deep one is checked at a small
@@ -26,6 +27,7 @@ ESTIMATORS = [
     DeepSparseAutoencoder((8, 4), max_iter=100),
     SparseAutoencoderClassifier((8,), pretrain_max_iter=100, max_iter=200),
     ReconstructionICA(8, max_iter=100),
+    TopographicSparseCoding(16, max_iter=20),
 ]
 
 

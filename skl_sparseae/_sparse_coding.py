@@ -1,0 +1,433 @@
+"""Topographic sparse coding (UFLDL's sparse coding exercise): its objective.
+
+The math core of :class:`~skl_sparseae.TopographicSparseCoding`. For ``m``
+samples ``X`` (rows ``x_i``), a dictionary ``D`` of shape ``(n_components,
+n_features)`` and codes ``S`` of shape ``(m, n_components)`` (rows ``s_i``)::
+
+    J(D, S) = (1/m) sum_i [ ||s_i D - x_i||^2
+                            + sparsity * sum_g sqrt((V (s_i * s_i))_g + epsilon) ]
+              + alpha ||D||_F^2
+
+``V`` of shape ``(n_groups, n_components)`` is the grouping matrix: row ``g``
+marks the units of group ``g`` (a neighbourhood on a square topographic
+grid; the identity gives plain smoothed-L1 sparse coding).
+
+Row form, for a chunk of rows (the reading's examples 1 and 2)::
+
+    R = S D - X                        residual, one row per sample
+    P = sqrt((S * S) V^T + epsilon)    (rows, n_groups): each group's smoothed norm
+    J_chunk = ||R||^2 + sparsity * sum P
+
+    dJ_chunk/dS = 2 R D^T + sparsity * S * ((1 / P) V)   (examples 1 and 2)
+    dJ_chunk/dD = 2 S^T R                                 (example 1, A = D^T)
+
+The codes' gradient is one row per sample (written in place, chunk by chunk);
+the dictionary's is a sum over rows. With the codes fixed, J is a ridge
+regression in ``D``, least at ``(S^T S + m alpha I) D = S^T X``.
+"""
+
+import numpy as np
+import scipy.linalg
+
+from ._objective import _ChunkedObjective, initialization_bound
+from ._validation import check_flat_parameters
+
+
+def topographic_grouping(n_components, grid_side, neighborhood_size):
+    """The grouping matrix ``V`` of shape ``(n_groups, n_components)``, float64.
+
+    ``neighborhood_size == 1``: the identity (each unit its own group, plain
+    smoothed L1). Otherwise the units lie row by row on a ``grid_side x
+    grid_side`` grid (unit ``j`` at row ``j // grid_side``, column ``j %
+    grid_side``), and group ``g = r * grid_side + c`` holds the
+    ``neighborhood_size x neighborhood_size`` square whose top-left unit is
+    ``(r, c)``, wrapping around the grid's edges (a torus), as UFLDL's
+    exercise builds it: one group per unit, every unit in
+    ``neighborhood_size**2`` groups. A neighbourhood at least as large as the
+    grid wraps onto itself and is the whole grid (a group is a set of units).
+    """
+    if neighborhood_size == 1:
+        return np.eye(n_components)
+    offsets = np.arange(neighborhood_size)
+    grouping = np.zeros((grid_side * grid_side, n_components))
+    for row in range(grid_side):
+        for column in range(grid_side):
+            rows = (row + offsets) % grid_side
+            columns = (column + offsets) % grid_side
+            members = (rows[:, None] * grid_side + columns[None, :]).ravel()
+            grouping[row * grid_side + column, members] = 1.0
+    return grouping
+
+
+class SparseCodingLayout:
+    """``theta = [D.ravel(), S.ravel()]`` (the joint objective), or
+    ``S.ravel()`` alone when the dictionary is fixed (the codes step)."""
+
+    def __init__(self, n_samples, n_features, n_components, *, with_dictionary=True):
+        self.dictionary_shape = (int(n_components), int(n_features))
+        self.codes_shape = (int(n_samples), int(n_components))
+        self.with_dictionary = with_dictionary
+        self.n_dictionary = n_components * n_features if with_dictionary else 0
+        self.n_parameters = self.n_dictionary + n_samples * n_components
+        # How check_gradient describes the problem.
+        self.hidden_layer_sizes = (int(n_components),)
+        self.tied_weights = False
+
+    def weight_blocks(self):
+        """Random points for check_gradient: D in UFLDL's initial range,
+        codes uniform in +-1."""
+        blocks = []
+        if self.with_dictionary:
+            n_components, n_features = self.dictionary_shape
+            bound = initialization_bound(n_features, n_components)
+            blocks.append((0, self.n_dictionary, bound))
+        blocks.append((self.n_dictionary, self.n_parameters, 1.0))
+        return blocks
+
+    def unpack(self, theta):
+        """``(D or None, S)``: views of theta."""
+        D = (
+            theta[: self.n_dictionary].reshape(self.dictionary_shape)
+            if self.with_dictionary
+            else None
+        )
+        return D, theta[self.n_dictionary :].reshape(self.codes_shape)
+
+
+def sparse_coding_loss_grad_reference(theta, X, *, grouping, sparsity, epsilon, alpha):
+    """J(D, S) and its gradient with respect to ``theta = [D.ravel(),
+    S.ravel()]``, written as plainly as possible in float64: the
+    specification the chunked objective is tested against."""
+    X = np.asarray(X, dtype=np.float64)
+    grouping = np.asarray(grouping, dtype=np.float64)
+    n_samples, n_features = X.shape
+    n_components = grouping.shape[1]
+    layout = SparseCodingLayout(n_samples, n_features, n_components)
+    theta = check_flat_parameters(
+        theta,
+        layout.n_parameters,
+        f"n_samples={n_samples}, n_features={n_features}, n_components={n_components}",
+    )
+    D, S = layout.unpack(theta)
+    R = S @ D - X  # residuals s_i D - x_i
+    P = np.sqrt((S * S) @ grouping.T + epsilon)  # sqrt(V (s_i * s_i) + eps), rows
+    J = (np.sum(R**2) + sparsity * np.sum(P)) / n_samples + alpha * np.sum(D**2)
+    # Example 1: d/dD ||S D - X||^2 = 2 S^T R; weight decay 2 alpha D.
+    grad_D = 2.0 * S.T @ R / n_samples + 2.0 * alpha * D
+    # Example 1 through s, and example 2: V^T (1 / P) . s, times sparsity.
+    grad_S = (2.0 * R @ D.T + sparsity * S * ((1.0 / P) @ grouping)) / n_samples
+    return float(J), np.concatenate([grad_D.ravel(), grad_S.ravel()])
+
+
+def initial_codes(X, dictionary, grouping, sparsity, epsilon):
+    """Starting codes for a codes solve: one Newton step from ``S = 0``.
+
+    At ``S = 0`` each sample's gradient is ``-2 x_i D^T`` and its Hessian
+    ``H = 2 D D^T + (sparsity / sqrt(epsilon)) diag(column sums of V)`` (the
+    penalty's curvature there), so the step is the ridge solution ``S = 2 X
+    D^T H^-1``: finite and of the data's scale whatever the atoms' norms
+    (dividing by each atom's squared norm, as UFLDL's exercise starts, blows
+    up on an atom the weight decay has shrunk to almost nothing). float64.
+    """
+    dictionary = np.asarray(dictionary, dtype=np.float64)
+    grouping = np.asarray(grouping, dtype=np.float64)
+    hessian = 2.0 * dictionary @ dictionary.T
+    hessian[np.diag_indices_from(hessian)] += (
+        sparsity / np.sqrt(epsilon)
+    ) * grouping.sum(axis=0)
+    rhs = 2.0 * (dictionary @ np.asarray(X, dtype=np.float64).T)
+    return scipy.linalg.solve(hessian, rhs, assume_a="pos").T
+
+
+def codes_hessians(codes, dictionary, grouping, sparsity, epsilon):
+    """Each sample's Hessian of ``||s D - x||^2 + sparsity * sum_g sqrt((V (s
+    * s))_g + epsilon)`` with respect to its codes ``s``: float64 array of
+    shape ``(n_rows, n_components, n_components)``.
+
+    With ``u = 1 / sqrt(V (s * s) + epsilon)`` (one entry per group) the
+    penalty's gradient is ``s * (V^T u)`` (example 2), and differentiating it
+    once more, ``du_g/ds_l = -u_g^3 V_gl s_l``::
+
+        H = 2 D D^T + sparsity * (diag(V^T u) - diag(s) V^T diag(u^3) V diag(s))
+
+    positive definite for ``epsilon > 0``: each group's term is a Euclidean
+    norm of ``(sqrt(V_g) * s, sqrt(epsilon))``, strictly convex.
+    """
+    S = np.asarray(codes, dtype=np.float64)
+    V = np.asarray(grouping, dtype=np.float64)
+    u = 1.0 / np.sqrt((S * S) @ V.T + epsilon)  # (rows, n_groups)
+    # V^T diag(u^3) V for every row: (rows, k, g) @ (g, k)
+    curvature = np.matmul(V.T[None, :, :] * (u**3)[:, None, :], V)
+    hessians = curvature
+    hessians *= S[:, :, None]
+    hessians *= S[:, None, :]
+    hessians *= -sparsity
+    diagonal = np.einsum("ijj->ij", hessians)
+    diagonal += sparsity * (u @ V)
+    hessians += 2.0 * (dictionary @ dictionary.T)
+    return hessians
+
+
+# Rows per batch of Hessians in newton_polish: at most about this many
+# entries in the (rows, n_components, n_groups) temporary (32 MiB in float64).
+_HESSIAN_BATCH_ENTRIES = 1 << 22
+
+
+def newton_polish(objective, codes, max_steps=3):
+    """Refine codes near the minimiser with per-sample Newton steps.
+
+    ``objective`` is a codes objective (fixed dictionary) on float64 X;
+    ``codes`` of shape ``(n_samples, n_components)``, float64. Each sample
+    takes the step ``-H_i^-1 g_i`` (:func:`codes_hessians`) where it lowers
+    the largest entry of its own gradient, and keeps its codes otherwise;
+    at most ``max_steps`` steps, fewer once no sample improves. Newton's
+    convergence is quadratic: from the ~1e-6 an L-BFGS solve leaves, one
+    step reaches the arithmetic's precision, and each sample's result no
+    longer depends on the others solved with it (L-BFGS couples them through
+    its shared line search). Returns the codes and each sample's gradient.
+    """
+    codes = np.array(codes, dtype=np.float64)
+    n_samples, n_components = codes.shape
+    dictionary = objective.dictionary
+    grouping = objective.grouping
+    rows_per_batch = max(
+        1, _HESSIAN_BATCH_ENTRIES // (n_components * max(grouping.shape))
+    )
+
+    def sample_gradients(S):
+        # J's codes gradient is (1/m) times each sample's own.
+        return objective(S.ravel())[1].reshape(S.shape) * n_samples
+
+    gradients = sample_gradients(codes)
+    for _ in range(max_steps):
+        steps = np.empty_like(codes)
+        for start in range(0, n_samples, rows_per_batch):
+            stop = min(start + rows_per_batch, n_samples)
+            hessians = codes_hessians(
+                codes[start:stop],
+                dictionary,
+                grouping,
+                objective.sparsity,
+                objective.epsilon,
+            )
+            steps[start:stop] = -np.linalg.solve(
+                hessians, gradients[start:stop, :, None]
+            )[:, :, 0]
+        candidate = codes + steps
+        candidate_gradients = sample_gradients(candidate)
+        better = np.max(np.abs(candidate_gradients), axis=1) < np.max(
+            np.abs(gradients), axis=1
+        )
+        if not better.any():
+            break
+        codes[better] = candidate[better]
+        gradients[better] = candidate_gradients[better]
+    return codes, gradients
+
+
+def closed_form_dictionary(codes_gram, codes_times_X, n_samples, alpha):
+    """The D minimising J for fixed codes (the reading's example 1 set to
+    zero): ``(S^T S + m alpha I) D = S^T X``, a symmetric positive definite
+    system for ``alpha > 0``; float64."""
+    system = codes_gram + (n_samples * alpha) * np.eye(codes_gram.shape[0])
+    return scipy.linalg.solve(system, codes_times_X, assume_a="pos")
+
+
+class _SparseCodingWorkspace:
+    """One thread's buffers for a chunk, and its shares of the sums."""
+
+    def __init__(self, chunk_rows, n_components, n_features, n_groups, dtype, joint):
+        self.residual = np.empty((chunk_rows, n_features), dtype=dtype)
+        self.squares = np.empty((chunk_rows, n_components), dtype=dtype)
+        self.pooled = np.empty((chunk_rows, n_groups), dtype=dtype)
+        self.back = np.empty((chunk_rows, n_components), dtype=dtype)
+        # [sum ||r_i||^2, sum_i sum_g P_ig], float64 whatever X's dtype
+        self.loss_share = np.zeros(2)
+        self.dictionary_share = (
+            np.empty((n_components, n_features), dtype=dtype) if joint else None
+        )
+        # The dictionary step's sums: S^T S and S^T X of a chunk.
+        self.gram_share = None
+        self.cross_share = None
+
+
+class SparseCodingObjective(_ChunkedObjective):
+    """``theta -> (J, grad)`` of topographic sparse coding on dense X
+    (float32 or float64), chunked and threaded like the package's other
+    objectives.
+
+    With ``dictionary=None`` the variables are ``theta = [D.ravel(),
+    S.ravel()]`` (the joint objective, which check_gradient checks); with a
+    dictionary they are the codes alone, ``theta = S.ravel()`` (the codes
+    step of the fit and ``transform``), and J still includes the constant
+    ``alpha ||D||^2``, so that it is the same J.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    grouping : ndarray of shape (n_groups, n_components)
+        ``V``, non-negative; every unit in at least one group.
+    sparsity, epsilon, alpha : float
+        As in J.
+    dictionary : ndarray of shape (n_components, n_features) or None
+        A fixed D, or None to make D a variable.
+
+    Attributes
+    ----------
+    dictionary : ndarray of shape (n_components, n_features) or None
+        The fixed D, float64 (None when D is a variable).
+    chunk_size, n_threads
+        As for :class:`~skl_sparseae._objective.AutoencoderObjective`.
+    terms : dict
+        ``"reconstruction"``, ``"sparsity"`` and ``"weight_decay"``: J's three
+        terms at the parameters of the last call.
+    """
+
+    def __init__(
+        self,
+        X,
+        *,
+        grouping,
+        sparsity,
+        epsilon,
+        alpha,
+        dictionary=None,
+        chunk_size="auto",
+        n_threads=None,
+    ):
+        n_samples, n_features = X.shape
+        n_groups, n_components = grouping.shape
+        self.layout = SparseCodingLayout(
+            n_samples, n_features, n_components, with_dictionary=dictionary is None
+        )
+        self.n_parameters = self.layout.n_parameters
+        self.grouping = np.ascontiguousarray(grouping, dtype=X.dtype)
+        self.sparsity = float(sparsity)
+        self.epsilon = float(epsilon)
+        self.alpha = float(alpha)
+        self.terms = None
+        self._set_up(X, chunk_size, n_threads, self.n_parameters)
+        self._workspaces = [
+            _SparseCodingWorkspace(
+                self.chunk_size,
+                n_components,
+                n_features,
+                n_groups,
+                X.dtype,
+                joint=dictionary is None,
+            )
+            for _ in range(self.n_threads)
+        ]
+        self.dictionary = None
+        if dictionary is not None:
+            self.set_dictionary(dictionary)
+
+    def set_dictionary(self, dictionary):
+        """Fix D (the codes objective) at a new value, e.g. after a
+        dictionary step."""
+        if self.layout.with_dictionary:
+            raise ValueError("this objective's dictionary is a variable, not fixed")
+        # float64 for J's weight decay term; in X's dtype for the chunks
+        self.dictionary = np.array(dictionary, dtype=np.float64)
+        self._dictionary = np.ascontiguousarray(dictionary, dtype=self.X.dtype)
+
+    def _evaluate(self, theta):
+        theta, params = self._working_parameters(theta)
+        D_params, S = self.layout.unpack(params)
+        if self.layout.with_dictionary:
+            D, D64 = D_params, self.layout.unpack(theta)[0]
+        else:
+            D, D64 = self._dictionary, self.dictionary
+        n_samples = self.X.shape[0]
+        grad = np.empty(self.n_parameters)
+        grad_D, grad_S = self.layout.unpack(grad)
+        loss_sums = np.zeros(2)
+        chunks = self._chunks
+        if grad_D is None:
+            totals = (loss_sums,)
+
+            def shares(work):
+                return (work.loss_share,)
+        else:
+            grad_D[...] = 0.0
+            totals = (loss_sums, grad_D)
+
+            def shares(work):
+                return (work.loss_share, work.dictionary_share)
+
+        def chunk_task(work, c):
+            start, stop = chunks[c]
+            self._chunk(work, start, stop, D, S, grad_S)
+
+        self._executor.run(len(chunks), self._workspaces, chunk_task, shares, totals)
+        self.terms = {
+            "reconstruction": float(loss_sums[0]) / n_samples,
+            "sparsity": self.sparsity * float(loss_sums[1]) / n_samples,
+            "weight_decay": self.alpha * float(np.vdot(D64, D64)),
+        }
+        if grad_D is not None:
+            # (1/m) sum_i 2 s_i^T r_i + 2 alpha D
+            grad_D /= n_samples
+            grad_D += (2.0 * self.alpha) * D64
+        return sum(self.terms.values()), grad
+
+    def _chunk(self, work, start, stop, D, S, grad_S):
+        """One chunk's loss shares and its rows of dJ/dS (and its share of
+        sum_i dJ_i/dD when D is a variable)."""
+        rows = stop - start
+        X_chunk, S_chunk = self.X[start:stop], S[start:stop]
+        # R = S D - X
+        R = np.matmul(S_chunk, D, out=work.residual[:rows])
+        R -= X_chunk
+        # P = sqrt((S * S) V^T + eps): each group's smoothed norm
+        squares = np.multiply(S_chunk, S_chunk, out=work.squares[:rows])
+        P = np.matmul(squares, self.grouping.T, out=work.pooled[:rows])
+        P += self.epsilon
+        np.sqrt(P, out=P)
+        work.loss_share[0] = float(np.vdot(R, R))
+        work.loss_share[1] = float(np.sum(P, dtype=np.float64))
+        # dJ/dS = (1/m) [2 R D^T + sparsity * S * ((1 / P) V)]
+        np.reciprocal(P, out=P)
+        delta_codes = np.matmul(P, self.grouping, out=work.squares[:rows])
+        delta_codes *= S_chunk
+        delta_codes *= self.sparsity
+        back = np.matmul(R, D.T, out=work.back[:rows])
+        back *= 2.0
+        delta_codes += back
+        grad_S[start:stop] = delta_codes
+        grad_S[start:stop] /= self.X.shape[0]
+        if work.dictionary_share is not None:
+            # sum over the chunk of 2 s_i^T r_i
+            np.matmul(S_chunk.T, R, out=work.dictionary_share)
+            work.dictionary_share *= 2.0
+
+    def dictionary_step(self, codes):
+        """The D that minimises J for these codes (float64 ``(n_components,
+        n_features)``): the sums ``S^T S`` and ``S^T X`` over the chunks,
+        in chunk order, then :func:`closed_form_dictionary`."""
+        S = np.ascontiguousarray(codes, dtype=self.X.dtype).reshape(
+            self.layout.codes_shape
+        )
+        n_components = S.shape[1]
+        gram = np.zeros((n_components, n_components))
+        cross = np.zeros((n_components, self.X.shape[1]))
+        chunks = self._chunks
+        for work in self._workspaces:
+            if work.gram_share is None:
+                work.gram_share = np.empty((n_components, n_components), self.X.dtype)
+                work.cross_share = np.empty(cross.shape, self.X.dtype)
+
+        def chunk_task(work, c):
+            start, stop = chunks[c]
+            S_chunk = S[start:stop]
+            np.matmul(S_chunk.T, S_chunk, out=work.gram_share)
+            np.matmul(S_chunk.T, self.X[start:stop], out=work.cross_share)
+
+        self._executor.run(
+            len(chunks),
+            self._workspaces,
+            chunk_task,
+            lambda work: (work.gram_share, work.cross_share),
+            (gram, cross),
+        )
+        return closed_form_dictionary(gram, cross, self.X.shape[0], self.alpha)

@@ -1,0 +1,519 @@
+"""The TopographicSparseCoding estimator: validation, the alternating fit,
+the codes solve of ``transform``, and fitted attributes.
+
+The math lives in :mod:`skl_sparseae._sparse_coding`; this module is the shell.
+"""
+
+import time
+import warnings
+from math import isqrt
+from numbers import Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._base import FLOAT_DTYPES, check_finite_output, explain_last_terms
+from ._dask import check_dask_array, check_dask_codes, is_dask_collection, map_rows
+from ._engine import serial_blas
+from ._objective import initialization_bound
+from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
+from ._sklearn_private import Interval, StrOptions, _fit_context
+from ._sparse_coding import (
+    SparseCodingLayout,
+    SparseCodingObjective,
+    initial_codes,
+    newton_polish,
+    topographic_grouping,
+)
+from ._validation import (
+    DOC_LINK_MODULE,
+    DOC_LINK_TEMPLATE,
+    PositiveInt,
+    estimator_label,
+)
+
+# transform's L-BFGS stops when every sample's gradient, d/ds_i of
+# ||s_i D - x_i||^2 + sparsity * sum_g sqrt(...), has no entry above this
+# (relative to the largest of ||x_i||^2 over the samples and 1); Newton
+# steps then take the codes to the arithmetic's precision.
+LBFGS_GRADIENT_TOL = 1e-6
+
+
+class TopographicSparseCoding(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Sparse coding with a topographic (grouped) L1 penalty: UFLDL's sparse
+    coding exercise.
+
+    Learns a dictionary ``D`` (``components_``) and sparse codes ``S`` with
+    ``X ~ S D``. The units lie on a square grid, and the penalty is on the
+    smoothed norm of each square neighbourhood of units (wrapping around the
+    grid's edges), so that units that are active together end up next to
+    each other: neighbouring filters come out similar. For ``m`` samples,
+    ``(D, S)`` minimise::
+
+        J(D, S) = (1/m) sum_i [ ||s_i D - x_i||^2
+                                + sparsity * sum_g sqrt((V (s_i * s_i))_g + epsilon) ]
+                  + alpha ||D||_F^2
+
+    ``V`` (``grouping_``) has one row per neighbourhood; with
+    ``neighborhood_size=1`` it is the identity and the penalty is plain
+    smoothed L1 sparse coding.
+
+    **The fit** alternates, on the full training set, as UFLDL's exercise
+    does: a codes step (L-BFGS on the exact gradient over all codes, ``D``
+    fixed, warm-started from the previous codes, at most ``code_max_iter``
+    iterations) and a dictionary step (``D`` in closed form, the ridge
+    solution ``(S^T S + m alpha I) D = S^T X``). Each step lowers J, so J
+    falls monotonically; the fit stops when one alternation lowered J by at
+    most ``tol * J``. The full set rather than UFLDL's mini-batches: a new
+    mini-batch has no codes to warm-start from, whereas the full set's codes
+    carry over and later codes steps need few iterations; J is then the
+    objective of all the data and ``loss_`` means the same as for the
+    package's other estimators.
+
+    **transform** solves for the codes with ``D`` fixed, in float64: the
+    codes problem is strictly convex (each group's term is a Euclidean norm
+    and ``epsilon > 0``), so its minimiser is unique. L-BFGS (from a ridge
+    solution) brings every sample's gradient below ``1e-6`` of the data's
+    scale, then per-sample Newton steps with the exact Hessian take it to
+    the arithmetic's precision, so that a sample's codes do not depend on
+    which other samples are transformed with it.
+
+    Parameters
+    ----------
+    n_components : int, default=121
+        Number of dictionary atoms (units): ``grid_side**2`` for a
+        topographic grid (UFLDL's exercise: 121 on an 11 x 11 grid).
+
+    grid_side : int or None, default=None
+        Side of the square grid the units lie on; None takes
+        ``sqrt(n_components)``. Must satisfy ``grid_side**2 ==
+        n_components`` unless ``neighborhood_size=1``.
+
+    neighborhood_size : int, default=3
+        Side of each square group of units on the grid (UFLDL's ``poolDim``).
+        1 makes ``V`` the identity (no grid needed); a size of at least
+        ``grid_side`` makes every group the whole grid.
+
+    sparsity : float, default=0.1
+        Weight of the (topographic) smoothed L1 penalty.
+
+    epsilon : float, default=1e-2
+        Smoothing inside each group's norm; > 0.
+
+    alpha : float, default=1e-2
+        Weight decay on the dictionary; > 0 (with no decay, a larger ``D``
+        and smaller codes would lower the penalty without limit).
+
+    max_iter : int, default=100
+        Maximum number of alternations (codes step + dictionary step).
+
+    tol : float, default=1e-4
+        Stop when one alternation lowered J by at most ``tol * J``.
+
+    code_max_iter : int, default=20
+        L-BFGS iterations per codes step of the fit (UFLDL's exercise: 20).
+
+    transform_max_iter : int, default=1000
+        L-BFGS iterations allowed to ``transform``'s codes solve.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initial dictionary (uniform in ``+-sqrt(6 / (n_features +
+        n_components + 1))``); the initial codes are a ridge solution for it
+        (one Newton step of the codes problem from zero).
+
+    verbose : int, default=0
+        1: a line per alternation with J and its terms; 2: also each codes
+        step's L-BFGS lines.
+
+    chunk_size : int, "auto" or None, default="auto"
+        Rows per chunk of the evaluation; None evaluates all rows at once.
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+        The dictionary ``D``: row ``j`` is atom ``j`` (a filter), in X's dtype.
+
+    grouping_ : ndarray of shape (n_groups, n_components)
+        ``V``: row ``g`` is 1 on the units of group ``g``.
+
+    loss_ : float
+        J at the fitted dictionary and the training codes of the last codes
+        step.
+
+    loss_curve_ : list of float
+        J after each alternation.
+
+    n_iter_ : int
+        Number of alternations run.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, if X had string column names.
+
+    See Also
+    --------
+    sklearn.decomposition.DictionaryLearning : L1 sparse coding with unit-norm
+        atoms, no grouping.
+    ReconstructionICA : An overcomplete basis whose codes are ``W x``.
+
+    Notes
+    -----
+    The codes are one row per training sample, so a fit holds them in memory
+    beside X, and fits on Dask arrays are not supported (``transform`` of a
+    Dask array is, lazily, block by block). ``score`` is not defined: the
+    reconstruction error alone would prefer ``sparsity=0``.
+
+    References
+    ----------
+    K. Kavukcuoglu, M. Ranzato, R. Fergus and Y. LeCun, "Learning invariant
+    features through topographic filter maps", CVPR 2009; UFLDL tutorial,
+    "Sparse Coding: Autoencoder Interpretation".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_sparseae import TopographicSparseCoding
+    >>> X = np.random.RandomState(0).laplace(size=(200, 8))
+    >>> model = TopographicSparseCoding(n_components=16, random_state=0)
+    >>> model.fit_transform(X).shape
+    (200, 16)
+    >>> model.grouping_.shape
+    (16, 16)
+    """
+
+    _doc_link_module = DOC_LINK_MODULE
+    _doc_link_template = DOC_LINK_TEMPLATE
+
+    _parameter_constraints: dict = {
+        "n_components": [PositiveInt()],
+        "grid_side": [PositiveInt(), None],
+        "neighborhood_size": [PositiveInt()],
+        "sparsity": [Interval(Real, 0, None, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [PositiveInt()],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "code_max_iter": [PositiveInt()],
+        "transform_max_iter": [PositiveInt()],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "chunk_size": [PositiveInt(), StrOptions({"auto"}), None],
+    }
+
+    def __init__(
+        self,
+        n_components=121,
+        *,
+        grid_side=None,
+        neighborhood_size=3,
+        sparsity=0.1,
+        epsilon=1e-2,
+        alpha=1e-2,
+        max_iter=100,
+        tol=1e-4,
+        code_max_iter=20,
+        transform_max_iter=1000,
+        random_state=None,
+        verbose=0,
+        chunk_size="auto",
+    ):
+        self.n_components = n_components
+        self.grid_side = grid_side
+        self.neighborhood_size = neighborhood_size
+        self.sparsity = sparsity
+        self.epsilon = epsilon
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.code_max_iter = code_max_iter
+        self.transform_max_iter = transform_max_iter
+        self.random_state = random_state
+        self.verbose = verbose
+        self.chunk_size = chunk_size
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the dictionary (and training codes) from X by alternating
+        codes steps and dictionary steps.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, dense. float32 input trains in float32.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : TopographicSparseCoding
+            The fitted estimator.
+        """
+        with atomic_fit(self):
+            if is_dask_collection(X):
+                raise TypeError(
+                    "TopographicSparseCoding cannot fit a Dask array: its codes "
+                    "are one row per training sample and live beside X in "
+                    "memory. Fit on a NumPy sample of the rows (e.g. "
+                    "X[:100000].compute()); transform accepts Dask arrays."
+                )
+            X = validate_data(self, X, dtype=FLOAT_DTYPES, order="C")
+            grouping = self._grouping()
+            n_samples, n_features = X.shape
+            random_state = check_random_state(self.random_state)
+            bound = initialization_bound(n_features, self.n_components)
+            dictionary = random_state.uniform(
+                -bound, bound, size=(self.n_components, n_features)
+            )
+            codes = initial_codes(X, dictionary, grouping, self.sparsity, self.epsilon)
+            label = estimator_label(self)
+            loss_curve = []
+            start_time = time.perf_counter()
+            with (
+                serial_blas(),
+                self._objective(X, dictionary, grouping) as objective,
+            ):
+                for _ in range(self.max_iter):
+                    # Codes step: L-BFGS over all codes, warm-started.
+                    result = minimize_lbfgs(
+                        objective,
+                        np.asarray(codes, dtype=np.float64).ravel(),
+                        max_iter=self.code_max_iter,
+                        tol=0.0,
+                        label=f"{label} codes step",
+                        verbose=max(self.verbose - 1, 0),
+                        rounding=float(np.finfo(X.dtype).eps),
+                        explain_overflow=lambda: explain_last_terms(
+                            objective, X, self._advice()
+                        ),
+                        warn=False,
+                    )
+                    codes = result.theta
+                    # Dictionary step: the closed form for these codes.
+                    objective.set_dictionary(objective.dictionary_step(codes))
+                    loss = self._checked_loss(objective, codes, X)
+                    loss_curve.append(loss)
+                    if self.verbose:
+                        self._print_progress(
+                            label, objective, len(loss_curve), start_time
+                        )
+                    if len(loss_curve) > 1 and loss_curve[-2] - loss <= self.tol * abs(
+                        loss
+                    ):
+                        break
+                else:
+                    warnings.warn(
+                        f"{label}: stopped after max_iter={self.max_iter} "
+                        "alternations before J levelled off to "
+                        f"tol={self.tol:g}. Increase max_iter, or raise tol.",
+                        ConvergenceWarning,
+                        stacklevel=user_stacklevel(),
+                    )
+                fitted_dictionary = objective.dictionary
+            fitted = {
+                "components_": fitted_dictionary.astype(X.dtype),
+                "grouping_": grouping.astype(X.dtype),
+                "loss_": loss_curve[-1],
+                "loss_curve_": loss_curve,
+                "n_iter_": len(loss_curve),
+            }
+            for name, value in fitted.items():
+                setattr(self, name, value)
+        return self
+
+    def transform(self, X):
+        """Sparse codes of X: the minimiser over ``S`` of ``J(D, S)`` with
+        the fitted dictionary.
+
+        Parameters
+        ----------
+        X : {array-like, dask array} of shape (n_samples, n_features)
+            Data, scaled as the training data was.
+
+        Returns
+        -------
+        S : ndarray of shape (n_samples, n_components)
+            Codes, in X's dtype (solved in float64). For a Dask array, a
+            lazy Dask array with X's row chunks.
+        """
+        check_is_fitted(self)
+        if is_dask_collection(X):
+            X = check_dask_array(X, self, reset=False)
+            return map_rows(X, self._transform_block, self.components_.shape[0])
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        return self._codes(X)
+
+    def _transform_block(self, X_block):
+        return self._codes(check_array(X_block, dtype=FLOAT_DTYPES))
+
+    def _codes(self, X):
+        """Solve the codes problem in float64: L-BFGS, then Newton polish."""
+        X64 = np.ascontiguousarray(X, dtype=np.float64)
+        dictionary = self.components_.astype(np.float64)
+        grouping = self.grouping_.astype(np.float64)
+        n_samples = X64.shape[0]
+        codes0 = initial_codes(X64, dictionary, grouping, self.sparsity, self.epsilon)
+        # A sample's own gradient is m times J's; its scale is ||x_i||^2's.
+        scale = max(1.0, float(np.max(np.einsum("ij,ij->i", X64, X64))))
+        label = f"{estimator_label(self)} transform"
+        with (
+            np.errstate(all="ignore"),
+            serial_blas(),
+            self._objective(X64, dictionary=dictionary, grouping=grouping) as objective,
+        ):
+            result = minimize_lbfgs(
+                objective,
+                codes0.ravel(),
+                max_iter=self.transform_max_iter,
+                tol=0.0,
+                gtol=LBFGS_GRADIENT_TOL * scale / n_samples,
+                label=label,
+                rounding=float(np.finfo(np.float64).eps),
+                explain_overflow=lambda: explain_last_terms(
+                    objective, X64, self._advice()
+                ),
+                warn=False,
+            )
+            codes, gradients = newton_polish(
+                objective, result.theta.reshape(n_samples, -1)
+            )
+        unsolved = np.max(np.abs(gradients), axis=1) > LBFGS_GRADIENT_TOL * scale
+        if unsolved.any():
+            warnings.warn(
+                f"{label}: the codes of {int(unsolved.sum())} of {n_samples} "
+                f"samples are not at their minimiser after "
+                f"transform_max_iter={self.transform_max_iter} L-BFGS iterations "
+                "and Newton steps. Increase transform_max_iter.",
+                ConvergenceWarning,
+                stacklevel=user_stacklevel(),
+            )
+        codes = codes.astype(X.dtype)
+        check_finite_output(codes, "transform", X)
+        return codes
+
+    def inverse_transform(self, X):
+        """Reconstruct from codes: ``S D``.
+
+        Parameters
+        ----------
+        X : {array-like, dask array} of shape (n_samples, n_components)
+            Codes, e.g. the output of ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstruction, in the codes' dtype.
+        """
+        check_is_fitted(self)
+        if is_dask_collection(X):
+            S = check_dask_codes(X)
+            self._check_code_width(S)
+            return map_rows(S, self.inverse_transform, self.n_features_in_)
+        S = check_array(X, dtype=FLOAT_DTYPES)
+        self._check_code_width(S)
+        with np.errstate(all="ignore"):
+            X_hat = S @ self.components_.astype(S.dtype, copy=False)
+        check_finite_output(X_hat, "inverse_transform", S)
+        return X_hat
+
+    def _check_code_width(self, S):
+        n_components = self.components_.shape[0]
+        if S.shape[1] != n_components:
+            raise ValueError(
+                f"X has {S.shape[1]} columns, but this TopographicSparseCoding "
+                f"has {n_components} components: inverse_transform takes codes, "
+                "the output of transform."
+            )
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features (for get_feature_names_out)."""
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # Internals -------------------------------------------------------------
+
+    def _grouping(self):
+        """``V`` for this estimator's grid, or a clear error if it does not fit."""
+        n_components, size = self.n_components, self.neighborhood_size
+        side = self.grid_side if self.grid_side is not None else isqrt(n_components)
+        if side * side != n_components and (size > 1 or self.grid_side is not None):
+            raise ValueError(
+                f"n_components={n_components} does not fit a square "
+                f"topographic grid of side {side} ({side}**2 = {side * side}): "
+                "use n_components = grid_side**2 (UFLDL's exercise: 121 on an "
+                "11 x 11 grid), or neighborhood_size=1 for plain smoothed-L1 "
+                "sparse coding, which needs no grid."
+            )
+        return topographic_grouping(n_components, side, size)
+
+    def _objective(self, X, dictionary=None, grouping=None, n_threads=None):
+        """J and its gradient on validated X: over the codes for a fixed
+        ``dictionary``, or over (D, S) when it is None; ``grouping`` defaults
+        to the one of this estimator's parameters."""
+        return SparseCodingObjective(
+            X,
+            grouping=self._grouping() if grouping is None else grouping,
+            sparsity=self.sparsity,
+            epsilon=self.epsilon,
+            alpha=self.alpha,
+            dictionary=dictionary,
+            chunk_size=self.chunk_size,
+            n_threads=n_threads,
+        )
+
+    def _advice(self):
+        return (
+            "scale X (e.g. zero mean, unit variance), or lower "
+            f"sparsity={self.sparsity!r}"
+        )
+
+    def _checked_loss(self, objective, codes, X):
+        loss = objective(codes)[0]
+        if not np.isfinite(loss):
+            explanation = explain_last_terms(objective, X, self._advice())
+            raise ValueError(
+                f"{estimator_label(self)}: J is not finite after a dictionary "
+                f"step (J = {loss!r}). {explanation}"
+            )
+        return float(loss)
+
+    def _print_progress(self, label, objective, iteration, start_time):
+        terms = ", ".join(
+            f"{name} {value:.4g}" for name, value in objective.terms.items()
+        )
+        print(
+            f"[{label}] alternation {iteration}/{self.max_iter}: "
+            f"J = {sum(objective.terms.values()):.8g} ({terms}), "
+            f"{time.perf_counter() - start_time:.2f} s",
+            flush=True,
+        )
+
+    def _gradient_check_problem(self, X, y=None):
+        """``(objective, layout)`` of the joint objective J(D, S) on X: the
+        codes step's gradient and the dictionary's (whose zero the
+        dictionary step solves for), both checked."""
+        X = check_array(X, dtype=np.float64, order="C")
+        layout = SparseCodingLayout(X.shape[0], X.shape[1], self.n_components)
+        return self._objective(X), layout
+
+    def _packed_parameters(self, X):
+        """``[D.ravel(), S.ravel()]``: the fitted dictionary and X's codes."""
+        return np.concatenate(
+            [self.components_.astype(np.float64).ravel(), self._codes(X).ravel()]
+        )
