@@ -96,6 +96,13 @@ def check_gradient(
         1e-4 for the autoencoders and the classifier, and 1e-6 for
         ReconstructionICA, whose J is quartic in W (``W^T W x``): with 1e-4
         the central difference's own truncation error there is about 1e-8.
+        1e-5 for TopographicSparseCoding, whose smoothed ``|s|`` bends
+        sharply near ``s = 0`` (curvature up to ``1/sqrt(epsilon)``): with
+        ``neighborhood_size=1`` and ``epsilon`` below about 1e-3 no step
+        resolves that bend at random codes near 0 (the ratio then measures
+        the central difference, 1e-8 or more at ``epsilon=1e-5``); check
+        such settings at ``epsilon=1e-2`` or with a grouping, whose group
+        norms are smooth.
     random_state : int, RandomState instance or None, default=None
         Seed for the random parameters when ``params`` is None.
 
