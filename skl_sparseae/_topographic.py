@@ -317,9 +317,9 @@ class TopographicSparseCoding(
                         self._print_progress(
                             label, objective, len(loss_curve), start_time
                         )
-                    if len(loss_curve) > 1 and loss_curve[-2] - loss <= self.tol * abs(
-                        loss
-                    ):
+                    # Stop once an alternation lowered J by at most tol * J.
+                    previous = loss_curve[-2] if len(loss_curve) > 1 else np.inf
+                    if previous - loss <= self.tol * abs(loss):
                         break
                 else:
                     warnings.warn(
