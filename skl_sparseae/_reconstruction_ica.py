@@ -26,7 +26,7 @@ from ._dask import (
 )
 from ._engine import serial_blas
 from ._optimize import atomic_fit, minimize_for
-from ._rica import ReconstructionICAObjective, RICALayout
+from ._rica import ReconstructionICAObjective, RICALayout, normalized_rows
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
     DOC_LINK_MODULE,
@@ -67,6 +67,15 @@ class ReconstructionICA(
 
     epsilon : float, default=1e-2
         Smoothing of the L1 penalty, ``|z| ~ sqrt(z^2 + epsilon)``; > 0.
+
+    normalize_filters : bool, default=False
+        Evaluate J at ``W`` with each row scaled to unit norm (``w_j /
+        sqrt(||w_j||^2 + 1e-5)``), as UFLDL's RICA exercise does, so that
+        ``components_`` holds unit-norm filters. Without it, the L1 penalty
+        can shrink rows of an overcomplete ``W`` to zero: on the gallery's
+        whitened patches, 64 of 128 rows ended at zero norm (a 2x
+        overcomplete basis that is really complete); with it, none did.
+        False is the objective as written above.
 
     max_iter : int, default=400
         Maximum number of L-BFGS iterations.
@@ -136,6 +145,7 @@ class ReconstructionICA(
         "n_components": [PositiveInt()],
         "sparsity": [Interval(Real, 0, None, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "normalize_filters": ["boolean"],
         "max_iter": [PositiveInt()],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
@@ -149,6 +159,7 @@ class ReconstructionICA(
         *,
         sparsity=0.1,
         epsilon=1e-2,
+        normalize_filters=False,
         max_iter=400,
         tol=1e-5,
         random_state=None,
@@ -158,6 +169,7 @@ class ReconstructionICA(
         self.n_components = n_components
         self.sparsity = sparsity
         self.epsilon = epsilon
+        self.normalize_filters = normalize_filters
         self.max_iter = max_iter
         self.tol = tol
         self.random_state = random_state
@@ -206,8 +218,12 @@ class ReconstructionICA(
                         f"sparsity={self.sparsity!r}",
                     ),
                 )
+            W = result.theta.reshape(layout.shape)
+            if self.normalize_filters:
+                # The filters J was evaluated at, and transform must use.
+                W = normalized_rows(W)[0]
             fitted = {
-                "components_": result.theta.reshape(layout.shape).astype(X.dtype),
+                "components_": W.astype(X.dtype),
                 "loss_": result.loss,
                 "loss_curve_": result.loss_curve,
                 "n_iter_": result.n_iter,
@@ -302,6 +318,7 @@ class ReconstructionICA(
             n_components=self.n_components,
             sparsity=self.sparsity,
             epsilon=self.epsilon,
+            normalize_filters=self.normalize_filters,
             chunk_size=self.chunk_size,
             n_threads=n_threads,
         )

@@ -24,12 +24,42 @@ so with ``D = sparsity * Z / sqrt(Z^2 + eps) + R W^T`` the chunk's share is
 ``D^T X + Z^T R``: five matrix products, as for the autoencoder. There is no
 rho_hat, so one pass gives J and its gradient, on the threaded executor or on
 a Dask array's blocks (``row_sums``).
+
+With ``normalize_filters`` (UFLDL's exercise, its ``l2rowscaled``), J is
+evaluated at ``W~``, each row scaled to unit norm, ``w~_j = w_j / n_j`` with
+``n_j = sqrt(||w_j||^2 + ROW_NORM_EPSILON)``: the chunks compute with ``W~``
+and the chain rule through the scaling is applied once to the summed
+gradient ``G~`` (so both executors share it)::
+
+    dJ/dw_j = G~_j / n_j - w_j (w_j . G~_j) / n_j^3
 """
 
 import numpy as np
 
 from ._objective import _OnePassObjective, initialization_bound
 from ._validation import check_flat_parameters
+
+# Added under the square root of each row's norm with normalize_filters
+# (UFLDL's value): keeps W~ finite at a zero row.
+ROW_NORM_EPSILON = 1e-5
+
+
+def normalized_rows(W):
+    """``(W~, n)``: each row of W divided by ``n_j = sqrt(||w_j||^2 +
+    ROW_NORM_EPSILON)``, in W's dtype, and the norms ``n``."""
+    norms = np.sqrt(np.einsum("ij,ij->i", W, W) + ROW_NORM_EPSILON)
+    return W / norms[:, None], norms
+
+
+def through_row_normalization(W, grad_normalized):
+    """The gradient with respect to W of J(W~), from the gradient ``G~``
+    with respect to ``W~`` (both of W's shape, float64)::
+
+        dJ/dw_j = G~_j / n_j - w_j (w_j . G~_j) / n_j^3
+    """
+    norms = np.sqrt(np.einsum("ij,ij->i", W, W) + ROW_NORM_EPSILON)
+    along = np.einsum("ij,ij->i", W, grad_normalized) / norms**3
+    return grad_normalized / norms[:, None] - W * along[:, None]
 
 
 class RICALayout:
@@ -54,11 +84,14 @@ class RICALayout:
         return random_state.uniform(-bound, bound, size=stop - start)
 
 
-def rica_loss_grad_reference(theta, X, *, n_components, sparsity, epsilon):
+def rica_loss_grad_reference(
+    theta, X, *, n_components, sparsity, epsilon, normalize_filters=False
+):
     """J and its gradient written as plainly as possible, in float64: the
     specification the chunked objective is tested against.
 
-    ``theta`` is ``W.ravel()``, ``W`` of shape ``(n_components, n_features)``.
+    ``theta`` is ``W.ravel()``, ``W`` of shape ``(n_components, n_features)``;
+    with ``normalize_filters`` J is evaluated at W's rows scaled to unit norm.
     """
     X = np.asarray(X, dtype=np.float64)
     n_samples, n_features = X.shape
@@ -67,7 +100,8 @@ def rica_loss_grad_reference(theta, X, *, n_components, sparsity, epsilon):
         n_components * n_features,
         f"n_features={n_features}, n_components={n_components}",
     )
-    W = theta.reshape(n_components, n_features)
+    W_raw = theta.reshape(n_components, n_features)
+    W = normalized_rows(W_raw)[0] if normalize_filters else W_raw
     Z = X @ W.T  # codes z_i = W x_i, one row per sample
     R = Z @ W - X  # residuals r_i = W^T W x_i - x_i
     smoothed_abs = np.sqrt(Z**2 + epsilon)
@@ -76,6 +110,8 @@ def rica_loss_grad_reference(theta, X, *, n_components, sparsity, epsilon):
     # times x^T; decoder use: z r^T. Summed over samples, then the 1/m.
     delta_codes = sparsity * Z / smoothed_abs + R @ W.T
     grad = (delta_codes.T @ X + Z.T @ R) / n_samples
+    if normalize_filters:
+        grad = through_row_normalization(W_raw, grad)
     return float(J), grad.ravel()
 
 
@@ -107,6 +143,8 @@ class ReconstructionICAObjective(_OnePassObjective):
         Weight of the smoothed L1 penalty on the codes.
     epsilon : float
         Smoothing of ``|z| ~ sqrt(z^2 + epsilon)``; positive.
+    normalize_filters : bool
+        Evaluate J at W's rows scaled to unit norm (UFLDL's exercise).
     chunk_size, n_threads
         As for :class:`~skl_sparseae._objective.AutoencoderObjective`.
 
@@ -118,10 +156,19 @@ class ReconstructionICAObjective(_OnePassObjective):
     """
 
     def __init__(
-        self, X, *, n_components, sparsity, epsilon, chunk_size="auto", n_threads=None
+        self,
+        X,
+        *,
+        n_components,
+        sparsity,
+        epsilon,
+        normalize_filters=False,
+        chunk_size="auto",
+        n_threads=None,
     ):
         n_features = X.shape[1]
         self.n_components = int(n_components)
+        self.normalize_filters = bool(normalize_filters)
         self.n_parameters = self.n_components * n_features
         self.sparsity = float(sparsity)
         self.epsilon = float(epsilon)
@@ -136,7 +183,9 @@ class ReconstructionICAObjective(_OnePassObjective):
     _n_loss_sums = 2
 
     def _chunk_arguments(self, params):
-        return (params.reshape(self.n_components, -1),)
+        W = params.reshape(self.n_components, -1)
+        # The chunks compute with W~ (rows of unit norm) when normalizing.
+        return (normalized_rows(W)[0] if self.normalize_filters else W,)
 
     def total(self, theta, grad_sum, loss_sums, n_samples):
         """``(J, grad)`` from the sums over all samples (``grad_sum`` is
@@ -144,6 +193,10 @@ class ReconstructionICAObjective(_OnePassObjective):
         ``terms``."""
         grad = grad_sum
         grad /= n_samples
+        if self.normalize_filters:
+            # The sums are with respect to W~: through the row scaling once.
+            W = np.asarray(theta, dtype=np.float64).reshape(self.n_components, -1)
+            grad = through_row_normalization(W, grad.reshape(W.shape)).ravel()
         self.terms = {
             "sparsity": self.sparsity * float(loss_sums[0]) / n_samples,
             "reconstruction": float(loss_sums[1]) / n_samples,

@@ -141,3 +141,29 @@ def test_inverse_transform_checks_the_code_width():
 def test_epsilon_must_be_positive():
     with pytest.raises(ValueError, match="epsilon"):
         ReconstructionICA(4, epsilon=0.0).fit(np.eye(4))
+
+
+@pytest.mark.parametrize("n_components", [4, 8])
+def test_check_gradient_with_normalized_filters_below_1e9(n_components):
+    X, _ = whitened_mixture(40)
+    model = ReconstructionICA(n_components, normalize_filters=True)
+    assert check_gradient(model, X, random_state=0) < 1e-9
+
+
+def test_normalized_filters_are_unit_rows_and_loss_is_J_at_them():
+    X, _ = whitened_mixture(200)
+    model = quietly(
+        ReconstructionICA(8, normalize_filters=True, max_iter=30, random_state=0).fit,
+        X,
+    )
+    norms = np.linalg.norm(model.components_, axis=1)
+    np.testing.assert_allclose(norms, 1.0, atol=1e-4)
+    J_at_filters, _ = rica_loss_grad_reference(
+        model._packed_parameters(),
+        X,
+        n_components=8,
+        sparsity=0.1,
+        epsilon=1e-2,
+        normalize_filters=True,
+    )
+    assert J_at_filters == pytest.approx(model.loss_, rel=1e-4)

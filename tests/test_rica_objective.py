@@ -97,3 +97,61 @@ def test_the_objective_runs_on_dask_blocks_with_no_further_code():
     J, grad = DaskObjective(factory, da.from_array(X, chunks=(45, 6)))(theta)
     assert J == pytest.approx(J_ref, rel=1e-12)
     assert relative_difference(grad, grad_ref) < 1e-12
+
+
+# --- normalize_filters: J at W's rows scaled to unit norm -------------------------
+
+
+@pytest.mark.parametrize("n_components", [3, 12])
+def test_normalized_reference_gradient_matches_numerical_below_1e9(n_components):
+    X = whitened()
+    theta = np.random.RandomState(5).normal(scale=0.3, size=n_components * 6)
+    options = dict(
+        n_components=n_components, sparsity=0.5, epsilon=1e-2, normalize_filters=True
+    )
+    _, grad = rica_loss_grad_reference(theta, X, **options)
+    numerical = numerical_gradient(
+        lambda t: rica_loss_grad_reference(t, X, **options)[0], theta
+    )
+    assert relative_difference(grad, numerical) < 1e-9
+
+
+def test_normalized_J_is_the_plain_J_at_the_unit_rows():
+    X = whitened()
+    W = np.random.RandomState(6).normal(scale=0.3, size=(12, 6))
+    unit = W / np.sqrt((W**2).sum(axis=1) + 1e-5)[:, None]
+    options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
+    normalized, _ = rica_loss_grad_reference(
+        W.ravel(), X, normalize_filters=True, **options
+    )
+    assert normalized == pytest.approx(
+        rica_loss_grad_reference(unit.ravel(), X, **options)[0], rel=1e-14
+    )
+    # and it does not change when W's rows are scaled (up to the 1e-5)
+    scaled, _ = rica_loss_grad_reference(
+        (3.0 * W).ravel(), X, normalize_filters=True, **options
+    )
+    assert scaled == pytest.approx(normalized, rel=1e-4)
+
+
+@pytest.mark.parametrize("chunk_size, n_threads", [(None, 1), (7, 3)])
+def test_normalized_chunked_and_dask_objectives_equal_the_reference(
+    chunk_size, n_threads
+):
+    X = whitened(200)
+    theta = np.random.RandomState(7).normal(scale=0.3, size=12 * 6)
+    options = dict(n_components=12, sparsity=0.5, epsilon=1e-2, normalize_filters=True)
+    J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
+    with ReconstructionICAObjective(
+        X, chunk_size=chunk_size, n_threads=n_threads, **options
+    ) as objective:
+        J, grad = objective(theta)
+    assert J == pytest.approx(J_ref, rel=1e-13)
+    assert relative_difference(grad, grad_ref) < 1e-13
+
+    def factory(X_rows):
+        return ReconstructionICAObjective(X_rows, n_threads=1, **options)
+
+    J, grad = DaskObjective(factory, da.from_array(X, chunks=(45, 6)))(theta)
+    assert J == pytest.approx(J_ref, rel=1e-12)
+    assert relative_difference(grad, grad_ref) < 1e-12
