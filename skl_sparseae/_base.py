@@ -348,6 +348,85 @@ _LARGE_VALUE = 1e3
 _RANGE_SLACK = 1e-6
 
 
+class BasisTransformerMixin(TransformerMixin):
+    """``transform``, ``inverse_transform`` and the code width of the
+    package's linear basis models (ReconstructionICA,
+    TopographicSparseCoding): codes from the model's ``_codes(X)`` on dense
+    X, reconstructions ``codes @ components_``, and for Dask arrays the same
+    block by block, lazily. A TransformerMixin, so that scikit-learn's
+    set_output wraps the ``transform`` defined here."""
+
+    def transform(self, X):
+        """Encode X (the class docstring says how each model computes the codes).
+
+        Parameters
+        ----------
+        X : {array-like, dask array} of shape (n_samples, n_features)
+            Data, prepared as the training data was.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_components)
+            Codes, in X's dtype. For a Dask array, a lazy Dask array with
+            X's row chunks.
+        """
+        check_is_fitted(self)
+        if is_dask_collection(X):
+            X = check_dask_array(X, self, reset=False)
+            return map_rows(X, self._transform_block, self._n_features_out)
+        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
+        return self._codes(X)
+
+    def _transform_block(self, X_block):
+        """transform of one NumPy block of a Dask array."""
+        return self._codes(check_array(X_block, dtype=FLOAT_DTYPES))
+
+    def inverse_transform(self, X):
+        """Reconstruct from codes: ``codes @ components_``.
+
+        Parameters
+        ----------
+        X : {array-like, dask array} of shape (n_samples, n_components)
+            Codes, e.g. the output of ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            Reconstruction, in the codes' dtype. For a Dask array, a lazy
+            Dask array with the codes' row chunks.
+        """
+        check_is_fitted(self)
+        if is_dask_collection(X):
+            codes = check_dask_codes(X)
+            self._check_code_width(codes)
+            return map_rows(codes, self.inverse_transform, self.n_features_in_)
+        codes = check_array(X, dtype=FLOAT_DTYPES)
+        self._check_code_width(codes)
+        with np.errstate(all="ignore"):
+            X_hat = codes @ self.components_.astype(codes.dtype, copy=False)
+        check_finite_output(X_hat, "inverse_transform", codes)
+        return X_hat
+
+    def _check_code_width(self, codes):
+        n_components = self._n_features_out
+        if codes.shape[1] != n_components:
+            raise ValueError(
+                f"X has {codes.shape[1]} columns, but this {type(self).__name__} "
+                f"has {n_components} components: inverse_transform takes codes, "
+                "the output of transform."
+            )
+
+    @property
+    def _n_features_out(self):
+        """Number of transformed output features (for get_feature_names_out)."""
+        return self.components_.shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
 def format_range(bounds):
     """``min=..., max=...`` with every digit of each value (repr)."""
     if bounds is None:

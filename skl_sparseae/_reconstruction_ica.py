@@ -10,18 +10,19 @@ import numpy as np
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
-from ._base import FLOAT_DTYPES, check_finite_output, explain_last_terms
+from ._base import (
+    FLOAT_DTYPES,
+    BasisTransformerMixin,
+    check_finite_output,
+    explain_last_terms,
+)
 from ._dask import (
     DaskObjective,
-    check_dask_array,
-    check_dask_codes,
     is_dask_collection,
-    map_rows,
     prepare_training_array,
 )
 from ._engine import serial_blas
@@ -36,7 +37,9 @@ from ._validation import (
 
 
 class ReconstructionICA(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    BasisTransformerMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    BaseEstimator,
 ):
     """ICA with a reconstruction cost (Le et al. 2011; UFLDL's RICA).
 
@@ -232,79 +235,11 @@ class ReconstructionICA(
                 setattr(self, name, value)
         return self
 
-    def transform(self, X):
-        """Encode X: the codes ``Z = X W^T``.
-
-        Parameters
-        ----------
-        X : {array-like, dask array} of shape (n_samples, n_features)
-            Data, whitened as the training data was.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, n_components)
-            Codes, in X's dtype. For a Dask array, a lazy Dask array with
-            X's row chunks.
-        """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            X = check_dask_array(X, self, reset=False)
-            return map_rows(X, self._transform_block, self.components_.shape[0])
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
-        return self._codes(X)
-
-    def _transform_block(self, X_block):
-        return self._codes(check_array(X_block, dtype=FLOAT_DTYPES))
-
     def _codes(self, X):
         with np.errstate(all="ignore"):
             Z = X @ self.components_.T.astype(X.dtype, copy=False)
         check_finite_output(Z, "transform", X)
         return Z
-
-    def inverse_transform(self, X):
-        """Decode codes back to input space: ``W^T z`` (as rows, ``Z W``).
-
-        Parameters
-        ----------
-        X : {array-like, dask array} of shape (n_samples, n_components)
-            Codes, e.g. the output of ``transform``.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Reconstruction, in the codes' dtype.
-        """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            Z = check_dask_codes(X)
-            self._check_code_width(Z)
-            return map_rows(Z, self.inverse_transform, self.n_features_in_)
-        Z = check_array(X, dtype=FLOAT_DTYPES)
-        self._check_code_width(Z)
-        with np.errstate(all="ignore"):
-            X_hat = Z @ self.components_.astype(Z.dtype, copy=False)
-        check_finite_output(X_hat, "inverse_transform", Z)
-        return X_hat
-
-    def _check_code_width(self, Z):
-        n_components = self.components_.shape[0]
-        if Z.shape[1] != n_components:
-            raise ValueError(
-                f"X has {Z.shape[1]} columns, but this ReconstructionICA has "
-                f"{n_components} components: inverse_transform takes codes, "
-                "the output of transform."
-            )
-
-    @property
-    def _n_features_out(self):
-        """Number of transformed output features (for get_feature_names_out)."""
-        return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
     # Internals -------------------------------------------------------------
 

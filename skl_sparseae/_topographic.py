@@ -13,14 +13,18 @@ import numpy as np
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
-from ._base import FLOAT_DTYPES, check_finite_output, explain_last_terms
-from ._dask import check_dask_array, check_dask_codes, is_dask_collection, map_rows
+from ._base import (
+    FLOAT_DTYPES,
+    BasisTransformerMixin,
+    check_finite_output,
+    explain_last_terms,
+)
+from ._dask import is_dask_collection
 from ._engine import serial_blas
 from ._objective import initialization_bound
 from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
@@ -47,7 +51,9 @@ LBFGS_GRADIENT_TOL = 1e-6
 
 
 class TopographicSparseCoding(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    BasisTransformerMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    BaseEstimator,
 ):
     """Sparse coding with a topographic (grouped) L1 penalty: UFLDL's sparse
     coding exercise.
@@ -341,31 +347,6 @@ class TopographicSparseCoding(
                 setattr(self, name, value)
         return self
 
-    def transform(self, X):
-        """Sparse codes of X: the minimiser over ``S`` of ``J(D, S)`` with
-        the fitted dictionary.
-
-        Parameters
-        ----------
-        X : {array-like, dask array} of shape (n_samples, n_features)
-            Data, scaled as the training data was.
-
-        Returns
-        -------
-        S : ndarray of shape (n_samples, n_components)
-            Codes, in X's dtype (solved in float64). For a Dask array, a
-            lazy Dask array with X's row chunks.
-        """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            X = check_dask_array(X, self, reset=False)
-            return map_rows(X, self._transform_block, self.components_.shape[0])
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
-        return self._codes(X)
-
-    def _transform_block(self, X_block):
-        return self._codes(check_array(X_block, dtype=FLOAT_DTYPES))
-
     def _codes(self, X):
         """Solve the codes problem in float64: L-BFGS, then Newton polish."""
         X64 = np.ascontiguousarray(X, dtype=np.float64)
@@ -410,50 +391,6 @@ class TopographicSparseCoding(
         codes = codes.astype(X.dtype)
         check_finite_output(codes, "transform", X)
         return codes
-
-    def inverse_transform(self, X):
-        """Reconstruct from codes: ``S D``.
-
-        Parameters
-        ----------
-        X : {array-like, dask array} of shape (n_samples, n_components)
-            Codes, e.g. the output of ``transform``.
-
-        Returns
-        -------
-        X_original : ndarray of shape (n_samples, n_features)
-            Reconstruction, in the codes' dtype.
-        """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            S = check_dask_codes(X)
-            self._check_code_width(S)
-            return map_rows(S, self.inverse_transform, self.n_features_in_)
-        S = check_array(X, dtype=FLOAT_DTYPES)
-        self._check_code_width(S)
-        with np.errstate(all="ignore"):
-            X_hat = S @ self.components_.astype(S.dtype, copy=False)
-        check_finite_output(X_hat, "inverse_transform", S)
-        return X_hat
-
-    def _check_code_width(self, S):
-        n_components = self.components_.shape[0]
-        if S.shape[1] != n_components:
-            raise ValueError(
-                f"X has {S.shape[1]} columns, but this TopographicSparseCoding "
-                f"has {n_components} components: inverse_transform takes codes, "
-                "the output of transform."
-            )
-
-    @property
-    def _n_features_out(self):
-        """Number of transformed output features (for get_feature_names_out)."""
-        return self.components_.shape[0]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
 
     # Internals -------------------------------------------------------------
 
