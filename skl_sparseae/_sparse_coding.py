@@ -318,7 +318,7 @@ class SparseCodingObjective(_ChunkedObjective):
             )
             for _ in range(self.n_threads)
         ]
-        self.dictionary = None
+        self.dictionary = self._dictionary = None
         if dictionary is not None:
             self.set_dictionary(dictionary)
 
