@@ -48,6 +48,9 @@ from ._validation import (
 # (relative to the largest of ||x_i||^2 over the samples and 1); Newton
 # steps then take the codes to the arithmetic's precision.
 LBFGS_GRADIENT_TOL = 1e-6
+# ... and the Newton steps stop once every entry is below this (relative to
+# the same scale): the codes are then the minimiser to rounding.
+NEWTON_GRADIENT_TOL = 1e-13
 
 
 class TopographicSparseCoding(
@@ -375,8 +378,12 @@ class TopographicSparseCoding(
                 ),
                 warn=False,
             )
+            # Newton steps until every gradient entry is at the arithmetic's
+            # floor (the steps then stop improving anyway).
             codes, gradients = newton_polish(
-                objective, result.theta.reshape(n_samples, -1)
+                objective,
+                result.theta.reshape(n_samples, -1),
+                tolerance=NEWTON_GRADIENT_TOL * scale,
             )
         unsolved = np.max(np.abs(gradients), axis=1) > LBFGS_GRADIENT_TOL * scale
         if unsolved.any():

@@ -8,6 +8,7 @@ from skl_sparseae._sparse_coding import (
     SparseCodingObjective,
     closed_form_dictionary,
     codes_hessians,
+    group_pairs,
     initial_codes,
     newton_polish,
     sparse_coding_loss_grad_reference,
@@ -225,6 +226,21 @@ def test_codes_hessians_match_the_numerical_derivative_of_the_gradient():
     )
     np.testing.assert_allclose(H, numerical, rtol=1e-7, atol=1e-7)
     assert np.linalg.eigvalsh(H).min() > 0
+
+
+def test_sparse_pair_curvature_equals_the_dense_product():
+    rng = np.random.RandomState(0)
+    V = topographic_grouping(16, 4, 3) * rng.uniform(0.5, 2.0, size=(16, 16))
+    D, S = rng.randn(16, 5), rng.randn(3, 16)
+    u3 = (1.0 / np.sqrt((S * S) @ V.T + 1e-2)) ** 3
+    dense = np.einsum("gj,ig,gl->ijl", V, u3, V)
+    sparse = np.asarray(u3 @ group_pairs(V)).reshape(3, 16, 16)
+    np.testing.assert_allclose(sparse, dense, rtol=1e-14, atol=1e-15)
+    # and the Hessians built from it are the same with or without the pairs
+    np.testing.assert_array_equal(
+        codes_hessians(S, D, V, 0.3, 1e-2),
+        codes_hessians(S, D, V, 0.3, 1e-2, group_pairs(V)),
+    )
 
 
 def test_initial_codes_are_one_newton_step_from_zero():
