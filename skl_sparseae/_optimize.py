@@ -220,6 +220,7 @@ def minimize_lbfgs(
     explain_stall=None,
     gtol=0.0,
     warn=True,
+    history=10,
 ):
     """Minimise ``objective`` with L-BFGS-B; warn if it did not converge.
 
@@ -262,6 +263,10 @@ def minimize_lbfgs(
         False for inner solves whose caller decides what a stop means (the
         codes steps of sparse coding); the result's ``converged`` and
         ``stop_reason`` say it either way.
+    history : int, default=10
+        Correction pairs L-BFGS keeps (scipy's ``maxcor``; 10 is its
+        default). L-BFGS-B's own work per iteration grows with it times the
+        number of parameters.
 
     Returns
     -------
@@ -320,6 +325,7 @@ def minimize_lbfgs(
                     # (gtol).
                     "gtol": gtol,
                     "ftol": 0.0,
+                    "maxcor": history,
                 },
             )
         except _NotFinite as overflow:

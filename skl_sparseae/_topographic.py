@@ -52,6 +52,15 @@ LBFGS_GRADIENT_TOL = 1e-6
 # the same scale): the codes are then the minimiser to rounding.
 NEWTON_GRADIENT_TOL = 1e-13
 
+# L-BFGS correction pairs for the codes solves (scipy's default is 10). The
+# codes problem is separable per sample, so pairs shared by all samples carry
+# little, while L-BFGS-B's own work per iteration grows with their number
+# times the number of codes (1.2 million for 10000 samples and 121 units).
+# Measured on 8000 patches, 121 units: the fit took 58.7 s instead of 81.9 s,
+# with the same 37 alternations and J 116.4769 instead of 116.4772;
+# transform of 2000 patches 2.0 s instead of 2.4 s, codes within 3e-13.
+CODES_HISTORY = 3
+
 
 class TopographicSparseCoding(
     BasisTransformerMixin,
@@ -316,6 +325,7 @@ class TopographicSparseCoding(
                             objective, X, self._advice()
                         ),
                         warn=False,
+                        history=CODES_HISTORY,
                     )
                     codes = result.theta
                     # Dictionary step: the closed form for these codes.
@@ -377,6 +387,7 @@ class TopographicSparseCoding(
                     objective, X64, self._advice()
                 ),
                 warn=False,
+                history=CODES_HISTORY,
             )
             # Newton steps until every gradient entry is at the arithmetic's
             # floor (the steps then stop improving anyway).

@@ -295,3 +295,24 @@ def test_driver_warn_false_leaves_the_verdict_to_the_caller():
             quadratic, np.ones(20), max_iter=2, tol=0.0, label="q", warn=False
         )
     assert not result.converged and "max_iter=2" in result.stop_reason
+
+
+def test_driver_history_sets_the_correction_pairs_and_keeps_the_minimum():
+    from skl_sparseae._optimize import minimize_lbfgs
+
+    results = [
+        minimize_lbfgs(
+            quadratic,
+            np.ones(20),
+            max_iter=500,
+            tol=0.0,
+            gtol=1e-9,
+            label="q",
+            history=history,
+        )
+        for history in (10, 3)
+    ]
+    for result in results:
+        assert result.converged and np.max(np.abs(result.theta)) < 1e-8
+    # fewer pairs, a different path: the count of evaluations differs
+    assert results[0].n_iter != results[1].n_iter
