@@ -571,7 +571,8 @@ class SparseAutoencoderClassifier(
         objective = self._objective(X[labelled], y_index, sizes, len(classes))
         return objective, layout
 
-    def _packed_parameters(self):
+    def _packed_parameters(self, X=None):
+        """The fitted parameters as one flat float64 vector (X: unused)."""
         layout = ClassifierLayout(
             self.n_features_in_, self._options()[0], len(self.classes_)
         )

@@ -378,8 +378,9 @@ class DeepSparseAutoencoder(AutoencoderBase):
             H = Z if i == len(decoder) - 1 else sigmoid_inplace(Z)
         return H
 
-    def _packed_parameters(self):
-        """The fitted parameters as one flat float64 vector, in the layout."""
+    def _packed_parameters(self, X=None):
+        """The fitted parameters as one flat float64 vector, in the layout
+        (X: unused)."""
         layout = self._layout(self.n_features_in_)
         theta = np.zeros(layout.n_parameters)
         W_enc, W_dec, b_enc, b_dec = layout.unpack(theta)

@@ -6,7 +6,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._engine import serial_blas
-from ._sparse_coding import SparseCodingLayout
 from ._validation import check_epsilon, check_flat_parameters
 
 
@@ -169,11 +168,9 @@ def check_gradient(
                 f"X has {n_features} features, but the estimator was fitted "
                 f"with {estimator.n_features_in_}."
             )
-        theta = (
-            estimator._packed_parameters(X)
-            if isinstance(layout, SparseCodingLayout)
-            else estimator._packed_parameters()
-        )
+        # X for the estimators whose variables include per-sample ones
+        # (sparse coding's codes); the others ignore it.
+        theta = estimator._packed_parameters(X)
     else:
         theta = params
     theta = check_flat_parameters(theta, size, description, name="params")

@@ -221,6 +221,7 @@ def minimize_lbfgs(
     gtol=0.0,
     warn=True,
     history=10,
+    start=None,
 ):
     """Minimise ``objective`` with L-BFGS-B; warn if it did not converge.
 
@@ -267,6 +268,11 @@ def minimize_lbfgs(
         Correction pairs L-BFGS keeps (scipy's ``maxcor``; 10 is its
         default). L-BFGS-B's own work per iteration grows with it times the
         number of parameters.
+    start : tuple or None, default=None
+        ``(J, grad)`` at ``theta0`` when the caller has already evaluated it
+        (sparse coding's alternation evaluates J after each dictionary step,
+        at the point the next codes step starts from): saves evaluating it
+        again. None evaluates it here.
 
     Returns
     -------
@@ -275,8 +281,10 @@ def minimize_lbfgs(
     trace = _Trace(
         objective, label=label, max_iter=max_iter, verbose=verbose, progress=progress
     )
-    with np.errstate(all="ignore"):
-        loss0, grad0 = objective(theta0)
+    if start is None:
+        with np.errstate(all="ignore"):
+            start = objective(theta0)
+    loss0, grad0 = start
     if not (np.isfinite(loss0) and np.all(np.isfinite(grad0))):
         reason = explain_overflow() if explain_overflow is not None else ""
         raise ValueError(

@@ -224,7 +224,7 @@ class ReconstructionICA(
             W = result.theta.reshape(layout.shape)
             if self.normalize_filters:
                 # The filters J was evaluated at, and transform must use.
-                W = normalized_rows(W)[0]
+                W = normalized_rows(W)
             fitted = {
                 "components_": W.astype(X.dtype),
                 "loss_": result.loss,
@@ -258,6 +258,6 @@ class ReconstructionICA(
             n_threads=n_threads,
         )
 
-    def _packed_parameters(self):
-        """The fitted ``W`` as one flat float64 vector."""
+    def _packed_parameters(self, X=None):
+        """The fitted ``W`` as one flat float64 vector (X: unused)."""
         return self.components_.astype(np.float64).ravel()

@@ -44,11 +44,15 @@ from ._validation import check_flat_parameters
 ROW_NORM_EPSILON = 1e-5
 
 
+def row_norms(W):
+    """``n_j = sqrt(||w_j||^2 + ROW_NORM_EPSILON)`` of each row, in W's dtype."""
+    return np.sqrt(np.einsum("ij,ij->i", W, W) + ROW_NORM_EPSILON)
+
+
 def normalized_rows(W):
-    """``(W~, n)``: each row of W divided by ``n_j = sqrt(||w_j||^2 +
-    ROW_NORM_EPSILON)``, in W's dtype, and the norms ``n``."""
-    norms = np.sqrt(np.einsum("ij,ij->i", W, W) + ROW_NORM_EPSILON)
-    return W / norms[:, None], norms
+    """``W~``: each row of W divided by its :func:`row_norms` ``n_j``, in
+    W's dtype."""
+    return W / row_norms(W)[:, None]
 
 
 def through_row_normalization(W, grad_normalized):
@@ -57,7 +61,7 @@ def through_row_normalization(W, grad_normalized):
 
         dJ/dw_j = G~_j / n_j - w_j (w_j . G~_j) / n_j^3
     """
-    norms = np.sqrt(np.einsum("ij,ij->i", W, W) + ROW_NORM_EPSILON)
+    norms = row_norms(W)
     along = np.einsum("ij,ij->i", W, grad_normalized) / norms**3
     return grad_normalized / norms[:, None] - W * along[:, None]
 
@@ -101,7 +105,7 @@ def rica_loss_grad_reference(
         f"n_features={n_features}, n_components={n_components}",
     )
     W_raw = theta.reshape(n_components, n_features)
-    W = normalized_rows(W_raw)[0] if normalize_filters else W_raw
+    W = normalized_rows(W_raw) if normalize_filters else W_raw
     Z = X @ W.T  # codes z_i = W x_i, one row per sample
     R = Z @ W - X  # residuals r_i = W^T W x_i - x_i
     smoothed_abs = np.sqrt(Z**2 + epsilon)
@@ -185,7 +189,7 @@ class ReconstructionICAObjective(_OnePassObjective):
     def _chunk_arguments(self, params):
         W = params.reshape(self.n_components, -1)
         # The chunks compute with W~ (rows of unit norm) when normalizing.
-        return (normalized_rows(W)[0] if self.normalize_filters else W,)
+        return (normalized_rows(W) if self.normalize_filters else W,)
 
     def total(self, theta, grad_sum, loss_sums, n_samples):
         """``(J, grad)`` from the sums over all samples (``grad_sum`` is

@@ -310,8 +310,8 @@ class SparseAutoencoder(AutoencoderBase):
                 codes = self._codes(X)
         return codes
 
-    def _packed_parameters(self):
-        """The fitted parameters as one flat float64 vector."""
+    def _packed_parameters(self, X=None):
+        """The fitted parameters as one flat float64 vector (X: unused)."""
         return pack_parameters(
             self.components_,
             self.decoder_components_,

@@ -311,6 +311,8 @@ class TopographicSparseCoding(
                 serial_blas(),
                 self._objective(X, dictionary, grouping) as objective,
             ):
+                # (J, grad) where the next codes step starts, when known
+                evaluation = None
                 for _ in range(self.max_iter):
                     # Codes step: L-BFGS over all codes, warm-started.
                     result = minimize_lbfgs(
@@ -326,11 +328,15 @@ class TopographicSparseCoding(
                         ),
                         warn=False,
                         history=CODES_HISTORY,
+                        start=evaluation,
                     )
                     codes = result.theta
                     # Dictionary step: the closed form for these codes.
                     objective.set_dictionary(objective.dictionary_step(codes))
-                    loss = self._checked_loss(objective, codes, X)
+                    # J after the alternation, which is also J and its
+                    # gradient where the next codes step starts.
+                    evaluation = self._checked_evaluation(objective, codes, X)
+                    loss = evaluation[0]
                     loss_curve.append(loss)
                     if self.verbose:
                         self._print_progress(
@@ -447,15 +453,16 @@ class TopographicSparseCoding(
             f"sparsity={self.sparsity!r}"
         )
 
-    def _checked_loss(self, objective, codes, X):
-        loss = objective(codes)[0]
+    def _checked_evaluation(self, objective, codes, X):
+        """``(J, grad)`` at these codes, or a clear error if J is not finite."""
+        loss, grad = objective(codes)
         if not np.isfinite(loss):
             explanation = explain_last_terms(objective, X, self._advice())
             raise ValueError(
                 f"{estimator_label(self)}: J is not finite after a dictionary "
                 f"step (J = {loss!r}). {explanation}"
             )
-        return float(loss)
+        return float(loss), grad
 
     def _print_progress(self, label, objective, iteration, start_time):
         terms = ", ".join(
@@ -476,8 +483,9 @@ class TopographicSparseCoding(
         layout = SparseCodingLayout(X.shape[0], X.shape[1], self.n_components)
         return self._objective(X), layout
 
-    def _packed_parameters(self, X):
-        """``[D.ravel(), S.ravel()]``: the fitted dictionary and X's codes."""
+    def _packed_parameters(self, X=None):
+        """``[D.ravel(), S.ravel()]``: the fitted dictionary and X's codes
+        (the variables of J(D, S) on X, so X is required)."""
         return np.concatenate(
             [self.components_.astype(np.float64).ravel(), self._codes(X).ravel()]
         )
