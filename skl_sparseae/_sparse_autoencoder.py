@@ -103,7 +103,7 @@ class SparseAutoencoder(AutoencoderBase):
         fits with different chunk sizes start equal and drift apart as
         L-BFGS amplifies that rounding over many iterations. ``"auto"`` picks
         cache-sized chunks (at most 131072 entries of X: 2048 rows at 64
-        features, 256 at 784; set by the shape only) and runs them on as
+        features, 512 at 784; set by the shape only) and runs them on as
         many threads as the BLAS library would use; an int bounds the memory
         a fit needs beyond X to about ``n_samples * n_components`` plus ``2 *
         chunk_size * (n_features + n_components)`` values per thread and up
