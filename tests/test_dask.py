@@ -314,6 +314,35 @@ def test_an_array_larger_than_half_the_workers_memory_is_not_persisted(cluster):
         assert persist_if_it_fits(small) is not small
 
 
+def test_persisted_blocks_are_spread_evenly_over_the_workers(cluster):
+    from collections import Counter
+
+    from distributed import futures_of
+
+    from skl_sparseae._dask import spread_blocks
+
+    with Client(cluster) as client:
+        workers = sorted(client.scheduler_info()["workers"])
+        values = np.arange(1600 * 3, dtype=np.float64).reshape(1600, 3)
+        # Every block on the first worker: the worst placement.
+        X = client.persist(da.from_array(values, chunks=(100, 3)), workers=workers[:1])
+        spread = spread_blocks(X, client, workers)
+        holders = client.who_has(futures_of(spread))
+        placement = [holders[block.key][0] for block in spread.to_delayed().ravel()]
+        assert Counter(placement) == {workers[0]: 8, workers[1]: 8}
+        # Half the blocks moved, as one run of consecutive blocks.
+        assert placement == [workers[0]] * 8 + [workers[1]] * 8
+        assert spread.chunks == X.chunks
+        np.testing.assert_array_equal(spread.compute(), values)
+        # Already even: nothing moves.
+        assert spread_blocks(spread, client, workers) is spread
+        # persist_if_it_fits spreads the blocks it persists.
+        persisted = persist_if_it_fits(X)
+        holders = client.who_has(futures_of(persisted))
+        counts = Counter(where[0] for where in holders.values())
+        assert sorted(counts.values()) == [8, 8]
+
+
 # Search ----------------------------------------------------------------------
 
 
