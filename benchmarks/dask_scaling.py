@@ -47,7 +47,7 @@ warnings.simplefilter("ignore", ConvergenceWarning)
 
 # X is cut into this many row blocks, 8 per worker, so that both workers
 # have work whatever the sizes (the scheduler places 16 persisted blocks
-# 8/8 or 9/7).
+# 8/8 or 9/7; make_data then spreads them 8/8, as a fit does).
 N_BLOCKS = 16
 BLOCK_ROWS = 62_500  # the out-of-core and driver-memory runs' blocks
 
@@ -68,6 +68,8 @@ def interleaved(measurements, rounds):
 def make_data(client, n_samples, n_features, seed=0):
     import dask.array as da
 
+    from skl_sparseae._dask import spread_blocks
+
     rows = -(-n_samples // N_BLOCKS)
     X = da.random.default_rng(seed).random(
         (n_samples, n_features), chunks=(rows, n_features), dtype=np.float32
@@ -78,6 +80,8 @@ def make_data(client, n_samples, n_features, seed=0):
     from distributed import futures_of, wait
 
     wait(X)
+    # Spread the blocks evenly over the workers, as a fit does first.
+    X = spread_blocks(X, client, sorted(client.scheduler_info()["workers"]))
     placement = Counter(
         workers[0] for workers in client.who_has(futures_of(X)).values()
     )
