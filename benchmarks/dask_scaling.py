@@ -81,7 +81,8 @@ def make_data(client, n_samples, n_features, seed=0):
 
     wait(X)
     # Spread the blocks evenly over the workers, as a fit does first.
-    X = spread_blocks(X, client, sorted(client.scheduler_info()["workers"]))
+    workers = client.scheduler_info()["workers"]
+    X = spread_blocks(X, client, {w: info["nthreads"] for w, info in workers.items()})
     placement = Counter(
         workers[0] for workers in client.who_has(futures_of(X)).values()
     )

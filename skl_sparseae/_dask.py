@@ -183,29 +183,35 @@ def persist_if_it_fits(X):
 
     X = X.persist()
     wait(X)
-    return spread_blocks(X, client, sorted(info["workers"]))
+    threads = {
+        address: worker.get("nthreads") or 1
+        for address, worker in info["workers"].items()
+    }
+    return spread_blocks(X, client, threads)
 
 
 def _same_block(block):
     return block
 
 
-def spread_blocks(X, client, workers):
+def spread_blocks(X, client, threads):
     """Persisted X (one block per row chunk, of any number of dimensions)
-    with its rows spread over ``workers`` as evenly as whole blocks allow:
-    the same values and row chunks.
+    with its rows spread over the workers as evenly as whole blocks allow:
+    the same values and row chunks. ``threads`` maps each worker's address
+    to its number of threads: the aim is the same rows per thread.
 
-    Every evaluation waits for the worker with the most rows, and the
-    scheduler places persisted blocks as it finds the workers free, not
-    evenly (16 blocks on 2 workers landed 7 and 9 in the benchmarks, which
-    makes every evaluation 9/8 as long as an even split). As few blocks as
-    possible move, one at a time from the worker with the most rows to the
-    one with the fewest while that lowers the most, each copied once,
-    worker to worker; the others stay where they are.
+    Every evaluation waits for the worker with the most rows per thread,
+    and the scheduler places persisted blocks as it finds the workers free,
+    not evenly (16 blocks on 2 workers landed 7 and 9 in the benchmarks,
+    which makes every evaluation 9/8 as long as an even split). As few
+    blocks as possible move, one at a time from the worker with the most
+    rows per thread to the one with the fewest while that lowers the most,
+    each copied once, worker to worker; the others stay where they are.
     """
     from distributed import futures_of, wait
 
     blocks = X.to_delayed().ravel().tolist()
+    workers = sorted(threads)
     if len(workers) < 2 or len(blocks) < 2:
         return X
     wait(X)  # where a block is, is known once it is in memory
@@ -220,14 +226,18 @@ def spread_blocks(X, client, workers):
             return X  # not a persisted array on these workers: leave it
         holder.append(where[0])
         load[where[0]] += n_rows
+
+    def per_thread(worker, extra_rows=0):
+        return (load[worker] + extra_rows) / threads[worker]
+
     n_moved = 0
     while True:
-        busiest = max(workers, key=load.__getitem__)
-        idlest = min(workers, key=load.__getitem__)
+        busiest = max(workers, key=per_thread)
+        idlest = min(workers, key=per_thread)
         movable = [
             i
             for i, worker in enumerate(holder)
-            if worker == busiest and load[idlest] + rows[i] < load[busiest]
+            if worker == busiest and per_thread(idlest, rows[i]) < per_thread(busiest)
         ]
         if not movable:
             break

@@ -326,7 +326,8 @@ def test_persisted_blocks_are_spread_evenly_over_the_workers(cluster):
         values = np.arange(1600 * 3, dtype=np.float64).reshape(1600, 3)
         # Every block on the first worker: the worst placement.
         X = client.persist(da.from_array(values, chunks=(100, 3)), workers=workers[:1])
-        spread = spread_blocks(X, client, workers)
+        one_thread_each = dict.fromkeys(workers, 1)
+        spread = spread_blocks(X, client, one_thread_each)
         holders = client.who_has(futures_of(spread))
         placement = [holders[block.key][0] for block in spread.to_delayed().ravel()]
         assert Counter(placement) == {workers[0]: 8, workers[1]: 8}
@@ -335,7 +336,14 @@ def test_persisted_blocks_are_spread_evenly_over_the_workers(cluster):
         assert spread.chunks == X.chunks
         np.testing.assert_array_equal(spread.compute(), values)
         # Already even: nothing moves.
-        assert spread_blocks(spread, client, workers) is spread
+        assert spread_blocks(spread, client, one_thread_each) is spread
+        # The same rows per thread: a worker of 3 threads takes 12 blocks.
+        weighted = spread_blocks(X, client, {workers[0]: 3, workers[1]: 1})
+        holders = client.who_has(futures_of(weighted))
+        counts = Counter(
+            holders[block.key][0] for block in weighted.to_delayed().ravel()
+        )
+        assert counts == {workers[0]: 12, workers[1]: 4}
         # persist_if_it_fits spreads the blocks it persists.
         persisted = persist_if_it_fits(X)
         holders = client.who_has(futures_of(persisted))
