@@ -81,10 +81,13 @@ def make_data(client, n_samples, n_features, seed=0):
 
     wait(X)
     # Spread the blocks evenly over the workers, as a fit does first.
-    workers = client.scheduler_info()["workers"]
-    X = spread_blocks(X, client, {w: info["nthreads"] for w, info in workers.items()})
+    threads = {
+        address: info["nthreads"]
+        for address, info in client.scheduler_info()["workers"].items()
+    }
+    X = spread_blocks(X, client, threads)
     placement = Counter(
-        workers[0] for workers in client.who_has(futures_of(X)).values()
+        holders[0] for holders in client.who_has(futures_of(X)).values()
     )
     print(
         f"  ({n_samples}, {n_features}): blocks per worker "

@@ -40,8 +40,8 @@ from threadpoolctl import ThreadpoolController
 # spread evenly over the chunks. Measured (benchmarks/, and the note in
 # docs/performance.rst): at 64 features, chunks of 2048 rather than 512 rows
 # halve the per-chunk Python work and make two threads 1.1x faster; at 784
-# features, chunks of 500 rather than 250 rows make an evaluation 1.03x
-# (deep, (196, 64)) to 1.12x (the classifier's fine-tuning) faster, since
+# features, chunks of 500 rather than 250 rows make an evaluation 1.02x
+# (deep, (196, 64)) to 1.07x (the classifier's fine-tuning) faster, since
 # each chunk's gradient share (one product with the chunk's rows as its
 # inner dimension, then one addition of the parameters' size) costs less
 # per row. Data the old 256-row minimum split in two stays split in two, so
