@@ -219,16 +219,23 @@ def spread_blocks(X, client, threads):
     holders = client.who_has(list(futures.values()))
     rows = X.chunks[0]
     load = dict.fromkeys(workers, 0)
-    holder = []
-    for block, n_rows in zip(blocks, rows, strict=True):
-        where = holders.get(block.key) or [None]
-        if block.key not in futures or where[0] not in load:
-            return X  # not a persisted array on these workers: leave it
-        holder.append(where[0])
-        load[where[0]] += n_rows
 
     def per_thread(worker, extra_rows=0):
         return (load[worker] + extra_rows) / threads[worker]
+
+    where = []
+    for block in blocks:
+        where.append(
+            [worker for worker in holders.get(block.key, ()) if worker in load]
+        )
+        if block.key not in futures or not where[-1]:
+            return X  # not a persisted array on these workers: leave it
+    # A block held by several workers (a task ran away from its block and
+    # copied it) counts, after the others, where it adds the least.
+    holder = [None] * len(blocks)
+    for i in sorted(range(len(blocks)), key=lambda i: len(where[i]) > 1):
+        holder[i] = min(where[i], key=lambda worker: per_thread(worker, rows[i]))
+        load[holder[i]] += rows[i]
 
     n_moved = 0
     while True:

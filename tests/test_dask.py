@@ -335,9 +335,23 @@ def test_persisted_blocks_are_spread_evenly_over_the_workers(cluster):
         assert placement == [workers[0]] * 8 + [workers[1]] * 8
         assert spread.chunks == X.chunks
         np.testing.assert_array_equal(spread.compute(), values)
-        # Already even: nothing moves.
+        # Where the blocks are never changes the sums: the same bits.
+        estimator = SparseAutoencoder(2)
+        estimator.n_features_in_ = 3
+        theta = estimator._layout(3).initial_parameters(np.random.RandomState(0))
+        factory = partial(estimator._objective, n_threads=1)
+        J, grad = DaskObjective(factory, X, one_pass=True)(theta)
+        J_spread, grad_spread = DaskObjective(factory, spread, one_pass=True)(theta)
+        assert J_spread == J
+        np.testing.assert_array_equal(grad_spread, grad)
+        # Already even: nothing moves, even with every block copied to both
+        # workers (a block held twice counts where it evens the rows out).
+        assert spread_blocks(spread, client, one_thread_each) is spread
+        client.replicate(futures_of(spread), n=2)
         assert spread_blocks(spread, client, one_thread_each) is spread
         # The same rows per thread: a worker of 3 threads takes 12 blocks.
+        fresh = da.from_array(values + 1.0, chunks=(100, 3))  # new keys
+        X = client.persist(fresh, workers=workers[:1])
         weighted = spread_blocks(X, client, {workers[0]: 3, workers[1]: 1})
         holders = client.who_has(futures_of(weighted))
         counts = Counter(
