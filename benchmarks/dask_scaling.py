@@ -81,11 +81,7 @@ def make_data(client, n_samples, n_features, seed=0):
 
     wait(X)
     # Spread the blocks evenly over the workers, as a fit does first.
-    threads = {
-        address: info["nthreads"]
-        for address, info in client.scheduler_info()["workers"].items()
-    }
-    X = spread_blocks(X, client, threads)
+    X = spread_blocks(X, client, client.scheduler_info()["workers"])
     placement = Counter(
         holders[0] for holders in client.who_has(futures_of(X)).values()
     )

@@ -25,6 +25,7 @@ know rho_hat first. Deeper networks need two: the hidden sums (rho_hat of
 every layer), then the gradient with the sparsity deltas.
 """
 
+import itertools
 import sys
 import uuid
 
@@ -166,39 +167,46 @@ def prepare_training_array(X, estimator):
 
 def persist_if_it_fits(X):
     """``X.persist()`` on the active client's workers if it takes at most
-    ``PERSIST_FRACTION`` of their memory limits; X itself otherwise (and
-    without a client: persisting would load it into this process)."""
+    ``PERSIST_FRACTION`` of their memory limits, its blocks then spread
+    evenly over the workers (:func:`spread_blocks`); X itself otherwise
+    (and without a client: persisting would load it into this process).
+
+    An X the caller has already persisted is used where it is: its blocks
+    are the caller's, and giving them new keys would make the workers count
+    them twice for as long as the caller holds them."""
     client = active_client()
     if client is None:
         return X
+    from dask.core import flatten
+    from distributed import futures_of
+
+    if set(flatten(X.__dask_keys__())) <= {future.key for future in futures_of(X)}:
+        return X  # every block of X is a future already: persisted
     try:
         info = client.scheduler_info(n_workers=-1)  # every worker, not 5
     except TypeError:  # distributed before 2025 lists them all
         info = client.scheduler_info()
-    workers = info["workers"].values()
-    limits = [worker.get("memory_limit") or 0 for worker in workers]
+    limits = [worker.get("memory_limit") or 0 for worker in info["workers"].values()]
     if limits and all(limits) and X.nbytes > PERSIST_FRACTION * sum(limits):
         return X
-    from distributed import wait
-
-    X = X.persist()
-    wait(X)
-    threads = {
-        address: worker.get("nthreads") or 1
-        for address, worker in info["workers"].items()
-    }
-    return spread_blocks(X, client, threads)
+    # The persisted array is passed on, not kept here: spread_blocks lets
+    # go of each block's old key as soon as its new one exists.
+    return spread_blocks(X.persist(), client, info["workers"])
 
 
 def _same_block(block):
     return block
 
 
-def spread_blocks(X, client, threads):
+def spread_blocks(X, client, workers):
     """Persisted X (one block per row chunk, of any number of dimensions)
     with its rows spread over the workers as evenly as whole blocks allow:
-    the same values and row chunks. ``threads`` maps each worker's address
-    to its number of threads: the aim is the same rows per thread.
+    the same values and row chunks.
+
+    ``workers`` maps each worker's address to its ``scheduler_info()``
+    entry: the aim is the same rows per thread (``"nthreads"``), since a
+    worker runs one block's task per thread, and no worker is given blocks
+    past ``PERSIST_FRACTION`` of its ``"memory_limit"``.
 
     Every evaluation waits for the worker with the most rows per thread,
     and the scheduler places persisted blocks as it finds the workers free,
@@ -207,29 +215,45 @@ def spread_blocks(X, client, threads):
     blocks as possible move, one at a time from the worker with the most
     rows per thread to the one with the fewest while that lowers the most,
     each copied once, worker to worker; the others stay where they are.
+    X is returned unchanged when nothing needs to move.
+
+    Every block then gets a new key (an array's blocks share its name):
+    a task on the block's worker returns it, in place for the blocks that
+    stay. A worker counts a block under both keys until the old one is
+    released, so the blocks are re-keyed one per worker at a time and each
+    old key is let go at once: the double count is one block per worker
+    when nothing else holds X (as in :func:`persist_if_it_fits`).
     """
     from distributed import futures_of, wait
 
+    addresses = sorted(workers)
     blocks = X.to_delayed().ravel().tolist()
-    workers = sorted(threads)
-    if len(workers) < 2 or len(blocks) < 2:
+    whole_rows = all(n_blocks == 1 for n_blocks in X.numblocks[1:])
+    if len(addresses) < 2 or len(blocks) < 2 or not whole_rows:
         return X
     wait(X)  # where a block is, is known once it is in memory
     futures = {future.key: future for future in futures_of(X)}
     holders = client.who_has(list(futures.values()))
     rows = X.chunks[0]
-    load = dict.fromkeys(workers, 0)
+    row_bytes = X.nbytes / max(X.shape[0], 1)
+    threads = {w: workers[w].get("nthreads") or 1 for w in addresses}
+    capacity = {
+        w: PERSIST_FRACTION * (workers[w].get("memory_limit") or np.inf) / row_bytes
+        if row_bytes
+        else np.inf
+        for w in addresses
+    }
+    load = dict.fromkeys(addresses, 0)
 
     def per_thread(worker, extra_rows=0):
         return (load[worker] + extra_rows) / threads[worker]
 
     where = []
     for block in blocks:
-        where.append(
-            [worker for worker in holders.get(block.key, ()) if worker in load]
-        )
-        if block.key not in futures or not where[-1]:
+        held = [w for w in holders.get(block.key, ()) if w in load]
+        if block.key not in futures or not held:
             return X  # not a persisted array on these workers: leave it
+        where.append(held)
     # A block held by several workers (a task ran away from its block and
     # copied it) counts, after the others, where it adds the least.
     holder = [None] * len(blocks)
@@ -239,12 +263,14 @@ def spread_blocks(X, client, threads):
 
     n_moved = 0
     while True:
-        busiest = max(workers, key=per_thread)
-        idlest = min(workers, key=per_thread)
+        busiest = max(addresses, key=per_thread)
+        idlest = min(addresses, key=per_thread)
         movable = [
             i
             for i, worker in enumerate(holder)
-            if worker == busiest and per_thread(idlest, rows[i]) < per_thread(busiest)
+            if worker == busiest
+            and per_thread(idlest, rows[i]) < per_thread(busiest)
+            and load[idlest] + rows[i] <= capacity[idlest]
         ]
         if not movable:
             break
@@ -255,26 +281,36 @@ def spread_blocks(X, client, threads):
         load[idlest] += rows[i]
     if n_moved == 0:
         return X
-    # Every block gets a new key, computed on the worker it is to be on by a
-    # task that returns it: in place (no copy) for the blocks that stay, one
-    # transfer for those that move. The restriction is loose, so that a
-    # worker leaving cannot stall the fit.
+
     name = f"spread-{uuid.uuid4().hex}"
-    spread_futures = {}
-    for block, worker in zip(blocks, holder, strict=True):
-        key = (name, *block.key[1:])
-        spread_futures[key] = client.submit(
-            _same_block,
-            futures[block.key],
-            key=key,
-            workers=[worker],
-            allow_other_workers=True,
-            pure=False,
-        )
-    wait(list(spread_futures.values()))
+    keys = [(name, *block.key[1:]) for block in blocks]
+    old_blocks = [futures[block.key] for block in blocks]
+    chunks, dtype, meta = X.chunks, X.dtype, X._meta
+    # From here on, only old_blocks holds X's blocks (unless the caller does).
+    del X, blocks, futures
+    # One block per worker at a time: a worker with a second task queued
+    # could have it stolen by an idle one, which would copy the block.
+    queues = [[i for i in range(len(keys)) if holder[i] == w] for w in addresses]
+    spread = {}
+    for batch in itertools.zip_longest(*queues):
+        batch = [i for i in batch if i is not None]
+        for i in batch:
+            # Loose: a worker that leaves cannot stall the fit.
+            spread[keys[i]] = client.submit(
+                _same_block,
+                old_blocks[i],
+                key=keys[i],
+                workers=[holder[i]],
+                allow_other_workers=True,
+                pure=False,
+            )
+        wait([spread[keys[i]] for i in batch])
+        for i in batch:
+            old_blocks[i] = None  # the old key is released
     # The persisted array of these blocks, as Client.persist builds one.
-    rebuild, arguments = X.__dask_postpersist__()
-    return rebuild(spread_futures, *arguments, rename={X.name: name})
+    import dask.array as da
+
+    return da.Array(spread, name, chunks, dtype, meta)
 
 
 def _holders(X):

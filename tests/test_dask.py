@@ -5,6 +5,7 @@ on a real ``LocalCluster`` (2 worker processes, no dashboard).
 """
 
 import itertools
+import time
 import warnings
 from functools import partial
 
@@ -321,16 +322,25 @@ def test_persisted_blocks_are_spread_evenly_over_the_workers(cluster):
 
     from skl_sparseae._dask import spread_blocks
 
+    def blocks_per_worker(client, array):
+        holders = client.who_has(futures_of(array))
+        return Counter(holders[block.key][0] for block in array.to_delayed().ravel())
+
     with Client(cluster) as client:
         workers = sorted(client.scheduler_info()["workers"])
+        one_thread_each = {worker: {"nthreads": 1} for worker in workers}
         values = np.arange(1600 * 3, dtype=np.float64).reshape(1600, 3)
-        # Every block on the first worker: the worst placement.
-        X = client.persist(da.from_array(values, chunks=(100, 3)), workers=workers[:1])
-        one_thread_each = dict.fromkeys(workers, 1)
+
+        def on_first_worker(offset):
+            # Every block on the first worker: the worst placement (each
+            # offset gives new keys).
+            lazy = da.from_array(values + offset, chunks=(100, 3))
+            return client.persist(lazy, workers=workers[:1])
+
+        X = on_first_worker(0.0)
         spread = spread_blocks(X, client, one_thread_each)
         holders = client.who_has(futures_of(spread))
         placement = [holders[block.key][0] for block in spread.to_delayed().ravel()]
-        assert Counter(placement) == {workers[0]: 8, workers[1]: 8}
         # Half the blocks moved, as one run of consecutive blocks.
         assert placement == [workers[0]] * 8 + [workers[1]] * 8
         assert spread.chunks == X.chunks
@@ -346,23 +356,55 @@ def test_persisted_blocks_are_spread_evenly_over_the_workers(cluster):
         np.testing.assert_array_equal(grad_spread, grad)
         # Already even: nothing moves, even with every block copied to both
         # workers (a block held twice counts where it evens the rows out).
+        # The memory manager, which drops extra copies, is held meanwhile.
         assert spread_blocks(spread, client, one_thread_each) is spread
-        client.replicate(futures_of(spread), n=2)
-        assert spread_blocks(spread, client, one_thread_each) is spread
+        client.amm.stop()
+        try:
+            client.replicate(futures_of(spread), n=2)
+            assert spread_blocks(spread, client, one_thread_each) is spread
+        finally:
+            client.amm.start()
         # The same rows per thread: a worker of 3 threads takes 12 blocks.
-        fresh = da.from_array(values + 1.0, chunks=(100, 3))  # new keys
-        X = client.persist(fresh, workers=workers[:1])
-        weighted = spread_blocks(X, client, {workers[0]: 3, workers[1]: 1})
-        holders = client.who_has(futures_of(weighted))
-        counts = Counter(
-            holders[block.key][0] for block in weighted.to_delayed().ravel()
-        )
-        assert counts == {workers[0]: 12, workers[1]: 4}
-        # persist_if_it_fits spreads the blocks it persists.
-        persisted = persist_if_it_fits(X)
-        holders = client.who_has(futures_of(persisted))
-        counts = Counter(where[0] for where in holders.values())
-        assert sorted(counts.values()) == [8, 8]
+        three_and_one = {workers[0]: {"nthreads": 3}, workers[1]: {"nthreads": 1}}
+        weighted = spread_blocks(on_first_worker(1.0), client, three_and_one)
+        assert blocks_per_worker(client, weighted) == {workers[0]: 12, workers[1]: 4}
+        # No worker takes more than half its memory limit: 2 blocks of 2400
+        # bytes in a limit of 9600.
+        small = {**one_thread_each, workers[1]: {"nthreads": 1, "memory_limit": 9600}}
+        capped = spread_blocks(on_first_worker(2.0), client, small)
+        assert blocks_per_worker(client, capped) == {workers[0]: 14, workers[1]: 2}
+        # Column chunks are not whole rows: left alone.
+        columns = client.persist(da.from_array(values, chunks=(100, 1)))
+        assert spread_blocks(columns, client, one_thread_each) is columns
+        # persist_if_it_fits spreads what it persists, and leaves an array the
+        # caller persisted where the caller put it.
+        lazy = da.from_array(values + 3.0, chunks=(100, 3))
+        persisted = persist_if_it_fits(lazy)
+        assert sorted(blocks_per_worker(client, persisted).values()) == [8, 8]
+        np.testing.assert_array_equal(persisted.compute(), values + 3.0)
+        X = on_first_worker(4.0)
+        assert persist_if_it_fits(X) is X
+        # A computation on persisted blocks is not persisted itself: it is.
+        merged = on_first_worker(5.0).rechunk({1: 1}).rechunk({1: -1})
+        assert persist_if_it_fits(merged) is not merged
+
+        # Once spread, the blocks' old keys are let go (asynchronously) when
+        # nothing else holds them.
+        def in_memory(dask_scheduler, name):
+            return [
+                key
+                for key, task in dask_scheduler.tasks.items()
+                if name in str(key) and task.state == "memory"
+            ]
+
+        old_name = da.from_array(values + 6.0, chunks=(100, 3)).name
+        spread = spread_blocks(on_first_worker(6.0), client, one_thread_each)
+        for _ in range(50):
+            if not client.run_on_scheduler(in_memory, name=old_name):
+                break
+            time.sleep(0.1)
+        assert client.run_on_scheduler(in_memory, name=old_name) == []
+        assert len(client.run_on_scheduler(in_memory, name=spread.name)) == 16
 
 
 # Search ----------------------------------------------------------------------
