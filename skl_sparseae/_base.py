@@ -135,25 +135,16 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         check_is_fitted(self)
         if is_dask_collection(X):
             H = check_dask_codes(X)
-            self._check_code_width(H)
+            check_code_width(self, H, "units in its code layer")
             return map_rows(H, self.inverse_transform, self.n_features_in_)
         H = check_array(X, dtype=FLOAT_DTYPES)
-        self._check_code_width(H)
+        check_code_width(self, H, "units in its code layer")
         with np.errstate(all="ignore"):
             Z_out = self._decoder_pre_activation(H)
             if self.decoder_activation == "logistic":
                 sigmoid_inplace(Z_out)
         check_finite_output(Z_out, "inverse_transform", H)
         return Z_out
-
-    def _check_code_width(self, H):
-        n_codes = self._n_features_out
-        if H.shape[1] != n_codes:
-            raise ValueError(
-                f"X has {H.shape[1]} columns, but this {type(self).__name__} has "
-                f"{n_codes} units in its code layer: inverse_transform takes "
-                "codes, the output of transform."
-            )
 
     def score(self, X, y=None):
         """Negative mean reconstruction loss per sample (higher is better).
@@ -398,23 +389,14 @@ class BasisTransformerMixin(TransformerMixin):
         check_is_fitted(self)
         if is_dask_collection(X):
             codes = check_dask_codes(X)
-            self._check_code_width(codes)
+            check_code_width(self, codes, "components")
             return map_rows(codes, self.inverse_transform, self.n_features_in_)
         codes = check_array(X, dtype=FLOAT_DTYPES)
-        self._check_code_width(codes)
+        check_code_width(self, codes, "components")
         with np.errstate(all="ignore"):
             X_hat = codes @ self.components_.astype(codes.dtype, copy=False)
         check_finite_output(X_hat, "inverse_transform", codes)
         return X_hat
-
-    def _check_code_width(self, codes):
-        n_components = self._n_features_out
-        if codes.shape[1] != n_components:
-            raise ValueError(
-                f"X has {codes.shape[1]} columns, but this {type(self).__name__} "
-                f"has {n_components} components: inverse_transform takes codes, "
-                "the output of transform."
-            )
 
     @property
     def _n_features_out(self):
@@ -443,6 +425,18 @@ def explain_last_terms(objective, X, advice):
         f"J's terms at the last evaluation: {parts}. X ranges over "
         f"{format_range(value_range(X))}: {advice}."
     )
+
+
+def check_code_width(estimator, codes, columns_are):
+    """inverse_transform's codes must have one column per code unit of the
+    fitted ``estimator`` (``columns_are`` names them in the error)."""
+    n_codes = estimator._n_features_out
+    if codes.shape[1] != n_codes:
+        raise ValueError(
+            f"X has {codes.shape[1]} columns, but this {type(estimator).__name__} "
+            f"has {n_codes} {columns_are}: inverse_transform takes codes, the "
+            "output of transform."
+        )
 
 
 def check_finite_output(result, method, X):
