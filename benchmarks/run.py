@@ -13,7 +13,11 @@ Rows
 - per L-BFGS iteration: fit time / n_iter_ with tol=0 (so every fit runs
   max_iter iterations), for SparseAutoencoder and for
   MLPRegressor(hidden_layer_sizes=(k,), activation="logistic",
-  solver="lbfgs") fitted X -> X;
+  solver="lbfgs") fitted X -> X; and "after the first third": the time
+  from the end of the first third of the iterations to the end of the last,
+  per iteration, which leaves out what a fit pays once at its start (the
+  first evaluation, the first line searches, validation), a large share of
+  a 15-iteration fit and a small one of a fit of hundreds;
 - per evaluation of J and its gradient (what one L-BFGS step costs when the
   line search takes the first step);
 - small data, (m, 64, 25) for m = 100 ... 1000: SparseAutoencoder against
@@ -38,11 +42,12 @@ import tracemalloc
 import warnings
 
 import numpy as np
+import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from threadpoolctl import threadpool_limits
 
-from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder
+from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, _optimize
 from skl_sparseae._engine import default_n_threads, serial_blas
 from skl_sparseae._objective import (
     AutoencoderObjective,
@@ -73,6 +78,11 @@ def interleaved_medians(measurements, rounds, settle_seconds=0.0):
     ``measurements`` maps names to functions that return a tuple of numbers.
     Returns, per name, the medians of those numbers over the rounds.
 
+    Every other round runs the measurements in reverse order, so that none
+    of them always runs in the same place of a round, e.g. always right
+    after a multithreaded one: a fixed order turns any such effect into a
+    bias of one ratio.
+
     ``settle_seconds`` of sleep go before each measurement: after a
     multithreaded BLAS call, OpenBLAS's threads keep spinning for about 0.1 s,
     and would otherwise slow down whatever runs next (MLPRegressor and the
@@ -81,8 +91,9 @@ def interleaved_medians(measurements, rounds, settle_seconds=0.0):
     for measure in measurements.values():
         measure()
     results = {name: [] for name in measurements}
-    for _ in range(rounds):
-        for name, measure in measurements.items():
+    order = list(measurements.items())
+    for round_number in range(rounds):
+        for name, measure in order if round_number % 2 == 0 else order[::-1]:
             time.sleep(settle_seconds)
             results[name].append(measure())
     return {
@@ -173,17 +184,18 @@ def mlp_classifier(hidden_layer_sizes, max_iter):
 
 
 def lbfgs_seconds(objective, max_iter):
-    """``(seconds per iteration,)`` of the package's L-BFGS driver on an
+    """``(seconds per iteration, the same after the first third of the
+    iterations)`` of the package's L-BFGS driver on an
     objective, under the serial BLAS a fit holds (the fine-tuning stage of
     SparseAutoencoderClassifier, without its pretraining)."""
     layout = objective.layout
     theta0 = np.random.RandomState(0).uniform(-0.05, 0.05, layout.n_parameters)
     start = time.perf_counter()
-    with serial_blas():
+    with serial_blas(), IterationClock() as clock:
         result = minimize_lbfgs(
             objective, theta0, max_iter=max_iter, tol=0.0, label="fine-tuning"
         )
-    return ((time.perf_counter() - start) / result.n_iter,)
+    return (time.perf_counter() - start) / result.n_iter, clock.steady_seconds()
 
 
 class CountCalls:
@@ -206,8 +218,53 @@ class CountCalls:
         setattr(self.owner, self.method_name, self.original)
 
 
+class IterationClock:
+    """Records when each L-BFGS-B iteration ends, in the package's fits and
+    in scikit-learn's MLPs alike, while active.
+
+    Both reach scipy's L-BFGS-B through ``minimize``: the package through
+    ``skl_sparseae._optimize.minimize``, scikit-learn through
+    ``scipy.optimize.minimize``. Both names are wrapped so that scipy's
+    callback (which L-BFGS-B calls once per iteration) also notes the time.
+    """
+
+    def __enter__(self):
+        self.ends = []
+        self.originals = [(_optimize, _optimize.minimize)]
+        self.originals.append((scipy.optimize, scipy.optimize.minimize))
+        for module, original in self.originals:
+            module.minimize = self._clocked(original)
+        return self
+
+    def _clocked(self, original):
+        def minimize(*args, callback=None, **kwargs):
+            def clocked_callback(*callback_args):
+                self.ends.append(time.perf_counter())
+                if callback is not None:
+                    return callback(*callback_args)
+
+            return original(*args, callback=clocked_callback, **kwargs)
+
+        return minimize
+
+    def __exit__(self, *exc):
+        for module, original in self.originals:
+            module.minimize = original
+
+    def steady_seconds(self):
+        """Seconds per iteration after the first third of the iterations:
+        without the fit's start (validation, initial parameters, the first
+        evaluation, the first line searches, which often take more
+        evaluations), which a short fit would otherwise count as
+        per-iteration time."""
+        skip = max(1, len(self.ends) // 3)
+        return (self.ends[-1] - self.ends[skip - 1]) / (len(self.ends) - skip)
+
+
 def fit_seconds(make_model, X, target=None):
-    """One fit's seconds per L-BFGS iteration and per evaluation of the objective.
+    """One fit's seconds per L-BFGS iteration and per evaluation of the
+    objective, and per iteration after the first third of the iterations
+    (:meth:`IterationClock.steady_seconds`).
 
     Evaluations are counted by wrapping the method L-BFGS calls:
     AutoencoderObjective.__call__ or MLPRegressor._loss_grad_lbfgs.
@@ -220,11 +277,11 @@ def fit_seconds(make_model, X, target=None):
         else (AutoencoderObjective, "__call__")
     )
     model = make_model()
-    with CountCalls(*counted) as counter:
+    with CountCalls(*counted) as counter, IterationClock() as clock:
         start = time.perf_counter()
         model.fit(X, target)
         seconds = time.perf_counter() - start
-    return seconds / model.n_iter_, seconds / counter.calls
+    return seconds / model.n_iter_, seconds / counter.calls, clock.steady_seconds()
 
 
 # SparseAutoencoder's defaults (UFLDL's), as loss_grad_reference's keyword
@@ -324,14 +381,15 @@ def main():
             rounds,
             settle_seconds=0.3,
         )
-        (floor,), (mlp_iter, mlp_eval) = medians["floor"], medians["mlp"]
+        (floor,), (mlp_iter, mlp_eval, _) = medians["floor"], medians["mlp"]
         for decoder in ["logistic", "identity"]:
-            sae_iter, sae_eval = medians[decoder]
+            sae_iter, sae_eval, sae_steady = medians[decoder]
             rows.append(
                 [
                     f"({n_samples}, {n_features}, {k})",
                     f"{decoder} decoder",
                     f"{sae_iter / floor:.2f}x",
+                    f"{sae_steady / floor:.2f}x",
                     f"{sae_eval / floor:.2f}x",
                     f"**{mlp_iter / sae_iter:.2f}x**",
                     f"{mlp_eval / sae_eval:.2f}x",
@@ -347,6 +405,7 @@ def main():
             "(m, n_features, k)",
             "SparseAutoencoder",
             "iteration / GEMM floor",
+            "the same after the first third",
             "evaluation / GEMM floor",
             "MLPRegressor / SAE, per iteration",
             "MLPRegressor / SAE, per evaluation",
@@ -425,8 +484,8 @@ def main():
             max(2, repeats - 2),
             settle_seconds=0.3,
         )
-        (floor,), (mlp_iter, _) = medians["floor"], medians["mlp"]
-        (deep64, deep64_eval), (deep32, deep32_eval) = (
+        (floor,), (mlp_iter, _, mlp_steady) = medians["floor"], medians["mlp"]
+        (deep64, deep64_eval, deep64_steady), (deep32, deep32_eval, _) = (
             medians["float64"],
             medians["float32"],
         )
@@ -434,7 +493,9 @@ def main():
             [
                 f"({n_samples}, {n_features}, {sizes})",
                 f"{deep64 / floor:.2f}x",
+                f"{deep64_steady / floor:.2f}x",
                 f"**{mlp_iter / deep64:.2f}x**",
+                f"{mlp_steady / deep64_steady:.2f}x",
                 f"{deep64_eval / deep32_eval:.2f}x",
                 ms(deep64),
                 ms(deep32),
@@ -448,7 +509,9 @@ def main():
         [
             "(m, n_features, hidden_layer_sizes)",
             "float64 iteration / GEMM floor",
+            "the same after the first third",
             "MLPRegressor / deep, per iteration",
+            "the same after the first third",
             "float64 / float32 per evaluation",
             "deep float64 per iteration",
             "deep float32 per iteration",
@@ -475,15 +538,25 @@ def main():
             max(2, repeats - 2),
             settle_seconds=0.3,
         )
-    ours, theirs = medians["fine-tuning"][0], medians["mlp"][0]
+    (ours, ours_steady), (theirs, _, theirs_steady) = (
+        medians["fine-tuning"],
+        medians["mlp"],
+    )
     print_table(
         f"Fine-tuning per L-BFGS iteration ({big_iters} iterations), 10 classes, "
         "against MLPClassifier(solver='lbfgs') with the same layers",
-        ["(m, n_features, hidden_layer_sizes)", "MLPClassifier / ours", "ours", "MLP"],
+        [
+            "(m, n_features, hidden_layer_sizes)",
+            "MLPClassifier / ours",
+            "the same after the first third",
+            "ours",
+            "MLP",
+        ],
         [
             [
                 f"({n_samples}, {n_features}, {sizes})",
                 f"**{theirs / ours:.2f}x**",
+                f"{theirs_steady / ours_steady:.2f}x",
                 ms(ours),
                 ms(theirs),
             ]
@@ -503,7 +576,7 @@ def main():
         },
         reps,
     )
-    per_iter = {name: per_iteration for name, (per_iteration, _) in medians.items()}
+    per_iter = {name: values[0] for name, values in medians.items()}
     final_iters = 20 if args.quick else 100
     fits = {X.dtype.name: sae(k, final_iters).fit(X) for X in [X64, X32]}
     final = {name: model.loss_ for name, model in fits.items()}
