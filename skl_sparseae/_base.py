@@ -16,6 +16,7 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
+from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._dask import (
@@ -146,7 +147,10 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         check_finite_output(Z_out, "inverse_transform", H)
         return Z_out
 
-    def score(self, X, y=None):
+    # ``compute`` is an option of this method, not data to route to it.
+    __metadata_request__score = {"compute": metadata_routing.UNUSED}
+
+    def score(self, X, y=None, *, compute=True):
         """Negative mean reconstruction loss per sample (higher is better).
 
         The loss is the estimator's ``loss``, without the weight decay and
@@ -160,10 +164,29 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         y : Ignored
             Not used, present for API consistency by convention.
 
+        compute : bool, default=True
+            For a Dask array: True computes the score (the per-sample
+            losses are averaged on the workers, only the mean comes back);
+            False returns it as a lazy 0-d Dask array, to compute with
+            other results (``dask.compute(a.score(X, compute=False), ...)``),
+            as dask-ml's ``score(..., compute=True)``. scikit-learn's
+            searches and scorers need a number, hence the default. Ignored
+            for other input.
+
         Returns
         -------
-        score : float
-            ``-(1/m) sum_i L(x_hat_i, x_i)``.
+        score : float or 0-d dask array
+            ``-(1/m) sum_i L(x_hat_i, x_i)``; a lazy Dask array for a Dask X
+            with ``compute=False``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skl_sparseae import SparseAutoencoder
+        >>> X = load_digits().data / 16.0
+        >>> model = SparseAutoencoder(16, max_iter=20, random_state=0).fit(X)
+        >>> model.score(X) < 0
+        True
         """
         check_is_fitted(self)
         if is_dask_collection(X):
@@ -171,17 +194,19 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             # comes back.
             X = check_dask_array(X, self, reset=False)
             per_sample = map_rows(X, self._score_block, None, dtype=np.float64)
-            score = -float(per_sample.mean().compute())
-        else:
-            X = validate_data(
-                self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
+            lazy_score = (-per_sample.mean()).map_blocks(
+                _defined_score, dtype=np.float64
             )
-            score = -float(np.mean(self._reconstruction_losses(X)))
+            return lazy_score if not compute else float(lazy_score.compute())
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
+        )
+        score = -float(np.mean(self._reconstruction_losses(X)))
         if np.isnan(score):
             raise ValueError(
-                "score: the reconstruction loss is not defined (NaN) for this X; "
-                f"its values range over {format_range(value_range(X))}. Scale X "
-                "as the training data was scaled."
+                f"{UNDEFINED_SCORE} Its values range over "
+                f"{format_range(value_range(X))}. Scale X as the training data "
+                "was scaled."
             )
         return score
 
@@ -407,6 +432,20 @@ class BasisTransformerMixin(TransformerMixin):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+UNDEFINED_SCORE = "score: the reconstruction loss is not defined (NaN) for this X."
+
+
+def _defined_score(score):
+    """The score's last step on Dask (a 0-d block): NaN raises, as for
+    NumPy input, when the score is computed."""
+    if np.isnan(score):
+        raise ValueError(
+            f"{UNDEFINED_SCORE} Scale X as the training data was scaled "
+            "(X.min() and X.max() show its range)."
+        )
+    return score
 
 
 def format_range(bounds):

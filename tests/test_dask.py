@@ -240,6 +240,36 @@ def test_transform_is_lazy_with_the_same_row_chunks(scheduler):
     assert model.score(X_dask) == pytest.approx(model.score(X), rel=1e-13)
 
 
+def test_score_of_a_dask_array_is_lazy_with_compute_false(scheduler):
+    X, _ = digits(300)
+    X_dask = da.from_array(X, chunks=(70, 64))
+    model = quietly(SparseAutoencoder(10, max_iter=20, random_state=0).fit, X)
+    lazy = model.score(X_dask, compute=False)
+    assert isinstance(lazy, da.Array)
+    assert lazy.shape == ()
+    assert float(lazy.compute()) == pytest.approx(model.score(X), rel=1e-13)
+    # Other input has nothing to defer: a number either way.
+    assert model.score(X, compute=False) == model.score(X)
+    # The option is not metadata: scikit-learn routes nothing to it.
+    assert not hasattr(model, "set_score_request")
+
+
+def test_a_nan_score_raises_on_numpy_and_on_dask_eager_or_lazy():
+    X, _ = digits(100)
+    model = quietly(SparseAutoencoder(4, max_iter=5, random_state=0).fit, X)
+    # A NaN loss per sample (no finite X we know of gives one; the check
+    # must hold if one does).
+    model._reconstruction_losses = lambda X: np.full(X.shape[0], np.nan)
+    X_dask = da.from_array(X, chunks=(30, 64))
+    with pytest.raises(ValueError, match="not defined"):
+        model.score(X)
+    with pytest.raises(ValueError, match="not defined"):
+        model.score(X_dask)
+    lazy = model.score(X_dask, compute=False)
+    with pytest.raises(ValueError, match="not defined"):
+        lazy.compute()
+
+
 def test_fit_transform_of_a_dask_array_is_lazy():
     X, _ = digits(200)
     model = SparseAutoencoder(10, max_iter=20, random_state=0)
