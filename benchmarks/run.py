@@ -1,6 +1,6 @@
 """Benchmarks of SparseAutoencoder: one command, one table, ratios first.
 
-    python benchmarks/run.py            # the full table (about 10 minutes)
+    python benchmarks/run.py            # the full table (about 12 minutes)
     python benchmarks/run.py --quick    # fewer repeats and iterations
 
 Every number is a median over repeats taken in this one run. The machine is
