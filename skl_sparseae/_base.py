@@ -133,18 +133,12 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Reconstruction, in the codes' dtype (float32 or float64). For a
             Dask array, a lazy Dask array with the codes' row chunks.
         """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            H = check_dask_codes(X)
-            check_code_width(self, H, "units in its code layer")
-            return map_rows(H, self.inverse_transform, self.n_features_in_)
-        H = check_array(X, dtype=FLOAT_DTYPES)
-        check_code_width(self, H, "units in its code layer")
-        with np.errstate(all="ignore"):
-            Z_out = self._decoder_pre_activation(H)
-            if self.decoder_activation == "logistic":
-                sigmoid_inplace(Z_out)
-        check_finite_output(Z_out, "inverse_transform", H)
+        return decode_codes(self, X, "units in its code layer", self._decode)
+
+    def _decode(self, H):
+        Z_out = self._decoder_pre_activation(H)
+        if self.decoder_activation == "logistic":
+            sigmoid_inplace(Z_out)
         return Z_out
 
     # ``compute`` is an option of this method, not data to route to it.
@@ -411,17 +405,12 @@ class BasisTransformerMixin(TransformerMixin):
             Reconstruction, in the codes' dtype. For a Dask array, a lazy
             Dask array with the codes' row chunks.
         """
-        check_is_fitted(self)
-        if is_dask_collection(X):
-            codes = check_dask_codes(X)
-            check_code_width(self, codes, "components")
-            return map_rows(codes, self.inverse_transform, self.n_features_in_)
-        codes = check_array(X, dtype=FLOAT_DTYPES)
-        check_code_width(self, codes, "components")
-        with np.errstate(all="ignore"):
-            X_hat = codes @ self.components_.astype(codes.dtype, copy=False)
-        check_finite_output(X_hat, "inverse_transform", codes)
-        return X_hat
+        return decode_codes(
+            self,
+            X,
+            "components",
+            lambda codes: codes @ self.components_.astype(codes.dtype, copy=False),
+        )
 
     @property
     def _n_features_out(self):
@@ -464,6 +453,28 @@ def explain_last_terms(objective, X, advice):
         f"J's terms at the last evaluation: {parts}. X ranges over "
         f"{format_range(value_range(X))}: {advice}."
     )
+
+
+def decode_codes(estimator, X, columns_are, decode):
+    """``inverse_transform`` of a fitted ``estimator`` whose ``decode(codes)``
+    maps validated codes (float32 or float64) back to input space.
+
+    A Dask array gives a lazy Dask array with the codes' row chunks, each
+    block decoded by ``estimator.inverse_transform``. The codes must have
+    one column per code unit (``columns_are`` names them in the error);
+    a NaN result raises.
+    """
+    check_is_fitted(estimator)
+    if is_dask_collection(X):
+        codes = check_dask_codes(X)
+        check_code_width(estimator, codes, columns_are)
+        return map_rows(codes, estimator.inverse_transform, estimator.n_features_in_)
+    codes = check_array(X, dtype=FLOAT_DTYPES)
+    check_code_width(estimator, codes, columns_are)
+    with np.errstate(all="ignore"):
+        X_hat = decode(codes)
+    check_finite_output(X_hat, "inverse_transform", codes)
+    return X_hat
 
 
 def check_code_width(estimator, codes, columns_are):
