@@ -155,8 +155,9 @@ def plot_filters(
 
     The picture UFLDL's ``display_network`` draws: row ``j`` of
     ``components_`` is hidden unit ``j``'s filter, the input pattern that
-    excites it most for a given norm. See :func:`tile_filters` for the layout
-    and the normalisation.
+    excites it most for a given norm. See
+    :func:`~skl_sparseae.plotting.tile_filters` for the layout and the
+    normalisation.
 
     Parameters
     ----------
