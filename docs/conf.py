@@ -1,6 +1,8 @@
 """Sphinx configuration of the skl_sparseae documentation.
 
 Build with:  python -m sphinx -W -b html docs docs/_build/html
+
+The pages need no network: MathJax is copied into the site.
 """
 
 import os
@@ -15,6 +17,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 from PyPI, copied into _static/mathjax: the formulas render
+    # with no network (sphinx.ext.mathjax alone loads MathJax from a CDN).
+    "sphinx-mathjax-offline",
     "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
