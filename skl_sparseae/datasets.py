@@ -16,7 +16,8 @@ def _sample_images():
     except ImportError as error:  # scikit-learn reads the JPEGs with pillow
         raise ImportError(
             "Natural-image patches are cut from scikit-learn's sample images, "
-            "which need pillow: pip install 'skl_sparseae[examples]' (or pillow)."
+            "which need pillow: pip install pillow (or, in a clone of "
+            'skl_sparseae, python3 -m pip install ".[examples]").'
         ) from error
 
 

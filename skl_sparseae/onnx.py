@@ -14,8 +14,9 @@ which is heavy and optional, and skl2onnx looks converters up in its own
 registry, which only this module fills. Import ``skl_sparseae.onnx`` once
 before calling ``to_onnx``.
 
-Needs the ``onnx`` extra: ``pip install "skl_sparseae[onnx]"`` (skl2onnx, and
-onnxruntime to run the exported models).
+Needs skl2onnx, and onnxruntime to run the exported models: ``pip install
+skl2onnx onnxruntime``, or ``python3 -m pip install ".[onnx]"`` in a clone of
+skl_sparseae.
 """
 
 import numpy as np
@@ -28,7 +29,8 @@ try:
 except ImportError as error:
     raise ImportError(
         "skl_sparseae.onnx needs skl2onnx to export models to ONNX; install it "
-        'with: pip install "skl_sparseae[onnx]"'
+        "with: pip install skl2onnx onnxruntime (or, in a clone of skl_sparseae, "
+        'python3 -m pip install ".[onnx]")'
     ) from error
 
 from ._deep import DeepSparseAutoencoder
