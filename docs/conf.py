@@ -11,6 +11,7 @@ import skl_sparseae
 
 project = "skl_sparseae"
 author = "The skl_sparseae developers"
+copyright = "the skl_sparseae developers"
 release = version = skl_sparseae.__version__
 
 extensions = [
@@ -45,6 +46,19 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 templates_path = []
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
-html_theme = "alabaster"
+html_theme = "pydata_sphinx_theme"
+html_title = f"skl_sparseae {release}"
+html_theme_options = {
+    # The navigation bar: the root toctree's four entries.
+    "header_links_before_dropdown": 4,
+    "navbar_align": "left",
+    "show_prev_next": False,
+    "secondary_sidebar_items": ["page-toc"],
+}
+# No left sidebar on the pages that are themselves lists of their sub-pages.
+html_sidebars = {"api": [], "auto_examples/index": []}
+# Without a default mode the theme logs "Got invalid theme mode" to the
+# console on a reader's first visit.
+html_context = {"default_mode": "auto"}
 html_static_path = []
 nitpicky = False
