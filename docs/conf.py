@@ -6,6 +6,7 @@ The pages need no network: MathJax is copied into the site.
 """
 
 import os
+import re
 
 import skl_sparseae
 
@@ -21,19 +22,26 @@ extensions = [
     # MathJax 3 from PyPI, copied into _static/mathjax: the formulas render
     # with no network (sphinx.ext.mathjax alone loads MathJax from a CDN).
     "sphinx-mathjax-offline",
-    "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
 
+# The class pages (_templates/autosummary/class.rst) document the estimators'
+# methods, the package's own and those scikit-learn's base classes give them,
+# as scikit-learn's pages do.
 autosummary_generate = True
-autodoc_default_options = {"inherited-members": False}
-numpydoc_show_class_members = False
+numpydoc_show_class_members = True
 numpydoc_class_members_toctree = False
 # Cross-references to scikit-learn's glossary (:term:`fit`) resolve only with
 # intersphinx; the build must work offline, so unresolved terms stay text.
 numpydoc_xref_param_type = False
-intersphinx_mapping = {}
+
+# Every cross-reference must resolve (-W makes a broken one fail the build),
+# except those to other projects: with no network there is no intersphinx.
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(sklearn|numpy|scipy|dask|skl2onnx|onnx|matplotlib)(\..*)?"),
+]
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
@@ -44,8 +52,12 @@ sphinx_gallery_conf = {
 }
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-templates_path = []
+templates_path = ["_templates"]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+
+# The page's contents list methods as fit(), not SparseAutoencoder.fit().
+toc_object_entries_show_parents = "hide"
+
 html_theme = "pydata_sphinx_theme"
 html_title = f"skl_sparseae {release}"
 html_theme_options = {
@@ -61,4 +73,24 @@ html_sidebars = {"api": [], "auto_examples/index": []}
 # console on a reader's first visit.
 html_context = {"default_mode": "auto"}
 html_static_path = []
-nitpicky = False
+
+
+# scikit-learn's docstrings of those inherited methods refer to pages of its
+# own site (":ref:`User Guide <metadata_routing>`"), which offline cannot be
+# linked; they keep their text and say where it is.
+_SKLEARN_REF = re.compile(r":ref:`([^`<]*?)\s*<[^`>]*>`")
+_SKLEARN_BARE_REF = re.compile(r":ref:`[^`<]*`")
+_SKLEARN_TERM = re.compile(r":term:`([^`<]*?)(\s*<[^`>]*>)?`")
+
+
+def _unlink_sklearn_pages(app, what, name, obj, options, lines):
+    if not getattr(obj, "__module__", "").startswith("sklearn."):
+        return
+    for i, line in enumerate(lines):
+        line = _SKLEARN_REF.sub(r"\1 (in scikit-learn's documentation)", line)
+        line = _SKLEARN_BARE_REF.sub("scikit-learn's documentation", line)
+        lines[i] = _SKLEARN_TERM.sub(r"\1", line)
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _unlink_sklearn_pages)
