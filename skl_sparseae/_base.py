@@ -28,7 +28,7 @@ from ._dask import (
     prepare_training_array,
 )
 from ._objective import reconstruction_loss_per_sample, sigmoid_inplace
-from ._optimize import minimize_for, user_stacklevel
+from ._optimize import OUT_OF_SCALE, minimize_for, user_stacklevel
 from ._sklearn_private import _fit_context
 from ._validation import (
     DOC_LINK_MODULE,
@@ -341,7 +341,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 "X.astype(np.float64)"
             )
         if not advice:
-            advice.append("check X for extreme values and rescale it")
+            advice.append("X and the parameters are in range")
         return (
             f"J's terms at the initial parameters: {parts}. " + "; ".join(advice) + "."
         )
@@ -349,7 +349,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
 # A term of J above this at the initial parameters is out of any sensible
 # scale: the error names the hyperparameter (or data) behind it.
-_HUGE_TERM = 1e100
+_HUGE_TERM = OUT_OF_SCALE
 # |X| above this is named as a likely cause when a fit fails.
 _LARGE_VALUE = 1e3
 

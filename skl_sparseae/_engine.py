@@ -92,6 +92,7 @@ _blas_holders = 0
 _blas_limiter = None
 _blas_threads_before = None
 _controller = None
+_controller_lock = threading.Lock()
 
 
 def _blas_controller():
@@ -99,17 +100,49 @@ def _blas_controller():
 
     Finding them scans the process's libraries (milliseconds: as long as a
     whole small fit's evaluation); numpy's and scipy's BLAS are loaded when
-    this package is imported, before the first fit asks.
+    this package is imported, before the first fit asks. Two fits starting
+    together in two threads find them once.
     """
     global _controller
-    if _controller is None:
-        _controller = ThreadpoolController().select(user_api="blas")
-    return _controller
+    with _controller_lock:
+        if _controller is None:
+            _controller = ThreadpoolController().select(user_api="blas")
+        return _controller
 
 
 def _current_blas_threads():
     counts = [info["num_threads"] for info in _blas_controller().info()]
     return max(counts) if counts else 1
+
+
+def _on_a_thread_of_its_own(task):
+    """Run ``task()`` on a new thread that ends with it; return its result.
+
+    threadpoolctl (from 3.8 on) lets only one Python thread at a time set
+    the thread count of an OpenBLAS built with its own thread pool: the
+    first thread that sets it, for as long as that thread is alive (or until
+    it leaves a ``with threadpool_limits`` block); any other thread's
+    setting is silently ignored. The fit that sets the limit and the fit
+    that restores it are often two threads, so the restore was lost (and
+    BLAS left at 1 thread for the rest of the process) whenever the thread
+    that had set the limit was still alive. Setting and restoring on a
+    thread that has ended by the time the next one does leaves no live
+    thread in control, so each of them takes effect.
+    """
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = task()
+        except BaseException as error:  # raised in the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="skl_sparseae-blas-limit")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
 
 
 @contextlib.contextmanager
@@ -125,13 +158,19 @@ def serial_blas():
     The limit is process-wide (BLAS libraries have one setting per process),
     so it is reference counted: the first block to enter sets it, the last
     to leave restores what the process had before the first entered, in
-    whatever order overlapping blocks in several threads leave.
+    whatever order overlapping blocks in several threads leave. Both are
+    done on a short-lived thread of their own (see
+    :func:`_on_a_thread_of_its_own`), so that the restore takes effect
+    whichever thread leaves last. While a thread of the user's holds
+    threadpoolctl's control of OpenBLAS (a ``with threadpool_limits`` block
+    in another thread), its setting stands and this one is not applied.
     """
     global _blas_holders, _blas_limiter, _blas_threads_before
     with _blas_lock:
         if _blas_holders == 0:
+            controller = _blas_controller()
             _blas_threads_before = _current_blas_threads()
-            _blas_limiter = _blas_controller().limit(limits=1)
+            _blas_limiter = _on_a_thread_of_its_own(lambda: controller.limit(limits=1))
         _blas_holders += 1
     try:
         yield
@@ -139,7 +178,7 @@ def serial_blas():
         with _blas_lock:
             _blas_holders -= 1
             if _blas_holders == 0:
-                _blas_limiter.restore_original_limits()
+                _on_a_thread_of_its_own(_blas_limiter.restore_original_limits)
                 _blas_limiter = None
                 _blas_threads_before = None
 

@@ -38,6 +38,11 @@ LOSS_WINDOW = 10
 # iteration: line searches rarely need more than a few.
 EVALUATIONS_PER_ITERATION = 20
 
+# |J| at the initial parameters above this is out of any sensible scale: if
+# then every step overflows J, the fit fails with the reason instead of
+# stopping at the start (estimators name the hyperparameter or data behind it).
+OUT_OF_SCALE = 1e100
+
 # verbose=1 prints every this many iterations (and the first and last).
 VERBOSE_EVERY = 10
 
@@ -121,16 +126,41 @@ class OptimizationResult:
 
 
 class _NotFinite(ArithmeticError):
-    """J or its gradient overflowed at a point L-BFGS tried."""
+    """L-BFGS accepted a rejected trial point as an iterate (its line search
+    can end on a warning at the point it last tried): the driver goes back
+    to the last good iterate and starts again from there."""
 
-    def __init__(self, loss, iteration):
-        super().__init__(loss, iteration)
-        self.loss, self.iteration = loss, iteration
+    def __init__(self, iteration):
+        super().__init__(iteration)
+        self.iteration = iteration
 
 
 class _Trace:
-    """Wraps the objective: caches the last evaluation, keeps J finite for
-    L-BFGS, records J per iteration and prints progress."""
+    """Wraps the objective: caches the last evaluation, turns a trial point
+    where J cannot be computed into a rejected step, records J per iteration
+    and prints progress.
+
+    **Rejected steps.** scipy's L-BFGS-B has no notion of a failed
+    evaluation: its line search (Moré and Thuente's) compares and
+    interpolates the values it is given, so a NaN or an infinite J poisons
+    the step (an infinite J was accepted as an iterate when tried) and a
+    NaN theta is passed on to the next trial. But a trial point whose J
+    overflows only says that the step was too long: it often comes from the
+    optimiser's own arithmetic, e.g. on a nearly solved problem where the
+    curvature pair ``(s, y)`` of the last step underflows and the next
+    direction is NaN, not from X. Such a trial point is answered with a
+    finite J larger than any J seen so far (and a zero gradient), which the
+    line search treats as an overshoot: it backs off to a shorter step. When
+    no shorter step helps, its search fails; L-BFGS-B then goes back to the
+    last iterate, clears its memory and tries a steepest-descent step, and
+    stops there if that fails too. Either way the fit ends at the last
+    iterate, where J is finite: ``rejected`` counts the trial points
+    answered so (the two causes counted apart).
+    """
+
+    @property
+    def rejected(self):
+        return self.rejected_steps + self.rejected_overflows
 
     def __init__(self, objective, *, label, max_iter, verbose, progress):
         self.objective = objective
@@ -139,26 +169,64 @@ class _Trace:
         self.verbose = verbose
         self.progress = progress
         self.loss_curve = []
+        # The point whose evaluation the objective's buffers hold, or None
+        # after a rejected trial point (then they hold that point's).
         self.last_theta = None
         self.last_loss = None
         self.last_grad = None
+        # The last iterate L-BFGS accepted (theta0 before the first), where
+        # the fit ends if its last steps were rejected.
+        self.iterate = None
+        self.largest_loss = -np.inf
+        # Trial points rejected: theta itself not finite (L-BFGS's arithmetic
+        # broke down), or J or its gradient not finite at a finite theta.
+        self.rejected_steps = 0
+        self.rejected_overflows = 0
+        # Calls of evaluate, cached or not (scipy's count of evaluations).
+        self.calls = 0
         self.start_time = time.perf_counter()
 
+    def start_at(self, theta0, loss0, grad0):
+        """Record the evaluation at the starting point."""
+        self.last_theta = np.array(theta0, dtype=np.float64)
+        self.last_loss, self.last_grad = float(loss0), grad0
+        self.largest_loss = self.last_loss
+        self.iterate = (self.last_theta, self.last_loss, grad0)
+
     def evaluate(self, theta):
+        self.calls += 1
         if self.last_theta is not None and np.array_equal(theta, self.last_theta):
             return self.last_loss, self.last_grad.copy()
+        if not np.all(np.isfinite(theta)):
+            self.rejected_steps += 1
+            return self.reject(theta)
         with np.errstate(all="ignore"):
             loss, grad = self.objective(theta)
         if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
-            # scipy's line search cannot recover from an infinite J (it
-            # accepted such a point as an iterate when tried): stop the fit.
-            raise _NotFinite(loss, len(self.loss_curve))
+            self.rejected_overflows += 1
+            return self.reject(theta)
         self.last_theta = np.array(theta, copy=True)
         self.last_loss, self.last_grad = float(loss), grad
+        self.largest_loss = max(self.largest_loss, self.last_loss)
         return self.last_loss, grad.copy()
+
+    def reject(self, theta):
+        """A trial point where J or its gradient is not finite: J above any
+        seen so far, so that the line search backs off (see the class)."""
+        self.last_theta = None
+        above = self.largest_loss + max(abs(self.largest_loss), 1.0)
+        if not np.isfinite(above):
+            above = float(np.finfo(np.float64).max)
+        return above, np.zeros(np.shape(theta), dtype=np.float64)
 
     def end_of_iteration(self, theta):
         self.evaluate(theta)
+        if self.last_theta is None:
+            # L-BFGS accepted a rejected point: its line search can end on a
+            # warning (e.g. its interval of uncertainty has become too
+            # narrow) at whatever point it tried last.
+            raise _NotFinite(len(self.loss_curve))
+        self.iterate = (self.last_theta, self.last_loss, self.last_grad)
         self.loss_curve.append(self.last_loss)
         iteration = len(self.loss_curve)
         if self.verbose >= 2 or (
@@ -182,6 +250,96 @@ class _Trace:
         if len(curve) <= LOSS_WINDOW:
             return False
         return curve[-1 - LOSS_WINDOW] - curve[-1] <= tol * abs(curve[-1])
+
+
+def _rejected_steps(trace):
+    """Words for the trial points that were rejected, and why."""
+    causes = []
+    if trace.rejected_steps:
+        causes.append(
+            f"L-BFGS's own step was not finite at {trace.rejected_steps} trial "
+            f"{_points(trace.rejected_steps)} (its arithmetic overflowed)"
+        )
+    if trace.rejected_overflows:
+        causes.append(
+            "J or its gradient overflowed at "
+            f"{trace.rejected_overflows} trial {_points(trace.rejected_overflows)}, "
+            "where the step was too long"
+        )
+    if not causes:
+        return ""
+    return (
+        f"{'; '.join(causes)}: the line search backed off, and J is finite at "
+        "every iterate. "
+    )
+
+
+def _points(count):
+    return "point" if count == 1 else "points"
+
+
+def _run_lbfgs(trace, theta0, callback, *, max_iter, gtol, history):
+    """scipy's L-BFGS-B from ``theta0``, started again from the last iterate
+    if it ever accepts a rejected trial point (see :class:`_Trace`).
+
+    Returns ``(theta, J, grad, n_iter, status, n_evaluations)``, with
+    scipy's ``status``: 0 converged by its own tests, 1 an iteration or
+    evaluation limit, 2 its line search failed.
+    """
+    max_evaluations = EVALUATIONS_PER_ITERATION * max_iter
+    start, evaluations_before, restarted_at = theta0, 0, None
+    while True:
+        calls_before = trace.calls
+        try:
+            result = minimize(
+                trace.evaluate,
+                start,
+                method="L-BFGS-B",
+                jac=True,
+                callback=callback,
+                options={
+                    "maxiter": max_iter - len(trace.loss_curve),
+                    "maxfun": max_evaluations - evaluations_before,
+                    # The window rule above is the stopping test; scipy's own
+                    # tests would stop on one small step (ftol) or on a
+                    # gradient small only relative to the sparsity term's
+                    # (gtol).
+                    "gtol": gtol,
+                    "ftol": 0.0,
+                    "maxcor": history,
+                },
+            )
+        except _NotFinite:
+            evaluations_before += trace.calls - calls_before
+            n_iter = len(trace.loss_curve)
+            if (
+                restarted_at == n_iter
+                or n_iter >= max_iter
+                or evaluations_before >= max_evaluations
+            ):
+                # No iterate since the last start again: the line search
+                # cannot find a finite J along any direction it tries.
+                theta, loss, grad = trace.iterate
+                status = 1 if restarted_at != n_iter else 2
+                return theta, loss, grad, n_iter, status, evaluations_before
+            restarted_at, start = n_iter, trace.iterate[0]
+            continue
+        n_evaluations = evaluations_before + int(result.nfev)
+        if trace.rejected:
+            # L-BFGS-B ends at its last iterate, going back to it when its
+            # line search fails, but then returns the J and gradient of the
+            # point it tried last (the rejection's): take them from the trace.
+            theta, loss, grad = trace.iterate
+            status = result.status if np.array_equal(result.x, theta) else 2
+            return theta, loss, grad, len(trace.loss_curve), status, n_evaluations
+        return (
+            result.x,
+            float(result.fun),
+            result.jac,
+            len(trace.loss_curve),
+            result.status,
+            n_evaluations,
+        )
 
 
 def minimize_for(
@@ -291,11 +449,7 @@ def minimize_lbfgs(
             f"{label}: the objective J or its gradient is not finite at the "
             f"initial parameters (J = {loss0!r}). {reason}".rstrip()
         )
-    trace.last_theta, trace.last_loss, trace.last_grad = (
-        np.array(theta0, dtype=np.float64),
-        float(loss0),
-        grad0,
-    )
+    trace.start_at(theta0, loss0, grad0)
     start_grad = float(np.max(np.abs(grad0))) if grad0.size else 0.0
 
     stopped_by_window = [False]
@@ -317,34 +471,9 @@ def minimize_lbfgs(
         )
         n_evaluations = 1
     else:
-        try:
-            result = minimize(
-                trace.evaluate,
-                theta0,
-                method="L-BFGS-B",
-                jac=True,
-                callback=callback,
-                options={
-                    "maxiter": max_iter,
-                    "maxfun": EVALUATIONS_PER_ITERATION * max_iter,
-                    # The window rule above is the stopping test; scipy's own
-                    # tests would stop on one small step (ftol) or on a
-                    # gradient small only relative to the sparsity term's
-                    # (gtol).
-                    "gtol": gtol,
-                    "ftol": 0.0,
-                    "maxcor": history,
-                },
-            )
-        except _NotFinite as overflow:
-            reason = explain_overflow() if explain_overflow else ""
-            raise ValueError(
-                f"{label}: the objective J or its gradient overflowed (J = "
-                f"{overflow.loss!r}) at a point L-BFGS tried in iteration "
-                f"{overflow.iteration + 1}. {reason}".rstrip()
-            ) from None
-        result_x, result_fun, result_jac = result.x, float(result.fun), result.jac
-        n_iter, status, n_evaluations = int(result.nit), result.status, result.nfev
+        result_x, result_fun, result_jac, n_iter, status, n_evaluations = _run_lbfgs(
+            trace, theta0, callback, max_iter=max_iter, gtol=gtol, history=history
+        )
 
     relative_grad = (
         float(np.max(np.abs(result_jac))) / start_grad if start_grad > 0 else 0.0
@@ -389,6 +518,16 @@ def minimize_lbfgs(
                 ConvergenceWarning,
                 stacklevel=user_stacklevel(),
             )
+    elif trace.rejected and not abs(loss0) < OUT_OF_SCALE:
+        # Every step overflowed J because J itself is out of any sensible
+        # scale from the start (a huge alpha or beta, or huge X): the
+        # problem's fault, not the step's, and no fit can be made of it.
+        reason = explain_overflow() if explain_overflow is not None else ""
+        raise ValueError(
+            f"{label}: the objective J or its gradient overflowed at every point "
+            f"L-BFGS tried after iteration {n_iter}, from J = {loss0:.3g} at the "
+            f"initial parameters. {reason}".rstrip()
+        )
     elif relative_grad <= loose_tol or trace.levelled_off(loose_tol):
         # The line search found no lower J, but J had levelled off or the
         # gradient had vanished to the precision the arithmetic allows:
@@ -398,6 +537,17 @@ def minimize_lbfgs(
             (
                 "converged: the line search could not lower J further, at a point "
                 f"where the gradient is {relative_grad:.2g} times its start value"
+            ),
+        )
+    elif float(np.dot(result_jac, result_jac)) < np.finfo(np.float64).tiny:
+        # The gradient's squared norm underflows: L-BFGS's own arithmetic
+        # (its step length 1/|grad|, its curvature pairs) breaks down, and
+        # any step it could take changes J by less than it can represent.
+        converged, reason = (
+            True,
+            (
+                "converged: the gradient is too small for L-BFGS to take a step "
+                f"(its largest entry is {np.max(np.abs(result_jac)):.3g})"
             ),
         )
     else:
@@ -412,11 +562,13 @@ def minimize_lbfgs(
             advice = explain_stall() if explain_stall is not None else ""
             warnings.warn(
                 f"{label}: L-BFGS {reason}: the fit is not at a minimum. "
-                f"{advice}".rstrip(),
+                f"{_rejected_steps(trace)}{advice}".rstrip(),
                 ConvergenceWarning,
                 stacklevel=user_stacklevel(),
             )
 
+    if trace.rejected and converged:
+        reason += f" ({_rejected_steps(trace).rstrip()[:-1]})"
     if verbose:
         trace.last_loss, trace.last_grad = result_fun, result_jac
         # Reasons for a stop short of convergence already count iterations.

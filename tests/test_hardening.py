@@ -1,22 +1,28 @@
 """No silent failures, all-or-nothing fits, results independent of threads."""
 
+import os
 import threading
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.optimize import minimize as scipy_minimize
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skl_sparseae import (
+    DeepSparseAutoencoder,
     SparseAutoencoder,
     check_gradient,
     loss_grad_reference,
     numerical_gradient,
 )
 from skl_sparseae import _objective as objective_module
+from skl_sparseae import _optimize as optimize_module
+from skl_sparseae._engine import _on_a_thread_of_its_own, serial_blas
 from skl_sparseae._objective import SparseAutoencoderObjective, n_parameters
+from skl_sparseae._optimize import minimize_lbfgs
 
 
 def unit_data(n_samples=40, n_features=8, seed=0):
@@ -121,6 +127,121 @@ def test_duplicate_sparse_entries_fit_like_their_dense_sum():
     with pytest.warns(ConvergenceWarning):
         sparse.fit(X)
     np.testing.assert_allclose(sparse.components_, dense.components_, rtol=1e-12)
+
+
+# Trial points where J overflows -------------------------------------------------
+
+
+def nearly_solved():
+    """The property run's find: one sample, and a weight decay so small that
+    the gradient's square underflows near the end (L-BFGS's next step is NaN)."""
+    return np.array([[0.5488135]]), {
+        "alpha": 3.8e-240,
+        "beta": 0.0,
+        "rho": 0.5,
+        "max_iter": 5,
+        "random_state": 0,
+    }
+
+
+def test_a_nan_step_of_lbfgs_on_a_nearly_solved_fit_ends_it_cleanly(capsys):
+    X, options = nearly_solved()
+    model = SparseAutoencoder(n_components=2, verbose=1, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X)
+    assert model.loss_ < 1e-239
+    assert np.all(np.isfinite(model.components_))
+    last_line = capsys.readouterr().out.splitlines()[-1]
+    assert "converged" in last_line
+    assert "L-BFGS's own step was not finite at" in last_line
+    assert "check X" not in last_line
+
+
+def test_the_deep_model_ends_a_nearly_solved_fit_cleanly_too():
+    X, options = nearly_solved()
+    model = DeepSparseAutoencoder(hidden_layer_sizes=(2,), **options)
+    # Pretraining the layer runs into max_iter=5 and says so; fine-tuning
+    # starts where the gradient is too small for L-BFGS to take a step.
+    with pytest.warns(ConvergenceWarning, match=r"max_iter=5\)") as caught:
+        model.fit(X)
+    assert [str(w.message).startswith("SparseAutoencoder(") for w in caught] == [True]
+    assert model.loss_ < 1e-239
+    assert model.n_iter_ == 0
+
+
+def bounded_square(wall):
+    """J = x^2 / 2 inside |x| < wall, not finite outside."""
+
+    def objective(theta):
+        if np.max(np.abs(theta)) >= wall:
+            return np.inf, np.full_like(theta, np.nan)
+        return 0.5 * float(theta @ theta), theta.copy()
+
+    return objective
+
+
+def test_a_trial_point_where_j_overflows_is_a_rejected_step(capsys):
+    # L-BFGS-B's first step is 1/|grad| long: from 1e-3 it reaches -0.999,
+    # past the wall, where J is infinite. The line search backs off.
+    result = minimize_lbfgs(
+        bounded_square(0.01),
+        np.array([1e-3]),
+        max_iter=50,
+        tol=0,
+        label="bounded",
+        verbose=1,
+    )
+    assert result.converged
+    assert abs(result.theta[0]) < 1e-6
+    assert result.loss <= 0.5e-6
+    out = capsys.readouterr().out
+    assert "J or its gradient overflowed at 1 trial point, where the step" in out
+
+
+def test_a_fit_that_every_step_overflows_stops_where_it_is_and_says_why():
+    def finite_only_at_the_start(theta):
+        if theta[0] != 1.0:
+            return np.inf, np.full_like(theta, np.nan)
+        return 1.0, np.ones(1)
+
+    with pytest.warns(ConvergenceWarning, match="not at a minimum") as caught:
+        result = minimize_lbfgs(
+            finite_only_at_the_start, np.ones(1), max_iter=10, tol=0, label="walled"
+        )
+    message = str(caught[0].message)
+    assert "J or its gradient overflowed at" in message
+    assert "J is finite at every iterate" in message
+    assert result.theta.tolist() == [1.0]
+    assert result.loss == 1.0
+    assert not result.converged
+
+
+def test_lbfgs_that_accepts_a_rejected_point_starts_again_from_the_last_iterate(
+    monkeypatch,
+):
+    # scipy's line search can end on a warning at the point it tried last:
+    # if that point was rejected, the driver starts again from the iterate
+    # before it, with a new L-BFGS memory.
+    starts = []
+
+    def accepts_a_rejected_point_once(fun, x0, callback, **kwargs):
+        starts.append(np.array(x0))
+        if len(starts) == 1:
+            fun(x0 - 0.5)
+            callback(x0 - 0.5)  # an iterate
+            fun(np.array([np.nan]))
+            callback(np.array([np.nan]))  # the rejected point "accepted"
+        return scipy_minimize(fun, x0, callback=callback, **kwargs)
+
+    monkeypatch.setattr(optimize_module, "minimize", accepts_a_rejected_point_once)
+    result = minimize_lbfgs(
+        bounded_square(10.0), np.array([2.0]), max_iter=50, tol=0, label="restart"
+    )
+    assert [start.tolist() for start in starts] == [[2.0], [1.5]]
+    assert result.converged
+    assert abs(result.theta[0]) < 1e-6
+    assert result.loss_curve[0] == 0.5 * 1.5**2
 
 
 # Validation of the public helpers ----------------------------------------------
@@ -333,6 +454,80 @@ def test_blas_threads_are_restored_after_concurrent_fits_and_failures():
         thread.join()
     assert errors == []
     assert blas_threads() == before
+
+
+def needs_multithreaded_blas():
+    if max(blas_threads(), default=1) == 1:
+        pytest.skip("BLAS runs on one thread here: a lost restore cannot show")
+
+
+def test_blas_threads_are_restored_while_the_fit_that_limited_them_lives_on():
+    # The first fit limits BLAS, the second leaves last and restores it while
+    # the first one's thread is still alive (threadpoolctl 3.8 ignored a
+    # setting from any thread but the one that set it first).
+    needs_multithreaded_blas()
+    before = blas_threads()
+    first_in, second_in, first_out, checked = (threading.Event() for _ in range(4))
+    seen = []
+
+    def first():
+        with serial_blas():
+            first_in.set()
+            second_in.wait()
+        first_out.set()
+        checked.wait()
+
+    def second():
+        first_in.wait()
+        with serial_blas():
+            second_in.set()
+            first_out.wait()
+        seen.append(blas_threads())
+        checked.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == [before]
+    assert blas_threads() == before
+
+
+# Pairs of fits started together: the dev profile runs many more (see
+# tests/conftest.py). The lost restore showed in about 1 of 40 to 1 of 200
+# pairs; the fixed order above shows it every time.
+CONCURRENT_PAIRS = 400 if os.environ.get("HYPOTHESIS_PROFILE") == "dev" else 40
+
+
+def test_blas_threads_are_restored_after_pairs_of_fits_started_together():
+    needs_multithreaded_blas()
+    before = blas_threads()
+    X = np.random.RandomState(0).uniform(size=(2000, 30))
+    lost = []
+
+    def fit(barrier):
+        barrier.wait()
+        SparseAutoencoder(
+            n_components=5, max_iter=5, chunk_size=50, random_state=0
+        ).fit(X)
+
+    for pair in range(CONCURRENT_PAIRS):
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=fit, args=(barrier,)) for _ in range(2)]
+        # Warning filters are the process's, not a thread's: set here. The
+        # fits stop at max_iter=5, short as in the report.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        if blas_threads() != before:
+            lost.append(pair)
+            # Put it back as serial_blas does, so that later pairs can show it.
+            _on_a_thread_of_its_own(lambda: threadpool_limits(max(before)))
+    assert lost == []
 
 
 def test_interrupt_inside_a_chunk_leaves_no_thread_and_no_noise(monkeypatch):
