@@ -178,7 +178,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         >>> from sklearn.datasets import load_digits
         >>> from skl_sparseae import SparseAutoencoder
         >>> X = load_digits().data / 16.0
-        >>> model = SparseAutoencoder(16, max_iter=20, random_state=0).fit(X)
+        >>> model = SparseAutoencoder(16, tol=1e-3, random_state=0).fit(X)
         >>> model.score(X) < 0
         True
         """

@@ -180,7 +180,7 @@ class SparseAutoencoderClassifier(
     >>> from skl_sparseae import SparseAutoencoderClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> X = MinMaxScaler().fit_transform(X)
-    >>> clf = SparseAutoencoderClassifier((32,), max_iter=200, random_state=0)
+    >>> clf = SparseAutoencoderClassifier((32,), tol=1e-3, random_state=0)
     >>> clf = clf.fit(X[:500], y[:500])
     >>> clf.predict_proba(X[500:503]).shape
     (3, 10)

@@ -149,7 +149,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
     >>> from sklearn.preprocessing import MinMaxScaler
     >>> from skl_sparseae import DeepSparseAutoencoder
     >>> X = MinMaxScaler().fit_transform(load_digits().data[:300])
-    >>> model = DeepSparseAutoencoder((32, 16), max_iter=100, random_state=0)
+    >>> model = DeepSparseAutoencoder((32, 16), tol=1e-3, random_state=0)
     >>> H = model.fit_transform(X)
     >>> H.shape
     (300, 16)

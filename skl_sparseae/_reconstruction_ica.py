@@ -131,7 +131,7 @@ class ReconstructionICA(
     >>> import numpy as np
     >>> from skl_sparseae import ReconstructionICA
     >>> X = np.random.RandomState(0).laplace(size=(500, 4))
-    >>> rica = ReconstructionICA(n_components=8, max_iter=50, random_state=0)
+    >>> rica = ReconstructionICA(n_components=8, random_state=0)
     >>> rica.fit_transform(X).shape
     (500, 8)
     >>> rica.components_.shape

@@ -20,6 +20,15 @@ from skl_sparseae import (
     TopographicSparseCoding,
 )
 
+# scikit-learn's checks fit on data of their own (values outside [0, 1])
+# with few iterations: the estimators rightly warn of both.
+pytestmark = [
+    pytest.mark.filterwarnings(
+        r"ignore:.*the logistic decoder only outputs values in \(0, 1\):UserWarning"
+    ),
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
+
 # Every estimator the package exports. The deep one is checked at a small
 # size: the checks fit it dozens of times.
 ESTIMATORS = [
@@ -49,6 +58,11 @@ def test_sklearn_compatible_estimator(estimator, check):
     ids=lambda check: check.__name__,
 )
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+# check_set_output_transform_pandas mixes NumPy arrays and DataFrames between
+# fit and transform, which warns; scikit-learn's own runner ignores it.
+@pytest.mark.filterwarnings(
+    "ignore:X (does not have valid|has) feature names:UserWarning"
+)
 def test_named_sklearn_checks(check, estimator):
     # These are part of the suite above in current scikit-learn; they are
     # named here because users rely on each of them in particular.

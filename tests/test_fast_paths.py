@@ -157,6 +157,7 @@ def test_threaded_evaluation_is_bit_for_bit_reproducible():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_fit_does_not_copy_c_contiguous_float_input(dtype, monkeypatch):
     X = data().astype(dtype)
     seen = []
