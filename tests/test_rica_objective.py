@@ -1,6 +1,5 @@
 """Reconstruction ICA's objective (issue 12's math core) as a specification."""
 
-import dask.array as da
 import numpy as np
 import pytest
 
@@ -78,6 +77,7 @@ def test_float32_objective_computes_in_float32_to_float32_rounding():
 
 
 def test_the_objective_runs_on_dask_blocks_with_no_further_code():
+    da = pytest.importorskip("dask.array")
     X = whitened(200)
     theta = np.random.RandomState(4).normal(scale=0.3, size=12 * 6)
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
@@ -130,6 +130,7 @@ def test_normalized_J_is_the_plain_J_at_the_unit_rows():
 def test_normalized_chunked_and_dask_objectives_equal_the_reference(
     chunk_size, n_threads
 ):
+    da = pytest.importorskip("dask.array")
     X = whitened(200)
     theta = np.random.RandomState(7).normal(scale=0.3, size=12 * 6)
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2, normalize_filters=True)
