@@ -13,7 +13,12 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 collect_ignore = []
 if any(importlib.util.find_spec(name) is None for name in ("skl2onnx", "onnxruntime")):
     collect_ignore.append("skl_sparseae/onnx.py")
-# So are Dask arrays (the "dask" extra): the run at the minimum versions of
-# the core dependencies goes without them.
+# So are Dask arrays (the "dask" extra), and the examples' matplotlib and
+# pillow, which the run at the minimum versions of the core dependencies
+# goes without.
 if any(importlib.util.find_spec(name) is None for name in ("dask", "distributed")):
     collect_ignore.append("tests/test_dask.py")
+if importlib.util.find_spec("matplotlib") is None:
+    collect_ignore.append("skl_sparseae/plotting.py")
+if importlib.util.find_spec("PIL") is None:
+    collect_ignore.append("skl_sparseae/datasets.py")

@@ -1,6 +1,7 @@
 """Pictures of learned filters: UFLDL's ``display_network`` as an API.
 
-matplotlib is an optional dependency: ``pip install 'skl_sparseae[plot]'``.
+matplotlib is an optional dependency: ``pip install matplotlib``, or
+``python3 -m pip install ".[plot]"`` from a clone.
 """
 
 import numpy as np
@@ -197,7 +198,8 @@ def plot_filters(
     except ImportError as error:
         raise ImportError(
             "plot_filters needs matplotlib, an optional dependency: "
-            "pip install 'skl_sparseae[plot]'"
+            "pip install matplotlib (or, from a clone of skl_sparseae, "
+            "python3 -m pip install '.[plot]')"
         ) from error
 
     image = tile_filters(

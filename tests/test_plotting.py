@@ -94,8 +94,13 @@ def test_plot_filters_returns_a_pyplot_figure_with_the_tiled_image():
     assert figure.axes[0].get_title() == "filters"
 
 
-def test_plot_filters_without_matplotlib_names_the_extra(monkeypatch):
+def test_plot_filters_without_matplotlib_names_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match=r"skl_sparseae\[plot\]"):
+    with pytest.raises(ImportError) as caught:
         plot_filters(np.ones((4, 16)))
+    message = str(caught.value)
+    # skl_sparseae is not on the package index: no "pip install skl_sparseae"
+    assert "pip install matplotlib" in message
+    assert "python3 -m pip install '.[plot]'" in message
+    assert "skl_sparseae[" not in message

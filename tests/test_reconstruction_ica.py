@@ -108,7 +108,7 @@ def test_float32_trains_in_float32():
 
 
 def test_fit_and_transform_a_dask_array():
-    import dask.array as da
+    da = pytest.importorskip("dask.array")
 
     X, _ = whitened_mixture(400)
     X_dask = da.from_array(X, chunks=(100, 4))

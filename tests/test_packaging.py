@@ -1,0 +1,83 @@
+"""What pyproject.toml declares is what the package imports, and its lower
+bounds are the versions CI installs in its run at the lowest versions."""
+
+import ast
+import pathlib
+import re
+import sys
+
+import pytest
+
+tomllib = pytest.importorskip("tomllib") if sys.version_info >= (3, 11) else None
+if tomllib is None:  # pragma: no cover - Python 3.10
+    pytest.skip(
+        "reading pyproject.toml needs tomllib (Python 3.11)", allow_module_level=True
+    )
+
+ROOT = pathlib.Path(__file__).parents[1]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+# The import name of each distribution the package's code imports.
+IMPORT_NAMES = {"scikit-learn": "sklearn", "pillow": "PIL"}
+
+
+def requirement(line):
+    """``(distribution, lower bound or None)`` of a requirement string."""
+    match = re.match(r"([A-Za-z0-9_.-]+)(\[[^\]]*\])?\s*(?:>=\s*([^,;\s]+))?", line)
+    return match.group(1).lower(), match.group(3)
+
+
+def release(version):
+    """``"1.6"`` and ``"1.6.0"`` alike: the release's numbers, trailing zeros cut."""
+    numbers = [int(part) for part in version.split(".")]
+    while numbers and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
+
+
+def imported_top_level_names():
+    """Every module the package's code imports (at any depth), by its top name."""
+    names = set()
+    for path in (ROOT / "skl_sparseae").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return names - set(sys.stdlib_module_names) - {"skl_sparseae"}
+
+
+def test_every_package_the_code_imports_is_declared():
+    core = {requirement(line)[0] for line in PROJECT["dependencies"]}
+    extras = {
+        requirement(line)[0]
+        for lines in PROJECT["optional-dependencies"].values()
+        for line in lines
+    }
+    # dask[distributed] brings distributed; skl2onnx brings onnx.
+    provided = {"distributed": "dask", "onnx": "skl2onnx"}
+    declared = {IMPORT_NAMES.get(name, name) for name in core | extras}
+    missing = {
+        name
+        for name in imported_top_level_names()
+        if name not in declared and provided.get(name) not in extras
+    }
+    assert missing == set()
+    # What every import of the package needs is a core dependency, not an extra.
+    assert {"numpy", "scipy", "scikit-learn", "threadpoolctl"} <= core
+
+
+def test_the_lowest_versions_ci_installs_are_the_declared_lower_bounds():
+    pins = {}
+    for line in (ROOT / ".ci" / "minimum-versions.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, version = line.split("==")
+            pins[name.lower()] = version
+    for line in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["test"]:
+        name, lower = requirement(line)
+        if name in pins:
+            assert release(pins[name]) == release(lower), name
+    for name, lower in map(requirement, PROJECT["dependencies"]):
+        assert lower is not None, f"{name} has no lower bound"
+        assert name in pins, f"{name} is not in minimum-versions.txt"
+        assert release(pins[name]) == release(lower), name
