@@ -336,7 +336,7 @@ def _run_lbfgs(trace, theta0, callback, *, max_iter, gtol, history):
             result.x,
             float(result.fun),
             result.jac,
-            len(trace.loss_curve),
+            int(result.nit),
             result.status,
             n_evaluations,
         )
