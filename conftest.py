@@ -10,7 +10,8 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 # The ONNX export is optional (the "onnx" extra): without skl2onnx and
 # onnxruntime its module cannot be imported, so its doctests are not collected.
-collect_ignore = []
+# tests/saved_models/make.py wrote the saved models' files: not a test.
+collect_ignore = ["tests/saved_models"]
 if any(importlib.util.find_spec(name) is None for name in ("skl2onnx", "onnxruntime")):
     collect_ignore.append("skl_sparseae/onnx.py")
 # So are Dask arrays (the "dask" extra), and the examples' matplotlib and
