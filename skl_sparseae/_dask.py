@@ -328,10 +328,34 @@ def _holders(X):
 
 
 def _block_sums(factory, stage, theta, sparsity_deltas, X_block, *y_block):
-    """One block's row sums: the package's objective on the block's rows."""
+    """One block's row sums: the package's objective on the block's rows.
+
+    An array that reached the worker over the network can start at any byte
+    (distributed's out-of-band buffers), and numpy multiplies arrays that
+    are not aligned to their item size with its own loops instead of BLAS,
+    which round differently: the shares changed in their last bits from one
+    evaluation to the next. Everything is aligned first (a copy only when
+    it is not).
+    """
+    theta, sparsity_deltas, X_block = (
+        _aligned(theta),
+        _aligned(sparsity_deltas),
+        _aligned(X_block),
+    )
+    y_block = tuple(_aligned(y) for y in y_block)
     with np.errstate(all="ignore"):
         with factory(X_block, *y_block) as objective:
             return objective.row_sums(theta, stage, sparsity_deltas)
+
+
+def _aligned(value):
+    """``value``, or an aligned copy of an unaligned ndarray; lists of arrays
+    (a deep network's sparsity deltas) item by item."""
+    if isinstance(value, np.ndarray):
+        return value if value.flags.aligned else np.require(value, requirements="A")
+    if isinstance(value, list | tuple):
+        return type(value)(_aligned(item) for item in value)
+    return value
 
 
 def _add_sums(*parts):
