@@ -36,7 +36,6 @@ from ._dask import (
 from ._deep import DeepSparseAutoencoder, greedy_stages
 from ._engine import serial_blas
 from ._objective import (
-    DECODER_ACTIVATIONS,
     ClassifierLayout,
     ClassifierObjective,
     encode_layers,
@@ -45,6 +44,7 @@ from ._objective import (
 from ._optimize import atomic_fit, minimize_for
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
+    DECODER_ACTIVATIONS,
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
     PositiveInt,

@@ -12,8 +12,6 @@ from sklearn.utils import check_random_state
 from ._base import AutoencoderBase, check_finite_output
 from ._engine import serial_blas
 from ._objective import (
-    DECODER_ACTIVATIONS,
-    LOSSES,
     AutoencoderObjective,
     NetworkLayout,
     encode_layers,
@@ -21,7 +19,7 @@ from ._objective import (
 )
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
-from ._validation import PositiveInt
+from ._validation import DECODER_ACTIVATIONS, LOSSES, PositiveInt
 
 __all__ = ["DeepSparseAutoencoder"]
 

@@ -36,16 +36,13 @@ from threadpoolctl import ThreadpoolController
 # Rows per chunk when chunk_size="auto": at most about this many entries of
 # X per chunk (1 MiB in float64), so that a chunk's elementwise work stays
 # in cache, but never fewer rows than _AUTO_CHUNK_MIN_ROWS, so that the
-# chunk's matrix products stay large enough for BLAS; the rows are then
-# spread evenly over the chunks. Measured (benchmarks/, and the note in
-# docs/performance.rst): at 64 features, chunks of 2048 rather than 512 rows
-# halve the per-chunk Python work and make two threads 1.1x faster; at 784
-# features, chunks of 500 rather than 250 rows make an evaluation 1.02x
-# (deep, (196, 64)) to 1.07x (the classifier's fine-tuning) faster, since
-# each chunk's gradient share (one product with the chunk's rows as its
-# inner dimension, then one addition of the parameters' size) costs less
-# per row. Data the old 256-row minimum split in two stays split in two, so
-# that both threads work on it.
+# chunk's matrix products stay large enough for BLAS and its fixed costs
+# (Python work per chunk, one addition of the parameters' size for its
+# gradient share) are spread over enough rows; the rows are then spread
+# evenly over the chunks. A single chunk of more than _AUTO_CHUNK_SPLIT_ROWS
+# rows is cut in two, so that both threads of a two-core machine work on
+# it. docs/performance.rst ("What made it fast") has the measurements behind
+# these numbers.
 _AUTO_CHUNK_ENTRIES = 131072
 _AUTO_CHUNK_MIN_ROWS = 512
 _AUTO_CHUNK_SPLIT_ROWS = 256
@@ -151,7 +148,8 @@ def serial_blas():
 
     Fits parallelise over chunks, each with single-threaded products; BLAS
     threads would compete with the chunk threads, and on small products they
-    only spin (a 300-row fit ran 10x slower with them). scipy's L-BFGS-B
+    only spin, which slows small fits several times over (see
+    docs/performance.rst). scipy's L-BFGS-B
     loads its own BLAS, whose idle threads would otherwise spin between
     evaluations too, so the limit is held around the whole optimisation.
 

@@ -43,9 +43,6 @@ from ._validation import check_flat_parameters, check_objective_options
 # where the unguarded term is log(0) = -inf; anywhere else it changes nothing.
 _RHO_HAT_FLOOR = float(np.finfo(np.float64).eps)
 
-LOSSES = ("squared_error", "cross_entropy")
-DECODER_ACTIVATIONS = ("logistic", "identity")
-
 
 class NetworkLayout:
     """Where each weight matrix and bias of an autoencoder sits in ``theta``.

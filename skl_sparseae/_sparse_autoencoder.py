@@ -11,8 +11,6 @@ from sklearn.utils import check_random_state
 from ._base import AutoencoderBase, check_finite_output
 from ._engine import serial_blas
 from ._objective import (
-    DECODER_ACTIVATIONS,
-    LOSSES,
     NetworkLayout,
     SparseAutoencoderObjective,
     encode,
@@ -22,7 +20,7 @@ from ._objective import (
 )
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
-from ._validation import PositiveInt
+from ._validation import DECODER_ACTIVATIONS, LOSSES, PositiveInt
 
 
 class SparseAutoencoder(AutoencoderBase):

@@ -55,10 +55,10 @@ NEWTON_GRADIENT_TOL = 1e-13
 # L-BFGS correction pairs for the codes solves (scipy's default is 10). The
 # codes problem is separable per sample, so pairs shared by all samples carry
 # little, while L-BFGS-B's own work per iteration grows with their number
-# times the number of codes (1.2 million for 10000 samples and 121 units).
-# Measured on 8000 patches, 121 units: the fit took 58.7 s instead of 81.9 s,
-# with the same 37 alternations and J 116.4769 instead of 116.4772;
-# transform of 2000 patches 2.0 s instead of 2.4 s, codes within 3e-13.
+# times the number of codes (n_samples * n_components): fewer pairs make the
+# fit faster with the same alternations and J to rounding (measured on the
+# performance page, "Sparse coding against scikit-learn's dictionary
+# learning").
 CODES_HISTORY = 3
 
 

@@ -14,6 +14,11 @@ DOCS_URL = "https://skl-sparseae.readthedocs.io/en/latest/"
 DOC_LINK_MODULE = "skl_sparseae"
 DOC_LINK_TEMPLATE = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
+# The reconstruction losses and decoder output functions the objectives
+# define (the estimators' ``loss`` and ``decoder_activation``).
+LOSSES = ("squared_error", "cross_entropy")
+DECODER_ACTIVATIONS = ("logistic", "identity")
+
 
 class StrictIntInterval(Interval):
     """An ``Interval(Integral, ...)`` that rejects booleans.
@@ -88,8 +93,6 @@ def check_objective_options(
     constraints; this serves the public functions that take the same
     options as plain arguments (``loss_grad_reference`` and friends).
     """
-    from ._objective import DECODER_ACTIVATIONS, LOSSES
-
     if isinstance(n_components, bool | np.bool_) or not isinstance(
         n_components, Integral | np.integer
     ):
