@@ -48,13 +48,13 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from threadpoolctl import threadpool_limits
 
 from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, _optimize
-from skl_sparseae._engine import default_n_threads, serial_blas
-from skl_sparseae._objective import (
+from skl_sparseae._autoencoder_objective import (
     AutoencoderObjective,
     ClassifierObjective,
     initial_parameters,
     loss_grad_reference,
 )
+from skl_sparseae._engine import default_n_threads, serial_blas
 from skl_sparseae._optimize import minimize_lbfgs
 
 warnings.simplefilter("ignore", ConvergenceWarning)

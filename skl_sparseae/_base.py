@@ -19,6 +19,7 @@ from sklearn.base import (
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._autoencoder_objective import reconstruction_loss_per_sample, sigmoid_inplace
 from ._dask import (
     DaskObjective,
     check_dask_array,
@@ -27,7 +28,6 @@ from ._dask import (
     map_rows,
     prepare_training_array,
 )
-from ._objective import reconstruction_loss_per_sample, sigmoid_inplace
 from ._optimize import OUT_OF_SCALE, minimize_for, user_stacklevel
 from ._sklearn_private import _fit_context
 from ._validation import (

@@ -2,7 +2,7 @@
 
 Greedy pretraining reuses :func:`~skl_sparseae._deep.greedy_stages` (each
 stage a SparseAutoencoder); softmax regression and fine-tuning evaluate
-:class:`~skl_sparseae._objective.ClassifierObjective` on the shared engine.
+:class:`~skl_sparseae._autoencoder_objective.ClassifierObjective` on the shared engine.
 """
 
 from functools import partial
@@ -24,6 +24,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._autoencoder_objective import (
+    ClassifierLayout,
+    ClassifierObjective,
+    encode_layers,
+    softmax_inplace,
+)
 from ._base import FLOAT_DTYPES, check_finite_output, explain_last_terms
 from ._dask import (
     DaskObjective,
@@ -35,12 +41,6 @@ from ._dask import (
 )
 from ._deep import DeepSparseAutoencoder, greedy_stages
 from ._engine import serial_blas
-from ._objective import (
-    ClassifierLayout,
-    ClassifierObjective,
-    encode_layers,
-    softmax_inplace,
-)
 from ._optimize import atomic_fit, minimize_for
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (

@@ -4,7 +4,7 @@ The driver runs scipy's L-BFGS as for NumPy data. Each evaluation of J and
 its gradient is a map-reduce over the row blocks of X:
 
 - **map**: on a worker, each block builds the package's own objective on its
-  rows (the kernels of :mod:`skl_sparseae._objective`, the same code the
+  rows (the kernels of :mod:`skl_sparseae._autoencoder_objective`, the same code the
   threaded engine runs, in the block's dtype) and returns its rows' share of
   the sums J is made of (``row_sums`` of the objectives);
 - **reduce**: the shares are added in a fixed tree (groups of

@@ -1,6 +1,6 @@
 """The DeepSparseAutoencoder estimator: a thin shell on the shared engine.
 
-The math (any depth) lives in :mod:`skl_sparseae._objective`; the shared
+The math (any depth) lives in :mod:`skl_sparseae._autoencoder_objective`; the shared
 shell (fit, transform, score, checks, L-BFGS) in :mod:`skl_sparseae._base`.
 """
 
@@ -9,14 +9,14 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import AutoencoderBase, check_finite_output
-from ._engine import serial_blas
-from ._objective import (
+from ._autoencoder_objective import (
     AutoencoderObjective,
     NetworkLayout,
     encode_layers,
     sigmoid_inplace,
 )
+from ._base import AutoencoderBase, check_finite_output
+from ._engine import serial_blas
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
 from ._validation import DECODER_ACTIVATIONS, LOSSES, PositiveInt

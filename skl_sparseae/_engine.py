@@ -1,6 +1,6 @@
 """Where the per-chunk math runs: row chunks, threads, fixed-order sums, BLAS.
 
-The kernels in :mod:`skl_sparseae._objective` compute one chunk's share of a
+The kernels in :mod:`skl_sparseae._autoencoder_objective` compute one chunk's share of a
 sum (hidden activations' column sums, the loss, the gradient) and know
 nothing of threads. This module decides where the chunks run and adds their
 shares together:

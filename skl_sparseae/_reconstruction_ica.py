@@ -1,6 +1,6 @@
 """The ReconstructionICA estimator: validation, L-BFGS and fitted attributes.
 
-The math lives in :mod:`skl_sparseae._rica`; this module is the shell.
+The math lives in :mod:`skl_sparseae._rica_objective`; this module is the shell.
 """
 
 from functools import partial
@@ -27,7 +27,7 @@ from ._dask import (
 )
 from ._engine import serial_blas
 from ._optimize import atomic_fit, minimize_for
-from ._rica import ReconstructionICAObjective, RICALayout, normalized_rows
+from ._rica_objective import ReconstructionICAObjective, RICALayout, normalized_rows
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
     DOC_LINK_MODULE,

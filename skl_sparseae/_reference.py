@@ -3,15 +3,16 @@
 Written independently of the chunked engine, as a list of dense layers in
 scikit-learn's MLP convention (``coefs[i]`` of shape ``(n_in, n_out)``,
 ``a_(i+1) = g(a_i @ coefs[i] + intercepts[i])``), allocating freely, in
-float64. The tests hold :class:`~skl_sparseae._objective.AutoencoderObjective`
-to it; its own gradient is held to finite differences.
+float64. The tests hold
+:class:`~skl_sparseae._autoencoder_objective.AutoencoderObjective` to it;
+its own gradient is held to finite differences.
 """
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, logsumexp
 
-from ._objective import (
+from ._autoencoder_objective import (
     ClassifierLayout,
     NetworkLayout,
     clipped_rho_hat,
@@ -49,7 +50,7 @@ def deep_loss_grad_reference(
 
     over the encoder layers ``l = 1..L``; ``rho`` and ``beta`` are tuples
     with one value per encoder layer. ``theta`` is in the layout of
-    :class:`~skl_sparseae._objective.NetworkLayout`.
+    :class:`~skl_sparseae._autoencoder_objective.NetworkLayout`.
     """
     X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     X = X.astype(np.float64, copy=False)
@@ -128,7 +129,7 @@ def classifier_loss_grad_reference(
 ):
     """The fine-tuning objective, plainly: mean cross-entropy of a softmax on
     logistic layers plus (alpha/2) sum ||W||^2, and its gradient (layout of
-    :class:`~skl_sparseae._objective.ClassifierLayout`; ``y`` holds class
+    :class:`~skl_sparseae._autoencoder_objective.ClassifierLayout`; ``y`` holds class
     indices)."""
     X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
     X = X.astype(np.float64, copy=False)

@@ -1,6 +1,6 @@
 """The SparseAutoencoder estimator: validation, L-BFGS and fitted attributes.
 
-The math lives in :mod:`skl_sparseae._objective`; this module is the shell.
+The math lives in :mod:`skl_sparseae._autoencoder_objective`; this module is the shell.
 """
 
 from numbers import Real
@@ -8,9 +8,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import AutoencoderBase, check_finite_output
-from ._engine import serial_blas
-from ._objective import (
+from ._autoencoder_objective import (
     NetworkLayout,
     SparseAutoencoderObjective,
     encode,
@@ -18,6 +16,8 @@ from ._objective import (
     pack_parameters,
     unpack_parameters,
 )
+from ._base import AutoencoderBase, check_finite_output
+from ._engine import serial_blas
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
 from ._validation import DECODER_ACTIVATIONS, LOSSES, PositiveInt

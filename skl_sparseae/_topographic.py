@@ -1,7 +1,8 @@
 """The TopographicSparseCoding estimator: validation, the alternating fit,
 the codes solve of ``transform``, and fitted attributes.
 
-The math lives in :mod:`skl_sparseae._sparse_coding`; this module is the shell.
+The math lives in :mod:`skl_sparseae._sparse_coding_objective`; this module
+is the shell.
 """
 
 import time
@@ -18,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, validate_data
 
+from ._autoencoder_objective import initialization_bound
 from ._base import (
     FLOAT_DTYPES,
     BasisTransformerMixin,
@@ -26,10 +28,9 @@ from ._base import (
 )
 from ._dask import is_dask_collection
 from ._engine import serial_blas
-from ._objective import initialization_bound
 from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
 from ._sklearn_private import Interval, StrOptions, _fit_context
-from ._sparse_coding import (
+from ._sparse_coding_objective import (
     SparseCodingLayout,
     SparseCodingObjective,
     initial_codes,

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderClassifier, check_gradient
-from skl_sparseae._objective import ClassifierLayout, ClassifierObjective
+from skl_sparseae._autoencoder_objective import ClassifierLayout, ClassifierObjective
 from skl_sparseae._reference import classifier_loss_grad_reference
 
 

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, check_gradient
-from skl_sparseae._objective import AutoencoderObjective, NetworkLayout
+from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
 from skl_sparseae._reference import deep_loss_grad_reference
 
 

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from skl_sparseae import loss_grad_reference, numerical_gradient
-from skl_sparseae._objective import AutoencoderObjective, NetworkLayout
+from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
 from skl_sparseae._reference import deep_loss_grad_reference
 
 DEPTHS = [(4,), (5, 3), (5, 4, 2)]

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from skl_sparseae import SparseAutoencoder
 from skl_sparseae import _sparse_autoencoder as estimator_module
-from skl_sparseae._objective import (
+from skl_sparseae._autoencoder_objective import (
     SparseAutoencoderObjective,
     loss_grad_reference,
     n_parameters,

@@ -8,13 +8,13 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoder, check_gradient
-from skl_sparseae._gradient_check import numerical_gradient
-from skl_sparseae._objective import (
+from skl_sparseae._autoencoder_objective import (
     SparseAutoencoderObjective,
     initial_parameters,
     loss_grad_reference,
     n_parameters,
 )
+from skl_sparseae._gradient_check import numerical_gradient
 
 VALID_OPTIONS = [
     (loss, decoder, tied)

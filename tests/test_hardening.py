@@ -18,10 +18,10 @@ from skl_sparseae import (
     loss_grad_reference,
     numerical_gradient,
 )
-from skl_sparseae import _objective as objective_module
+from skl_sparseae import _autoencoder_objective as objective_module
 from skl_sparseae import _optimize as optimize_module
+from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
 from skl_sparseae._engine import _on_a_thread_of_its_own, serial_blas
-from skl_sparseae._objective import SparseAutoencoderObjective, n_parameters
 from skl_sparseae._optimize import minimize_lbfgs
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skl_sparseae import numerical_gradient
-from skl_sparseae._sparse_coding import (
+from skl_sparseae._sparse_coding_objective import (
     SparseCodingLayout,
     SparseCodingObjective,
     closed_form_dictionary,

@@ -9,7 +9,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import TopographicSparseCoding, check_gradient
-from skl_sparseae._sparse_coding import (
+from skl_sparseae._sparse_coding_objective import (
     sparse_coding_loss_grad_reference,
     topographic_grouping,
 )
@@ -246,7 +246,7 @@ def test_sparse_input_is_refused():
 
 
 def test_codes_left_unsolved_warn_at_the_callers_line(fitted, monkeypatch):
-    from skl_sparseae import _sparse_coding, _topographic
+    from skl_sparseae import _sparse_coding_objective, _topographic
 
     model, X = fitted
     # No Newton steps, one L-BFGS iteration: the codes stay short of the
@@ -254,7 +254,7 @@ def test_codes_left_unsolved_warn_at_the_callers_line(fitted, monkeypatch):
     monkeypatch.setattr(
         _topographic,
         "newton_polish",
-        lambda objective, codes, tolerance: _sparse_coding.newton_polish(
+        lambda objective, codes, tolerance: _sparse_coding_objective.newton_polish(
             objective, codes, max_steps=0
         ),
     )

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._objective import _ChunkedObjective, initialization_bound
+from ._autoencoder_objective import _ChunkedObjective, initialization_bound
 from ._validation import check_flat_parameters
 
 
@@ -308,7 +308,7 @@ class SparseCodingObjective(_ChunkedObjective):
     dictionary : ndarray of shape (n_components, n_features) or None
         The fixed D, float64 (None when D is a variable).
     chunk_size, n_threads
-        As for :class:`~skl_sparseae._objective.AutoencoderObjective`.
+        As for :class:`~skl_sparseae._autoencoder_objective.AutoencoderObjective`.
     terms : dict
         ``"reconstruction"``, ``"sparsity"`` and ``"weight_decay"``: J's three
         terms at the parameters of the last call.

@@ -36,7 +36,7 @@ gradient ``G~`` (so both executors share it)::
 
 import numpy as np
 
-from ._objective import _OnePassObjective, initialization_bound
+from ._autoencoder_objective import _OnePassObjective, initialization_bound
 from ._validation import check_flat_parameters
 
 # Added under the square root of each row's norm with normalize_filters
@@ -150,7 +150,7 @@ class ReconstructionICAObjective(_OnePassObjective):
     normalize_filters : bool
         Evaluate J at W's rows scaled to unit norm (UFLDL's exercise).
     chunk_size, n_threads
-        As for :class:`~skl_sparseae._objective.AutoencoderObjective`.
+        As for :class:`~skl_sparseae._autoencoder_objective.AutoencoderObjective`.
 
     Attributes
     ----------
