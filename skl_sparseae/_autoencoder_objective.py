@@ -101,6 +101,40 @@ class NetworkLayout:
         b_dec = [take((cols,)) for _, cols in reversed(self.pair_shapes)][::-1]
         return W_enc, W_dec, b_enc, b_dec
 
+    def to_layers(self, theta, dtype=np.float64):
+        """``(coefs, intercepts)``: theta as the network's ``2L`` dense layers
+        in scikit-learn's MLP convention, copies in ``dtype``.
+
+        ``coefs[i]`` has shape ``(n_in, n_out)`` and layer ``i`` computes
+        ``g(a @ coefs[i] + intercepts[i])``: the encoder's ``W_enc[l].T``,
+        then the decoder's ``W_dec[l]`` from the innermost layer out. This
+        and :meth:`from_layers` are the package's one mapping between theta
+        and the fitted ``coefs_`` / ``intercepts_``.
+        """
+        W_enc, W_dec, b_enc, b_dec = self.unpack(np.asarray(theta))
+        coefs = [W.T.astype(dtype) for W in W_enc] + [
+            W.astype(dtype) for W in reversed(W_dec)
+        ]
+        intercepts = [b.astype(dtype) for b in b_enc] + [
+            b.astype(dtype) for b in reversed(b_dec)
+        ]
+        return coefs, intercepts
+
+    def from_layers(self, coefs, intercepts):
+        """The flat float64 theta of :meth:`to_layers`' layers (with tied
+        weights, the decoder's matrices are the encoder's and are not read)."""
+        theta = np.zeros(self.n_parameters)
+        W_enc, W_dec, b_enc, b_dec = self.unpack(theta)
+        n_layers = self.n_layers
+        for layer in range(n_layers):
+            mirror = 2 * n_layers - 1 - layer
+            W_enc[layer][...] = coefs[layer].T
+            if not self.tied_weights:
+                W_dec[layer][...] = coefs[mirror]
+            b_enc[layer][...] = intercepts[layer]
+            b_dec[layer][...] = intercepts[mirror]
+        return theta
+
     def weight_blocks(self):
         """``(start, stop, bound)`` of each weight matrix in theta, in order,
         with UFLDL's initialisation bound ``sqrt(6 / (n_in + n_out + 1))``."""
@@ -1047,6 +1081,27 @@ class ClassifierLayout:
             biases.append(theta[position : position + rows])
             position += rows
         return weights, biases
+
+    def to_layers(self, theta, dtype=np.float64):
+        """``(coefs, intercepts)``: theta as the network's dense layers in
+        scikit-learn's MLP convention (``coefs[i]`` of shape ``(n_in,
+        n_out)``, the softmax layer last), copies in ``dtype``. This and
+        :meth:`from_layers` are the one mapping between theta and the fitted
+        ``coefs_`` / ``intercepts_``."""
+        weights, biases = self.unpack(np.asarray(theta))
+        return (
+            [W.T.astype(dtype) for W in weights],
+            [b.astype(dtype) for b in biases],
+        )
+
+    def from_layers(self, coefs, intercepts):
+        """The flat float64 theta of :meth:`to_layers`' layers."""
+        theta = np.zeros(self.n_parameters)
+        weights, biases = self.unpack(theta)
+        for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+            weights[layer][...] = W.T
+            biases[layer][...] = b
+        return theta
 
     def weight_blocks(self):
         """``(start, stop, bound)`` of each weight matrix in theta, with

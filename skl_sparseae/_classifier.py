@@ -348,16 +348,13 @@ class SparseAutoencoderClassifier(
 
         # 3. The whole network, from the stages and the softmax layer.
         layout = ClassifierLayout(X.shape[1], sizes, n_classes)
-        theta = np.zeros(layout.n_parameters)
-        weights, biases = layout.unpack(theta)
-        for layer, stage in enumerate(stages):
-            weights[layer][...] = stage.components_
-            biases[layer][...] = stage.intercept_hidden_
-        (softmax_weights,), (softmax_bias,) = softmax_layout.unpack(
+        (softmax_coef,), (softmax_intercept,) = softmax_layout.to_layers(
             softmax_result.theta
         )
-        weights[-1][...] = softmax_weights
-        biases[-1][...] = softmax_bias
+        theta = layout.from_layers(
+            [stage.components_.T for stage in stages] + [softmax_coef],
+            [stage.intercept_hidden_ for stage in stages] + [softmax_intercept],
+        )
         with (
             serial_blas(),
             self._training_objective(X_labelled, y_index, sizes, n_classes) as network,
@@ -371,11 +368,11 @@ class SparseAutoencoderClassifier(
                     loss = float(network(theta)[0])
                 curve, n_iter = softmax_result.loss_curve, softmax_result.n_iter
 
-        weights, biases = layout.unpack(theta)
+        coefs, intercepts = layout.to_layers(theta, X.dtype)
         fitted = {
             "classes_": classes,
-            "coefs_": [W.T.astype(X.dtype) for W in weights],
-            "intercepts_": [b.astype(X.dtype) for b in biases],
+            "coefs_": coefs,
+            "intercepts_": intercepts,
             "loss_": loss,
             "loss_curve_": curve,
             "n_iter_": n_iter,
@@ -576,12 +573,7 @@ class SparseAutoencoderClassifier(
         layout = ClassifierLayout(
             self.n_features_in_, self._options()[0], len(self.classes_)
         )
-        theta = np.zeros(layout.n_parameters)
-        weights, biases = layout.unpack(theta)
-        for layer, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
-            weights[layer][...] = W.T
-            biases[layer][...] = b
-        return theta
+        return layout.from_layers(self.coefs_, self.intercepts_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

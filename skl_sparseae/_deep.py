@@ -297,13 +297,14 @@ class DeepSparseAutoencoder(AutoencoderBase):
             verbose=self.verbose,
             chunk_size=self.chunk_size,
         )
-        theta0 = np.zeros(layout.n_parameters)
-        W_enc, W_dec, b_enc, b_dec = layout.unpack(theta0)
-        for layer, stage in enumerate(stages):
-            W_enc[layer][...] = stage.components_
-            W_dec[layer][...] = stage.decoder_components_
-            b_enc[layer][...] = stage.intercept_hidden_
-            b_dec[layer][...] = stage.intercept_visible_
+        # Stage l is encoder layer l and decoder layer 2L - 1 - l.
+        coefs = [stage.components_.T for stage in stages] + [
+            stage.decoder_components_ for stage in reversed(stages)
+        ]
+        intercepts = [stage.intercept_hidden_ for stage in stages] + [
+            stage.intercept_visible_ for stage in reversed(stages)
+        ]
+        theta0 = layout.from_layers(coefs, intercepts)
         return theta0, [stage.loss_ for stage in stages]
 
     def _fit(self, X, return_codes):
@@ -339,12 +340,10 @@ class DeepSparseAutoencoder(AutoencoderBase):
                 if return_codes and result.last_evaluation_at_result:
                     codes = objective.activations[-1]
 
-            W_enc, W_dec, b_enc, b_dec = layout.unpack(result.theta)
+            coefs, intercepts = layout.to_layers(result.theta, X.dtype)
             fitted = {
-                "coefs_": [W.T.astype(X.dtype) for W in W_enc]
-                + [W.astype(X.dtype) for W in reversed(W_dec)],
-                "intercepts_": [b.astype(X.dtype) for b in b_enc]
-                + [b.astype(X.dtype) for b in reversed(b_dec)],
+                "coefs_": coefs,
+                "intercepts_": intercepts,
                 "loss_": result.loss,
                 "loss_curve_": result.loss_curve,
                 "n_iter_": result.n_iter,
@@ -380,17 +379,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
         """The fitted parameters as one flat float64 vector, in the layout
         (X: unused)."""
         layout = self._layout(self.n_features_in_)
-        theta = np.zeros(layout.n_parameters)
-        W_enc, W_dec, b_enc, b_dec = layout.unpack(theta)
-        n_encoder = layout.n_layers
-        for layer in range(n_encoder):
-            mirror = 2 * n_encoder - 1 - layer
-            W_enc[layer][...] = self.coefs_[layer].T
-            if not self.tied_weights:
-                W_dec[layer][...] = self.coefs_[mirror]
-            b_enc[layer][...] = self.intercepts_[layer]
-            b_dec[layer][...] = self.intercepts_[mirror]
-        return theta
+        return layout.from_layers(self.coefs_, self.intercepts_)
 
 
 def greedy_stages(
