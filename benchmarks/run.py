@@ -52,10 +52,10 @@ from skl_sparseae._autoencoder_objective import (
     AutoencoderObjective,
     ClassifierObjective,
     initial_parameters,
-    loss_grad_reference,
 )
 from skl_sparseae._engine import default_n_threads, serial_blas
 from skl_sparseae._optimize import minimize_lbfgs
+from skl_sparseae._reference import loss_grad_reference
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 

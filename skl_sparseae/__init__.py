@@ -22,11 +22,11 @@ plot_filters
     Learned filters as a grid of images (needs matplotlib).
 """
 
-from ._autoencoder_objective import loss_grad_reference
 from ._classifier import SparseAutoencoderClassifier
 from ._deep import DeepSparseAutoencoder
 from ._gradient_check import check_gradient, numerical_gradient
 from ._reconstruction_ica import ReconstructionICA
+from ._reference import loss_grad_reference
 from ._sparse_autoencoder import SparseAutoencoder
 from ._topographic import TopographicSparseCoding
 from .plotting import plot_filters

@@ -35,7 +35,6 @@ from ._engine import (
     row_chunks,
     serial_blas,
 )
-from ._validation import check_flat_parameters, check_objective_options
 
 # rho_hat is kept inside [_RHO_HAT_FLOOR, 1 - _RHO_HAT_FLOOR] before the logs
 # and divisions of the KL term. The floor only acts on units that are
@@ -210,18 +209,6 @@ def kl_divergence_derivative(rho, rho_hat):
     return -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 
 
-def penalty(theta, rho_hat, *, n_features, n_components, rho, beta, alpha, tied):
-    """The two terms of J that do not depend on the samples one by one.
-
-    Returns ``(alpha/2) * sum ||W||^2 + beta * sum_j KL(rho || rho_hat_j)``.
-    """
-    n_weights = (1 if tied else 2) * n_components * n_features
-    weights = theta[:n_weights]
-    weight_decay = 0.5 * alpha * float(np.dot(weights, weights))
-    sparsity = beta * float(np.sum(kl_divergence(rho, rho_hat)))
-    return weight_decay + sparsity
-
-
 def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation):
     """L(x_hat_i, x_i) for each sample, from the decoder's pre-activation.
 
@@ -236,141 +223,6 @@ def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation):
         return np.sum(np.logaddexp(0.0, Z_out) - X * Z_out, axis=1)
     X_hat = expit(Z_out) if decoder_activation == "logistic" else Z_out
     return 0.5 * np.sum((X_hat - X) ** 2, axis=1)
-
-
-def loss_grad_reference(
-    theta,
-    X,
-    *,
-    n_components,
-    rho,
-    beta,
-    alpha,
-    loss,
-    decoder_activation,
-    tied_weights,
-):
-    """J and its gradient, written as plainly as possible, in float64.
-
-    This is the specification that the fast path the estimator uses is tested
-    against. It allocates freely and favours reading over speed::
-
-        J = (1/m) sum_i L(x_hat_i, x_i) + (alpha/2) sum ||W||^2
-            + beta sum_j KL(rho || rho_hat_j)
-
-    Parameters
-    ----------
-    theta : ndarray of shape (n_parameters,)
-        Flat parameters ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``,
-        with ``W1`` and ``W2`` of shape (n_components, n_features).
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        The data.
-    n_components : int
-        Number of hidden units.
-    rho : float
-        Target mean activation, in (0, 1).
-    beta : float
-        Weight of the sparsity penalty.
-    alpha : float
-        Weight decay on the weight matrices.
-    loss : {"squared_error", "cross_entropy"}
-        Reconstruction loss.
-    decoder_activation : {"logistic", "identity"}
-        Output function.
-    tied_weights : bool
-        Whether the decoder uses the encoder's weights (``W2 = W1``).
-
-    Returns
-    -------
-    loss : float
-        J at ``theta``.
-    grad : ndarray of shape (n_parameters,)
-        The gradient of J at ``theta``, float64, in the layout of ``theta``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skl_sparseae import loss_grad_reference
-    >>> X = np.random.RandomState(0).uniform(size=(10, 4))
-    >>> theta = np.zeros(2 * 3 * 4 + 3 + 4)
-    >>> J, grad = loss_grad_reference(
-    ...     theta, X, n_components=3, rho=0.5, beta=3.0, alpha=1e-4,
-    ...     loss="squared_error", decoder_activation="logistic",
-    ...     tied_weights=False)
-    >>> grad.shape
-    (31,)
-    """
-    check_objective_options(
-        n_components=n_components,
-        rho=rho,
-        beta=beta,
-        alpha=alpha,
-        loss=loss,
-        decoder_activation=decoder_activation,
-        tied_weights=tied_weights,
-    )
-    X = X.toarray() if sp.issparse(X) else X
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2D array; got shape {X.shape}.")
-    n_samples, n_features = X.shape
-    theta = check_flat_parameters(
-        theta,
-        n_parameters(n_features, n_components, tied_weights),
-        f"n_features={n_features}, n_components={n_components}, "
-        f"tied_weights={tied_weights}",
-    )
-    W1, W2, b1, b2 = unpack_parameters(theta, n_features, n_components, tied_weights)
-
-    # Forward pass.
-    # z_hidden = W1 x + b1,  a = sigmoid(z_hidden)
-    A = expit(X @ W1.T + b1)
-    # rho_hat_j = (1/m) sum_i a_j(x_i): the mean over the whole training set
-    rho_hat = clipped_rho_hat(A.sum(axis=0), n_samples)
-    # z_out = W2^T a + b2,  x_hat = f(z_out)
-    Z_out = A @ W2 + b2
-    X_hat = expit(Z_out) if decoder_activation == "logistic" else Z_out
-
-    # J = (1/m) sum_i L_i + (alpha/2) sum ||W||^2 + beta sum_j KL(rho || rho_hat_j)
-    J = np.mean(
-        reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation)
-    ) + penalty(
-        theta,
-        rho_hat,
-        n_features=n_features,
-        n_components=n_components,
-        rho=rho,
-        beta=beta,
-        alpha=alpha,
-        tied=tied_weights,
-    )
-
-    # Backward pass, per sample i (rows), before the 1/m of the mean.
-    # delta_out = dL_i/dz_out:
-    #   squared_error + logistic:  (x_hat - x) * x_hat * (1 - x_hat)
-    #   squared_error + identity:  (x_hat - x)
-    #   cross_entropy + logistic:  (x_hat - x)   (the sigmoid's slope cancels)
-    delta_out = X_hat - X
-    if loss == "squared_error" and decoder_activation == "logistic":
-        delta_out = delta_out * X_hat * (1.0 - X_hat)
-    # delta_hidden = (W2 delta_out + beta * KL'(rho_hat)) * a * (1 - a)
-    # The sparsity term enters each sample's delta whole; the 1/m that
-    # d rho_hat / d a_i carries is the same 1/m applied to the summed gradient
-    # below, so it is applied once, not twice.
-    sparsity_delta = beta * kl_divergence_derivative(rho, rho_hat)
-    delta_hidden = (delta_out @ W2.T + sparsity_delta) * A * (1.0 - A)
-
-    # Gradients: (1/m) sum over samples, plus weight decay on the weights.
-    grad_W1 = delta_hidden.T @ X / n_samples + alpha * W1
-    grad_b1 = delta_hidden.sum(axis=0) / n_samples
-    grad_W2 = A.T @ delta_out / n_samples + alpha * W2
-    grad_b2 = delta_out.sum(axis=0) / n_samples
-    if tied_weights:
-        # W is used twice (encoder and decoder): its gradient is the sum of
-        # the gradients of both uses, with weight decay counted once.
-        grad_W1 = grad_W1 + grad_W2 - alpha * W1
-    grad = pack_parameters(grad_W1, grad_W2, grad_b1, grad_b2, tied_weights)
-    return float(J), grad
 
 
 def sigmoid_inplace(Z):
@@ -1024,7 +876,8 @@ class SparseAutoencoderObjective(AutoencoderObjective):
     """J and its gradient of the one-hidden-layer sparse autoencoder.
 
     :class:`AutoencoderObjective` with ``hidden_layer_sizes=(n_components,)``,
-    returning ``(loss, grad)`` exactly like :func:`loss_grad_reference`.
+    returning ``(loss, grad)`` as
+    :func:`skl_sparseae._reference.loss_grad_reference` does.
 
     Attributes
     ----------

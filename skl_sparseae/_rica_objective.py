@@ -37,7 +37,6 @@ gradient ``G~`` (so both executors share it)::
 import numpy as np
 
 from ._autoencoder_objective import _OnePassObjective, initialization_bound
-from ._validation import check_flat_parameters
 
 # Added under the square root of each row's norm with normalize_filters
 # (UFLDL's value): keeps W~ finite at a zero row.
@@ -86,37 +85,6 @@ class RICALayout:
         """W uniform in ``+-sqrt(6 / (n_features + n_components + 1))``."""
         ((start, stop, bound),) = self.weight_blocks()
         return random_state.uniform(-bound, bound, size=stop - start)
-
-
-def rica_loss_grad_reference(
-    theta, X, *, n_components, sparsity, epsilon, normalize_filters=False
-):
-    """J and its gradient written as plainly as possible, in float64: the
-    specification the chunked objective is tested against.
-
-    ``theta`` is ``W.ravel()``, ``W`` of shape ``(n_components, n_features)``;
-    with ``normalize_filters`` J is evaluated at W's rows scaled to unit norm.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    n_samples, n_features = X.shape
-    theta = check_flat_parameters(
-        theta,
-        n_components * n_features,
-        f"n_features={n_features}, n_components={n_components}",
-    )
-    W_raw = theta.reshape(n_components, n_features)
-    W = normalized_rows(W_raw) if normalize_filters else W_raw
-    Z = X @ W.T  # codes z_i = W x_i, one row per sample
-    R = Z @ W - X  # residuals r_i = W^T W x_i - x_i
-    smoothed_abs = np.sqrt(Z**2 + epsilon)
-    J = (sparsity * smoothed_abs.sum() + 0.5 * np.sum(R**2)) / n_samples
-    # Encoder use of W: delta at the codes, (sparsity z / sqrt(z^2 + eps) + W r)
-    # times x^T; decoder use: z r^T. Summed over samples, then the 1/m.
-    delta_codes = sparsity * Z / smoothed_abs + R @ W.T
-    grad = (delta_codes.T @ X + Z.T @ R) / n_samples
-    if normalize_filters:
-        grad = through_row_normalization(W_raw, grad)
-    return float(J), grad.ravel()
 
 
 class _RICAWorkspace:

@@ -31,7 +31,6 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from ._autoencoder_objective import _ChunkedObjective, initialization_bound
-from ._validation import check_flat_parameters
 
 
 def topographic_grouping(n_components, grid_side, neighborhood_size):
@@ -93,31 +92,6 @@ class SparseCodingLayout:
             else None
         )
         return D, theta[self.n_dictionary :].reshape(self.codes_shape)
-
-
-def sparse_coding_loss_grad_reference(theta, X, *, grouping, sparsity, epsilon, alpha):
-    """J(D, S) and its gradient with respect to ``theta = [D.ravel(),
-    S.ravel()]``, written as plainly as possible in float64: the
-    specification the chunked objective is tested against."""
-    X = np.asarray(X, dtype=np.float64)
-    grouping = np.asarray(grouping, dtype=np.float64)
-    n_samples, n_features = X.shape
-    n_components = grouping.shape[1]
-    layout = SparseCodingLayout(n_samples, n_features, n_components)
-    theta = check_flat_parameters(
-        theta,
-        layout.n_parameters,
-        f"n_samples={n_samples}, n_features={n_features}, n_components={n_components}",
-    )
-    D, S = layout.unpack(theta)
-    R = S @ D - X  # residuals s_i D - x_i
-    P = np.sqrt((S * S) @ grouping.T + epsilon)  # sqrt(V (s_i * s_i) + eps), rows
-    J = (np.sum(R**2) + sparsity * np.sum(P)) / n_samples + alpha * np.sum(D**2)
-    # Example 1: d/dD ||S D - X||^2 = 2 S^T R; weight decay 2 alpha D.
-    grad_D = 2.0 * S.T @ R / n_samples + 2.0 * alpha * D
-    # Example 1 through s, and example 2: V^T (1 / P) . s, times sparsity.
-    grad_S = (2.0 * R @ D.T + sparsity * S * ((1.0 / P) @ grouping)) / n_samples
-    return float(J), np.concatenate([grad_D.ravel(), grad_S.ravel()])
 
 
 def initial_codes(X, dictionary, grouping, sparsity, epsilon):

@@ -15,7 +15,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoder
 from skl_sparseae import _optimize as optimize_module
-from skl_sparseae._autoencoder_objective import loss_grad_reference
+from skl_sparseae._reference import loss_grad_reference
 
 
 def unit_data(n_samples=40, n_features=8, seed=0):

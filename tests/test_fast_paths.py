@@ -8,11 +8,8 @@ import scipy.sparse as sp
 
 from skl_sparseae import SparseAutoencoder
 from skl_sparseae import _sparse_autoencoder as estimator_module
-from skl_sparseae._autoencoder_objective import (
-    SparseAutoencoderObjective,
-    loss_grad_reference,
-    n_parameters,
-)
+from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
+from skl_sparseae._reference import loss_grad_reference
 
 OPTIONS = [
     ("squared_error", "logistic", False),

@@ -11,10 +11,10 @@ from skl_sparseae import SparseAutoencoder, check_gradient
 from skl_sparseae._autoencoder_objective import (
     SparseAutoencoderObjective,
     initial_parameters,
-    loss_grad_reference,
     n_parameters,
 )
 from skl_sparseae._gradient_check import numerical_gradient
+from skl_sparseae._reference import loss_grad_reference
 
 VALID_OPTIONS = [
     (loss, decoder, tied)

@@ -1,12 +1,21 @@
 """The claims of the docs' math page, proved numerically."""
 
+import ast
+import pathlib
+
 import numpy as np
 import pytest
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
-from skl_sparseae import loss_grad_reference, numerical_gradient
+from skl_sparseae import (
+    _autoencoder_objective,
+    _reference,
+    _rica_objective,
+    loss_grad_reference,
+    numerical_gradient,
+)
 
 
 def kl(rho, rho_hat):
@@ -131,3 +140,25 @@ def test_mlpregressor_objective_maps_onto_ours():
         tied_weights=False,
     )
     assert J == pytest.approx(n_features * mlp.loss_, rel=1e-10)
+
+
+def test_the_references_define_the_objectives_with_the_engines_constants():
+    # The references write the objectives again from the math: the constants
+    # in their definitions must be the engine's.
+    assert _reference.RHO_HAT_FLOOR == _autoencoder_objective._RHO_HAT_FLOOR
+    assert _reference.ROW_NORM_EPSILON == _rica_objective.ROW_NORM_EPSILON
+
+
+def test_the_references_share_nothing_with_the_engine():
+    source = pathlib.Path(_reference.__file__).read_text()
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.level == 1
+    } | {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert imported <= {"_validation", "numpy", "scipy.sparse"}

@@ -9,7 +9,7 @@ from scipy.stats import ortho_group
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import ReconstructionICA, check_gradient
-from skl_sparseae._rica_objective import rica_loss_grad_reference
+from skl_sparseae._reference import rica_loss_grad_reference
 
 
 def whitened_mixture(n_samples=2000, n_sources=4, seed=0):

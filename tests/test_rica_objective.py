@@ -5,10 +5,8 @@ import pytest
 
 from skl_sparseae import numerical_gradient
 from skl_sparseae._dask import DaskObjective
-from skl_sparseae._rica_objective import (
-    ReconstructionICAObjective,
-    rica_loss_grad_reference,
-)
+from skl_sparseae._reference import rica_loss_grad_reference
+from skl_sparseae._rica_objective import ReconstructionICAObjective
 
 
 def whitened(n_samples=120, n_features=6, seed=0):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from skl_sparseae import numerical_gradient
+from skl_sparseae._reference import sparse_coding_loss_grad_reference
 from skl_sparseae._sparse_coding_objective import (
     SparseCodingLayout,
     SparseCodingObjective,
@@ -12,7 +13,6 @@ from skl_sparseae._sparse_coding_objective import (
     group_pairs,
     initial_codes,
     newton_polish,
-    sparse_coding_loss_grad_reference,
     topographic_grouping,
 )
 

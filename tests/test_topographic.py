@@ -9,10 +9,8 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import TopographicSparseCoding, check_gradient
-from skl_sparseae._sparse_coding_objective import (
-    sparse_coding_loss_grad_reference,
-    topographic_grouping,
-)
+from skl_sparseae._reference import sparse_coding_loss_grad_reference
+from skl_sparseae._sparse_coding_objective import topographic_grouping
 
 
 def data(n_samples=150, n_features=8, seed=0):
