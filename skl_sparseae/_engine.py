@@ -31,6 +31,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import threadpoolctl
 from threadpoolctl import ThreadpoolController
 
 # Rows per chunk when chunk_size="auto": at most about this many entries of
@@ -112,8 +113,9 @@ def _current_blas_threads():
     return max(counts) if counts else 1
 
 
-def _on_a_thread_of_its_own(task):
-    """Run ``task()`` on a new thread that ends with it; return its result.
+def _releasing_control(task):
+    """Run ``task()`` (which sets BLAS thread counts), then let go of
+    threadpoolctl's control of OpenBLAS; return what ``task`` returned.
 
     threadpoolctl (from 3.8 on) lets only one Python thread at a time set
     the thread count of an OpenBLAS built with its own thread pool: the
@@ -122,24 +124,22 @@ def _on_a_thread_of_its_own(task):
     setting is silently ignored. The fit that sets the limit and the fit
     that restores it are often two threads, so the restore was lost (and
     BLAS left at 1 thread for the rest of the process) whenever the thread
-    that had set the limit was still alive. Setting and restoring on a
-    thread that has ended by the time the next one does leaves no live
-    thread in control, so each of them takes effect.
+    that had set the limit was still alive. Each setting here is followed by
+    giving up the control it took, so that the next one, from whichever
+    thread, takes effect. A thread of the user's that holds the control (a
+    ``with threadpool_limits`` block) keeps it: only the controlling thread
+    can give it up.
     """
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = task()
-        except BaseException as error:  # raised in the caller's thread
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, name="skl_sparseae-blas-limit")
-    thread.start()
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")
+    try:
+        return task()
+    finally:
+        release = getattr(
+            getattr(threadpoolctl, "OpenBLASController", None),
+            "clear_controlling_thread",
+            None,
+        )
+        if release is not None:  # threadpoolctl 3.8 and later
+            release()
 
 
 @contextlib.contextmanager
@@ -156,19 +156,19 @@ def serial_blas():
     The limit is process-wide (BLAS libraries have one setting per process),
     so it is reference counted: the first block to enter sets it, the last
     to leave restores what the process had before the first entered, in
-    whatever order overlapping blocks in several threads leave. Both are
-    done on a short-lived thread of their own (see
-    :func:`_on_a_thread_of_its_own`), so that the restore takes effect
-    whichever thread leaves last. While a thread of the user's holds
-    threadpoolctl's control of OpenBLAS (a ``with threadpool_limits`` block
-    in another thread), its setting stands and this one is not applied.
+    whatever order overlapping blocks in several threads leave. Each of
+    the two gives up threadpoolctl's control of OpenBLAS afterwards (see
+    :func:`_releasing_control`), so that the restore takes effect whichever
+    thread leaves last. While a thread of the user's holds that control (a
+    ``with threadpool_limits`` block in another thread), its setting stands
+    and this one is not applied.
     """
     global _blas_holders, _blas_limiter, _blas_threads_before
     with _blas_lock:
         if _blas_holders == 0:
             controller = _blas_controller()
             _blas_threads_before = _current_blas_threads()
-            _blas_limiter = _on_a_thread_of_its_own(lambda: controller.limit(limits=1))
+            _blas_limiter = _releasing_control(lambda: controller.limit(limits=1))
         _blas_holders += 1
     try:
         yield
@@ -176,7 +176,7 @@ def serial_blas():
         with _blas_lock:
             _blas_holders -= 1
             if _blas_holders == 0:
-                _on_a_thread_of_its_own(_blas_limiter.restore_original_limits)
+                _releasing_control(_blas_limiter.restore_original_limits)
                 _blas_limiter = None
                 _blas_threads_before = None
 

@@ -21,7 +21,7 @@ from skl_sparseae import (
 from skl_sparseae import _autoencoder_objective as objective_module
 from skl_sparseae import _optimize as optimize_module
 from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
-from skl_sparseae._engine import _on_a_thread_of_its_own, serial_blas
+from skl_sparseae._engine import _releasing_control, serial_blas
 from skl_sparseae._optimize import minimize_lbfgs
 
 
@@ -527,7 +527,7 @@ def test_blas_threads_are_restored_after_pairs_of_fits_started_together():
         if blas_threads() != before:
             lost.append(pair)
             # Put it back as serial_blas does, so that later pairs can show it.
-            _on_a_thread_of_its_own(lambda: threadpool_limits(max(before)))
+            _releasing_control(lambda: threadpool_limits(max(before)))
     assert lost == []
 
 
