@@ -197,13 +197,15 @@ class _Trace:
         self.calls += 1
         if self.last_theta is not None and np.array_equal(theta, self.last_theta):
             return self.last_loss, self.last_grad.copy()
-        if not np.all(np.isfinite(theta)):
-            self.rejected_steps += 1
-            return self.reject(theta)
         with np.errstate(all="ignore"):
             loss, grad = self.objective(theta)
         if not (np.isfinite(loss) and np.all(np.isfinite(grad))):
-            self.rejected_overflows += 1
+            # A theta that is not finite gives no finite J: which of the two
+            # it was is asked only then, to say why in the messages.
+            if np.all(np.isfinite(theta)):
+                self.rejected_overflows += 1
+            else:
+                self.rejected_steps += 1
             return self.reject(theta)
         self.last_theta = np.array(theta, copy=True)
         self.last_loss, self.last_grad = float(loss), grad
