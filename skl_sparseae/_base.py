@@ -17,17 +17,10 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import metadata_routing
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder_objective import reconstruction_loss_per_sample, sigmoid_inplace
-from ._dask import (
-    DaskObjective,
-    check_dask_array,
-    check_dask_codes,
-    is_dask_collection,
-    map_rows,
-    prepare_training_array,
-)
+from ._executors import executor_for
 from ._optimize import OUT_OF_SCALE, minimize_for, user_stacklevel
 from ._sklearn_private import _fit_context
 from ._validation import (
@@ -35,8 +28,6 @@ from ._validation import (
     DOC_LINK_TEMPLATE,
     value_range,
 )
-
-FLOAT_DTYPES = (np.float64, np.float32)
 
 
 class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -100,24 +91,13 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             lazy Dask array with X's row chunks.
         """
         check_is_fitted(self)
-        if is_dask_collection(X):
-            X = check_dask_array(X, self, reset=False)
-            return map_rows(X, self._transform_block, self._n_features_out)
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
-        )
-        return self._encode(X)
-
-    def _transform_block(self, X_block):
-        """transform of one NumPy block of a Dask array (checked here: the
-        blocks of a new array are seen first by the workers)."""
-        return self._encode(check_array(X_block, dtype=FLOAT_DTYPES))
+        executor = executor_for(X)
+        X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"))
+        return executor.map_rows(X, self._encode, self._n_features_out)
 
     def _codes(self, X):
         """Codes of validated training data, lazy for a Dask array."""
-        if is_dask_collection(X):
-            return map_rows(X, self._encode, self._n_features_out)
-        return self._encode(X)
+        return executor_for(X).map_rows(X, self._encode, self._n_features_out)
 
     def inverse_transform(self, X):
         """Decode codes back to input space through the decoder.
@@ -183,29 +163,12 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         True
         """
         check_is_fitted(self)
-        if is_dask_collection(X):
-            # Each block's per-sample losses on its worker; only the mean
-            # comes back.
-            X = check_dask_array(X, self, reset=False)
-            per_sample = map_rows(X, self._score_block, None, dtype=np.float64)
-            lazy_score = (-per_sample.mean()).map_blocks(
-                _defined_score, dtype=np.float64
-            )
-            return lazy_score if not compute else float(lazy_score.compute())
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
+        executor = executor_for(X)
+        X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"))
+        losses = executor.map_rows(
+            X, self._reconstruction_losses, None, dtype=np.float64
         )
-        score = -float(np.mean(self._reconstruction_losses(X)))
-        if np.isnan(score):
-            raise ValueError(
-                f"{UNDEFINED_SCORE} Its values range over "
-                f"{format_range(value_range(X))}. Scale X as the training data "
-                "was scaled."
-            )
-        return score
-
-    def _score_block(self, X_block):
-        return self._reconstruction_losses(check_array(X_block, dtype=FLOAT_DTYPES))
+        return executor.mean(losses, _defined_score, X, compute=compute)
 
     def _reconstruction_losses(self, X):
         """L(x_hat_i, x_i) of each sample of validated X, in float64."""
@@ -235,19 +198,9 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         A Dask array is checked block-wise and persisted on the workers when
         they can hold it (:func:`~skl_sparseae._dask.prepare_training_array`).
         """
-        if is_dask_collection(X):
-            X, bounds = prepare_training_array(X, self)
-            self._check_cross_entropy_input(X, bounds)
-            self._warn_if_out_of_decoder_range(X, bounds)
-            return X
-        X = validate_data(self, X, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C")
-        if sp.issparse(X) and not X.has_canonical_format:
-            # Entries stored in several parts: add them up once, so that
-            # every check and product sees the values of X.toarray().
-            X = X.copy()
-            X.sum_duplicates()
-        self._check_cross_entropy_input(X)
-        self._warn_if_out_of_decoder_range(X)
+        X, bounds = executor_for(X).training_data(self, X, accept_sparse="csr")
+        self._check_cross_entropy_input(X, bounds)
+        self._warn_if_out_of_decoder_range(X, bounds)
         return X
 
     def _check_cross_entropy_input(self, X, bounds=None):
@@ -293,12 +246,8 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """J and its gradient on validated training X: the threaded objective
         for in-memory X, the Dask executor's for a Dask array (each block
         builds this estimator's objective on its rows, one thread each)."""
-        if not is_dask_collection(X):
-            return self._objective(X)
-        return DaskObjective(
-            partial(self._objective, n_threads=1),
-            X,
-            one_pass=self._layout(X.shape[1]).n_layers == 1,
+        return executor_for(X).objective(
+            self._objective, X, one_pass=self._layout(X.shape[1]).n_layers == 1
         )
 
     def _minimize(self, objective, theta0, X, progress):
@@ -381,15 +330,9 @@ class BasisTransformerMixin(TransformerMixin):
             X's row chunks.
         """
         check_is_fitted(self)
-        if is_dask_collection(X):
-            X = check_dask_array(X, self, reset=False)
-            return map_rows(X, self._transform_block, self._n_features_out)
-        X = validate_data(self, X, dtype=FLOAT_DTYPES, reset=False)
-        return self._codes(X)
-
-    def _transform_block(self, X_block):
-        """transform of one NumPy block of a Dask array."""
-        return self._codes(check_array(X_block, dtype=FLOAT_DTYPES))
+        executor = executor_for(X)
+        X = executor.fitted_input(self, X, accept_sparse=False)
+        return executor.map_rows(X, self._codes, self._n_features_out)
 
     def inverse_transform(self, X):
         """Reconstruct from codes: ``codes @ components_``.
@@ -426,15 +369,20 @@ class BasisTransformerMixin(TransformerMixin):
 UNDEFINED_SCORE = "score: the reconstruction loss is not defined (NaN) for this X."
 
 
-def _defined_score(score):
-    """The score's last step on Dask (a 0-d block): NaN raises, as for
-    NumPy input, when the score is computed."""
-    if np.isnan(score):
-        raise ValueError(
-            f"{UNDEFINED_SCORE} Scale X as the training data was scaled "
-            "(X.min() and X.max() show its range)."
-        )
-    return score
+def _defined_score(mean_loss, range_of):
+    """The score, ``-mean_loss``; NaN raises (on Dask, when the score is
+    computed). ``range_of()`` gives X's range for the message, where known."""
+    if np.isnan(mean_loss):
+        if range_of is None:
+            where = "Scale X as the training data was scaled (X.min() and X.max() "
+            where += "show its range)."
+        else:
+            where = (
+                f"Its values range over {format_range(range_of())}. Scale X as "
+                "the training data was scaled."
+            )
+        raise ValueError(f"{UNDEFINED_SCORE} {where}")
+    return -mean_loss
 
 
 def format_range(bounds):
@@ -465,12 +413,14 @@ def decode_codes(estimator, X, columns_are, decode):
     a NaN result raises.
     """
     check_is_fitted(estimator)
-    if is_dask_collection(X):
-        codes = check_dask_codes(X)
-        check_code_width(estimator, codes, columns_are)
-        return map_rows(codes, estimator.inverse_transform, estimator.n_features_in_)
-    codes = check_array(X, dtype=FLOAT_DTYPES)
+    executor = executor_for(X)
+    codes = executor.codes(X)
     check_code_width(estimator, codes, columns_are)
+    return executor.map_rows(codes, partial(_decoded, decode), estimator.n_features_in_)
+
+
+def _decoded(decode, codes):
+    """``decode(codes)`` of checked codes; NaN raises."""
     with np.errstate(all="ignore"):
         X_hat = decode(codes)
     check_finite_output(X_hat, "inverse_transform", codes)

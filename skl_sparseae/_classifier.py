@@ -18,10 +18,7 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    check_array,
     check_is_fitted,
-    column_or_1d,
-    validate_data,
 )
 
 from ._autoencoder_objective import (
@@ -30,23 +27,17 @@ from ._autoencoder_objective import (
     encode_layers,
     softmax_inplace,
 )
-from ._base import FLOAT_DTYPES, check_finite_output, explain_last_terms
-from ._dask import (
-    DaskObjective,
-    check_dask_array,
-    is_dask_collection,
-    map_rows,
-    persist_if_it_fits,
-    prepare_training_array,
-)
+from ._base import check_finite_output, explain_last_terms
 from ._deep import DeepSparseAutoencoder, greedy_stages
 from ._engine import serial_blas
+from ._executors import executor_for
 from ._optimize import atomic_fit, minimize_for
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
     DECODER_ACTIVATIONS,
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
+    FLOAT_DTYPES,
     PositiveInt,
 )
 
@@ -283,25 +274,9 @@ class SparseAutoencoderClassifier(
     def _validate_training_data(self, X, y):
         """``(X, y)`` for fit. A Dask X stays on its workers; its labels (one
         value per sample, small) are gathered here."""
-        if not is_dask_collection(X):
-            return validate_data(
-                self, X, y, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C"
-            )
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y "
-                "is None."
-            )
-        X, _ = prepare_training_array(X, self)
-        if is_dask_collection(y):
-            y = y.compute()
-        y = column_or_1d(y, warn=True)
-        if len(y) != X.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[0]} samples but y has {len(y)} labels: give one "
-                "label per sample."
-            )
-        return X, y
+        return executor_for(X).training_data_and_targets(
+            self, X, y, accept_sparse="csr"
+        )
 
     def _fit(self, X, y):
         sizes, rho, beta = self._options()
@@ -396,22 +371,15 @@ class SparseAutoencoderClassifier(
         )
 
     def _training_objective(self, X, y_index, hidden_layer_sizes, n_classes):
-        """The fine-tuning (or softmax) objective on validated X: threaded
-        for in-memory X; for a Dask array, on its blocks, with the class
-        indices sent to the workers once, in X's row chunks."""
-        if not is_dask_collection(X):
-            return self._objective(X, y_index, hidden_layer_sizes, n_classes)
-        import dask.array as da
-
-        X = persist_if_it_fits(X)
-        y_blocks = persist_if_it_fits(da.from_array(y_index, chunks=(X.chunks[0],)))
+        """The fine-tuning (or softmax) objective on validated X, run by X's
+        executor (on a Dask array's blocks, with the class indices sent to the
+        workers once, in X's row chunks)."""
         factory = partial(
             self._objective,
             hidden_layer_sizes=hidden_layer_sizes,
             n_classes=n_classes,
-            n_threads=1,
         )
-        return DaskObjective(factory, X, y_blocks)
+        return executor_for(X).objective(factory, X, y_index)
 
     def _minimize(self, objective, theta0, X, stage):
         return minimize_for(
@@ -436,29 +404,17 @@ class SparseAutoencoderClassifier(
         check_finite_output(Z, "predict", X)
         return H, Z
 
-    def _validated(self, X):
-        check_is_fitted(self)
-        return validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, reset=False
-        )
-
     def _output(self, X, kind):
         """What the network gives for X: ``"proba"``, ``"log_proba"``,
         ``"label"`` or ``"codes"``; lazily, block by block, for a Dask X."""
-        if not is_dask_collection(X):
-            return self._output_of_validated(self._validated(X), kind)
         check_is_fitted(self)
-        X = check_dask_array(X, self, reset=False)
+        executor = executor_for(X)
+        X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"))
+        output = partial(self._output_of_validated, kind=kind)
         if kind == "label":
-            return map_rows(
-                X, partial(self._output_of_block, kind), None, self.classes_.dtype
-            )
+            return executor.map_rows(X, output, None, self.classes_.dtype)
         n_columns = self._n_features_out if kind == "codes" else len(self.classes_)
-        return map_rows(X, partial(self._output_of_block, kind), n_columns)
-
-    def _output_of_block(self, kind, X_block):
-        """One NumPy block of a Dask X (checked here, on its worker)."""
-        return self._output_of_validated(check_array(X_block, dtype=FLOAT_DTYPES), kind)
+        return executor.map_rows(X, output, n_columns)
 
     def _output_of_validated(self, X, kind):
         H, Z = self._forward(X)

@@ -3,7 +3,6 @@
 The math lives in :mod:`skl_sparseae._rica_objective`; this module is the shell.
 """
 
-from functools import partial
 from numbers import Real
 
 import numpy as np
@@ -12,20 +11,14 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import validate_data
 
 from ._base import (
-    FLOAT_DTYPES,
     BasisTransformerMixin,
     check_finite_output,
     explain_last_terms,
 )
-from ._dask import (
-    DaskObjective,
-    is_dask_collection,
-    prepare_training_array,
-)
 from ._engine import serial_blas
+from ._executors import executor_for
 from ._optimize import atomic_fit, minimize_for
 from ._rica_objective import ReconstructionICAObjective, RICALayout, normalized_rows
 from ._sklearn_private import Interval, StrOptions, _fit_context
@@ -199,12 +192,9 @@ class ReconstructionICA(
             The fitted estimator.
         """
         with atomic_fit(self):
-            if is_dask_collection(X):
-                X, _ = prepare_training_array(X, self)
-                objective = DaskObjective(partial(self._objective, n_threads=1), X)
-            else:
-                X = validate_data(self, X, dtype=FLOAT_DTYPES, order="C")
-                objective = self._objective(X)
+            executor = executor_for(X)
+            X, _ = executor.training_data(self, X, accept_sparse=False)
+            objective = executor.objective(self._objective, X)
             layout = self._layout(X.shape[1])
             random_state = check_random_state(self.random_state)
             theta0 = layout.initial_parameters(random_state)

@@ -21,13 +21,12 @@ from sklearn.utils.validation import check_array, validate_data
 
 from ._autoencoder_objective import initialization_bound
 from ._base import (
-    FLOAT_DTYPES,
     BasisTransformerMixin,
     check_finite_output,
     explain_last_terms,
 )
-from ._dask import is_dask_collection
 from ._engine import serial_blas
+from ._executors import executor_for
 from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._sparse_coding_objective import (
@@ -40,6 +39,7 @@ from ._sparse_coding_objective import (
 from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
+    FLOAT_DTYPES,
     PositiveInt,
     estimator_label,
 )
@@ -289,7 +289,7 @@ class TopographicSparseCoding(
             The fitted estimator.
         """
         with atomic_fit(self):
-            if is_dask_collection(X):
+            if not executor_for(X).in_memory:
                 raise TypeError(
                     "TopographicSparseCoding cannot fit a Dask array: its codes "
                     "are one row per training sample and live beside X in "

@@ -14,6 +14,9 @@ DOCS_URL = "https://skl-sparseae.readthedocs.io/en/latest/"
 DOC_LINK_MODULE = "skl_sparseae"
 DOC_LINK_TEMPLATE = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
+# The dtypes the estimators compute in: other input becomes float64.
+FLOAT_DTYPES = (np.float64, np.float32)
+
 # The reconstruction losses and decoder output functions the objectives
 # define (the estimators' ``loss`` and ``decoder_activation``).
 LOSSES = ("squared_error", "cross_entropy")

@@ -1,0 +1,181 @@
+"""The one dispatch point: which executor runs an estimator on X.
+
+:func:`executor_for` looks at X once and returns the executor of its kind:
+
+- :data:`IN_MEMORY`: NumPy arrays, SciPy sparse matrices and anything else
+  scikit-learn's ``validate_data`` takes (lists, pandas DataFrames). The rows
+  are in this process; the objectives run their chunks on this machine's
+  threads (:mod:`skl_sparseae._engine`).
+- :data:`DASK`: Dask collections. The rows stay on the workers of the active
+  ``distributed.Client`` (or Dask's local scheduler); each evaluation is a
+  map-reduce over the blocks (:mod:`skl_sparseae._dask`), and transforms are
+  lazy.
+
+The estimators' shells never ask what X is: they call ``executor_for(X)``
+and then only the executor's methods. ``is_dask_collection`` appears here
+and in :mod:`skl_sparseae._dask` only. Each executor owns, for its kind of
+input:
+
+``training_data(estimator, X, *, accept_sparse)``
+    X checked for a fit (``n_features_in_`` set), and its ``(min, max)`` when
+    the check found it on the way (else None).
+``training_targets(estimator, X, y)``
+    ``y`` for a fit of ``(X, y)``: a NumPy array, one value per sample.
+``fitted_input(estimator, X, *, accept_sparse)``
+    X checked against a fitted estimator (width, dtype).
+``codes(X)``
+    Codes for ``inverse_transform``, checked (the width is the estimator's
+    to check).
+``objective(factory, X, *targets, one_pass=False)``
+    J and its gradient over all of X's rows: ``factory(rows, *targets)``
+    builds the package's objective on some rows (an estimator's
+    ``_objective``); the executor runs it where the rows are and adds the
+    shares in a fixed order. A context manager.
+``map_rows(X, function, n_columns, dtype=None)``
+    ``function`` of checked rows (a NumPy array or sparse matrix, or a
+    block of them), as X's kind: the result itself in memory, a lazy Dask
+    array with X's row chunks on Dask. ``n_columns`` None: one value per
+    row.
+``mean(values, check, X, *, compute=True)``
+    The mean of :meth:`map_rows`' per-row ``values`` of X, passed through
+    ``check(mean, range_of)``, which raises for an undefined result
+    (``range_of()`` gives X's ``(min, max)`` for the message where X is in
+    memory; None on Dask): a Python float, or on Dask with ``compute=False``
+    a lazy 0-d Dask array.
+``in_memory``
+    Whether X's rows are in this process: an estimator whose fit keeps one
+    value per training sample beside X (sparse coding's codes) fits only
+    such X.
+
+A new executor (device arrays through the Array API, say) is a class with
+these methods and one more line in :func:`executor_for`.
+"""
+
+from functools import partial
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_array, column_or_1d, validate_data
+
+from ._dask import (
+    DaskObjective,
+    check_dask_array,
+    check_dask_codes,
+    is_dask_collection,
+    map_rows,
+    persist_if_it_fits,
+    prepare_training_array,
+)
+from ._validation import FLOAT_DTYPES, value_range
+
+
+class InMemoryExecutor:
+    """NumPy arrays and SciPy sparse matrices: chunks on this machine's threads."""
+
+    in_memory = True
+
+    def training_data(self, estimator, X, *, accept_sparse):
+        X = validate_data(
+            estimator, X, accept_sparse=accept_sparse, dtype=FLOAT_DTYPES, order="C"
+        )
+        if sp.issparse(X) and not X.has_canonical_format:
+            # Entries stored in several parts: add them up once, so that
+            # every check and product sees the values of X.toarray().
+            X = X.copy()
+            X.sum_duplicates()
+        return X, None
+
+    def training_data_and_targets(self, estimator, X, y, *, accept_sparse):
+        return validate_data(
+            estimator, X, y, accept_sparse=accept_sparse, dtype=FLOAT_DTYPES, order="C"
+        )
+
+    def fitted_input(self, estimator, X, *, accept_sparse):
+        return validate_data(
+            estimator, X, accept_sparse=accept_sparse, dtype=FLOAT_DTYPES, reset=False
+        )
+
+    def codes(self, X):
+        return check_array(X, dtype=FLOAT_DTYPES)
+
+    def objective(self, factory, X, *targets, one_pass=False):
+        return factory(X, *targets)
+
+    def map_rows(self, X, function, n_columns, dtype=None):
+        return function(X)
+
+    def mean(self, values, check, X, *, compute=True):
+        return check(float(np.mean(values)), lambda: value_range(X))
+
+
+class DaskExecutor:
+    """Dask collections: the same kernels on the blocks, where they are."""
+
+    in_memory = False
+
+    def training_data(self, estimator, X, *, accept_sparse):
+        return prepare_training_array(X, estimator)
+
+    def training_data_and_targets(self, estimator, X, y, *, accept_sparse):
+        """A Dask X stays on its workers; its labels (one value per sample,
+        small) are gathered here."""
+        if y is None:
+            raise ValueError(
+                f"{type(estimator).__name__} requires y to be passed, but the "
+                "target y is None."
+            )
+        X, _ = prepare_training_array(X, estimator)
+        if is_dask_collection(y):
+            y = y.compute()
+        y = column_or_1d(y, warn=True)
+        if len(y) != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} samples but y has {len(y)} labels: give one "
+                "label per sample."
+            )
+        return X, y
+
+    def fitted_input(self, estimator, X, *, accept_sparse):
+        return check_dask_array(X, estimator, reset=False)
+
+    def codes(self, X):
+        return check_dask_codes(X)
+
+    def objective(self, factory, X, *targets, one_pass=False):
+        """Each block builds the objective on its rows, one thread each;
+        per-sample targets go to the workers once, in X's row chunks."""
+        import dask.array as da
+
+        if targets:
+            X = persist_if_it_fits(X)
+            targets = [
+                persist_if_it_fits(da.from_array(target, chunks=(X.chunks[0],)))
+                for target in targets
+            ]
+        return DaskObjective(
+            partial(factory, n_threads=1), X, *targets, one_pass=one_pass
+        )
+
+    def map_rows(self, X, function, n_columns, dtype=None):
+        # The blocks of a new array are seen first by the workers: each is
+        # checked there.
+        return map_rows(X, partial(_on_checked_rows, function), n_columns, dtype)
+
+    def mean(self, values, check, X, *, compute=True):
+        # Each block's values on its worker; only the mean comes back.
+        lazy = values.mean().map_blocks(partial(check, range_of=None), dtype=np.float64)
+        return float(lazy.compute()) if compute else lazy
+
+
+def _on_checked_rows(function, block):
+    """``function`` of one NumPy block of a Dask array, checked first."""
+    return function(check_array(block, dtype=FLOAT_DTYPES))
+
+
+IN_MEMORY = InMemoryExecutor()
+DASK = DaskExecutor()
+
+
+def executor_for(X):
+    """The executor of X's kind (see the module): the one place that asks."""
+    return DASK if is_dask_collection(X) else IN_MEMORY
