@@ -195,6 +195,6 @@ def test_bad_hyperparameters_are_rejected(params, message):
 def test_failed_fit_leaves_the_classifier_unfitted():
     X, y = digits(50)
     model = quick()
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 2 classes; got 1 class"):
         model.fit(X, np.zeros(50))
     assert not hasattr(model, "classes_")

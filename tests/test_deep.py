@@ -14,7 +14,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, check_gradient
 from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
-from skl_sparseae._reference import deep_loss_grad_reference
+from skl_sparseae._reference import deep_loss_grad_reference, loss_grad_reference
 
 
 def unit_data(n_samples=60, n_features=8, seed=0):
@@ -148,12 +148,42 @@ def test_transform_and_inverse_transform_are_the_forward_pass(decoder):
     )
 
 
-def test_pretraining_records_each_stage_and_starts_from_it():
+def test_pretraining_records_each_stage_and_fine_tuning_starts_from_them(
+    monkeypatch,
+):
     X = MinMaxScaler().fit_transform(load_digits().data[:200])
+    starts = []
+    minimize = DeepSparseAutoencoder._minimize
+
+    def recording(self, objective, theta0, *args, **kwargs):
+        starts.append(theta0.copy())
+        return minimize(self, objective, theta0, *args, **kwargs)
+
+    monkeypatch.setattr(DeepSparseAutoencoder, "_minimize", recording)
     model = quietly(quick((12, 5), max_iter=300).fit, X)
-    assert len(model.pretrain_losses_) == 2
-    assert all(np.isfinite(model.pretrain_losses_))
-    assert model.loss_ <= model.loss_curve_[0]
+    (theta0,) = starts
+    _, rho, beta = model._options()
+    coefs, intercepts = NetworkLayout(64, (12, 5), False).to_layers(theta0)
+    options = dict(alpha=model.alpha, loss="squared_error", tied_weights=False)
+    # Layer pair l of the start, as a one-layer autoencoder on its input, has
+    # the J its pretraining stage recorded: the start is the stages' result.
+    inputs = X
+    for layer, width in enumerate((12, 5)):
+        mirror = 3 - layer
+        W1, b1 = coefs[layer].T, intercepts[layer]
+        W2, b2 = coefs[mirror], intercepts[mirror]
+        theta = np.concatenate([W1.ravel(), W2.ravel(), b1, b2])
+        J, _ = loss_grad_reference(
+            theta,
+            inputs,
+            n_components=width,
+            rho=rho[layer],
+            beta=beta[layer],
+            decoder_activation=model.decoder_activation if layer == 0 else "logistic",
+            **options,
+        )
+        assert J == pytest.approx(model.pretrain_losses_[layer], rel=1e-10)
+        inputs = expit(inputs @ W1.T + b1)
     without = quietly(quick((12, 5), max_iter=300, pretrain=False).fit, X)
     assert without.pretrain_losses_ is None
 

@@ -363,7 +363,7 @@ def test_failed_refit_keeps_the_previous_fit():
     model.fit(unit_data())
     before = fitted_state(model)
     H = model.transform(unit_data())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"cross_entropy loss needs X in \[0, 1\]"):
         model.fit(unit_data(n_features=5) * 5)
     assert_same_state(model, before)
     np.testing.assert_array_equal(model.transform(unit_data()), H)
@@ -441,7 +441,7 @@ def test_blas_threads_are_restored_after_concurrent_fits_and_failures():
         try:
             model = SparseAutoencoder(n_components=4, random_state=index, max_iter=40)
             if index % 3 == 2:
-                with pytest.raises(ValueError):
+                with pytest.raises(ValueError, match="cross_entropy loss needs X"):
                     SparseAutoencoder(loss="cross_entropy").fit(X * 3)
             model.fit(X)
             model.transform(X)
@@ -559,7 +559,7 @@ def test_objective_without_del_has_nothing_to_report_when_construction_fails():
     # A constructor that raises used to leave a half-built object whose
     # __del__ printed "AttributeError ... _executor".
     assert not hasattr(SparseAutoencoderObjective, "__del__")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="invalid literal for int"):
         SparseAutoencoderObjective(
             unit_data(), chunk_size="big", **(REFERENCE_OPTIONS | {"n_components": 2})
         )

@@ -16,6 +16,7 @@ from skl_sparseae import (
     loss_grad_reference,
     numerical_gradient,
 )
+from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
 
 
 def kl(rho, rho_hat):
@@ -86,6 +87,48 @@ def test_kl_penalty_backpropagates_through_two_hidden_layers():
     numeric = numerical_gradient(objective, theta)
     difference = np.linalg.norm(numeric - analytic) / np.linalg.norm(numeric + analytic)
     assert difference < 1e-9
+
+
+def test_the_package_deep_objective_backpropagates_the_penalty_by_the_same_rule():
+    # The deep model 6 -> 5 -> 4 -> 5 -> 6 is the docs' network with a KL
+    # penalty on its two encoder layers and none (beta = 0) on the decoder's
+    # hidden layer. Its theta holds the decoder's matrices as (n_in, n_out).
+    rng = np.random.RandomState(2)
+    X = rng.uniform(0.05, 0.95, size=(23, 6))
+    rho, beta, alpha = (0.1, 0.2), (3.0, 2.0), 1e-3
+    layout = NetworkLayout(6, (5, 4), tied_weights=False)
+    theta = rng.uniform(-1, 1, layout.n_parameters)
+    with AutoencoderObjective(
+        X,
+        hidden_layer_sizes=(5, 4),
+        rho=rho,
+        beta=beta,
+        alpha=alpha,
+        loss="squared_error",
+        decoder_activation="logistic",
+        tied_weights=False,
+        chunk_size=7,
+        n_threads=2,
+    ) as objective:
+        J, grad = objective(theta)
+
+    W_enc, W_dec, b_enc, b_dec = layout.unpack(theta)
+    matrices = [W_enc[0], W_enc[1], W_dec[1].T, W_dec[0].T]
+    shapes = [W.shape for W in matrices]
+    docs_theta = np.concatenate(
+        [W.ravel() for W in matrices] + [b_enc[0], b_enc[1], b_dec[1], b_dec[0]]
+    )
+    docs_J, docs_grad = two_hidden_layer_objective(
+        docs_theta, X, shapes, [*rho, 0.5], [*beta, 0.0], alpha
+    )
+    grad_W_enc, grad_W_dec, _, _ = layout.unpack(grad.copy())
+    as_docs = np.concatenate(
+        [grad_W_enc[0].ravel(), grad_W_enc[1].ravel()]
+        + [grad_W_dec[1].T.ravel(), grad_W_dec[0].T.ravel()]
+        + [grad[layout.n_weights :]]
+    )
+    assert J == pytest.approx(docs_J, rel=1e-12)
+    np.testing.assert_allclose(as_docs, docs_grad, rtol=1e-10, atol=1e-14)
 
 
 def test_deeper_penalty_reaches_first_layer_only_through_the_recursion():
