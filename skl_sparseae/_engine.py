@@ -1,9 +1,9 @@
 """Where the per-chunk math runs: row chunks, threads, fixed-order sums, BLAS.
 
-The kernels in :mod:`skl_sparseae._autoencoder_objective` compute one chunk's share of a
-sum (hidden activations' column sums, the loss, the gradient) and know
-nothing of threads. This module decides where the chunks run and adds their
-shares together:
+The kernels in :mod:`skl_sparseae._autoencoder_objective` compute one
+chunk's share of a sum (hidden activations' column sums, the loss, the
+gradient). This module decides where the chunks run and adds their shares
+together:
 
 - :func:`row_chunks` cuts the samples into chunks. The cut depends only on the
   number of samples and ``chunk_size``.
@@ -126,9 +126,11 @@ def _releasing_control(task):
     BLAS left at 1 thread for the rest of the process) whenever the thread
     that had set the limit was still alive. Each setting here is followed by
     giving up the control it took, so that the next one, from whichever
-    thread, takes effect. A thread of the user's that holds the control (a
-    ``with threadpool_limits`` block) keeps it: only the controlling thread
-    can give it up.
+    thread, takes effect. Another thread that holds the control (a user's
+    ``with threadpool_limits`` block) keeps it, since only the controlling
+    thread can give it up; a fit inside such a block in the same thread
+    gives it up, which lets other threads set the count again, as they
+    could before threadpoolctl 3.8.
     """
     try:
         return task()

@@ -240,7 +240,7 @@ def _autoencoder_layers(theta, n_features, hidden_layer_sizes, tied_weights):
     with ``W_enc[l]`` and ``W_dec[l]`` of shape ``(h_l, h_(l-1))``.
     """
     sizes = (n_features, *hidden_layer_sizes)
-    pairs = [(sizes[l], sizes[l - 1]) for l in range(1, len(sizes))]  # noqa: E741
+    pairs = list(zip(sizes[1:], sizes[:-1], strict=True))
     shapes = list(pairs) + ([] if tied_weights else list(reversed(pairs)))
     n_weights = sum(rows * cols for rows, cols in shapes)
     shapes += [(rows,) for rows, _ in pairs] + [(cols,) for _, cols in reversed(pairs)]
@@ -278,7 +278,8 @@ def deep_loss_grad_reference(
     n_samples, n_features = X.shape
     hidden_layer_sizes = tuple(int(h) for h in hidden_layer_sizes)
     sizes = (n_features, *hidden_layer_sizes)
-    n_pair_weights = sum(sizes[l] * sizes[l - 1] for l in range(1, len(sizes)))  # noqa: E741
+    pairs = zip(sizes[1:], sizes[:-1], strict=True)
+    n_pair_weights = sum(rows * cols for rows, cols in pairs)
     n_parameters = (
         (1 if tied_weights else 2) * n_pair_weights
         + sum(hidden_layer_sizes)
@@ -301,7 +302,7 @@ def deep_loss_grad_reference(
         else:
             activations.append(expit(Z))
     # rho_hat_l over all samples, for the encoder layers 1..L.
-    rho_hats = [_mean_activation(activations[l]) for l in range(1, n_encoder + 1)]  # noqa: E741
+    rho_hats = [_mean_activation(A) for A in activations[1 : n_encoder + 1]]
 
     weights = theta[:n_weights]
     J = (
@@ -334,11 +335,10 @@ def deep_loss_grad_reference(
     # is also W_dec[l] = coefs[2L - l]: its gradient is the sum of both uses.
     # The biases are in the order of the layers, as in theta.
     L = n_encoder
-    encoder = [grad_coefs[l].T for l in range(L)]  # noqa: E741
+    encoder = [grad_coefs[layer].T for layer in range(L)]
     if tied_weights:
         weight_pieces = [
-            encoder[l] + grad_coefs[2 * L - 1 - l]
-            for l in range(L)  # noqa: E741
+            encoder[layer] + grad_coefs[2 * L - 1 - layer] for layer in range(L)
         ]
     else:
         weight_pieces = encoder + grad_coefs[L:]
@@ -357,7 +357,7 @@ def classifier_loss_grad_reference(
     X = _dense_float64(X)
     n_samples, n_features = X.shape
     sizes = (n_features, *(int(h) for h in hidden_layer_sizes), int(n_classes))
-    shapes = [(sizes[l], sizes[l - 1]) for l in range(1, len(sizes))]  # noqa: E741
+    shapes = list(zip(sizes[1:], sizes[:-1], strict=True))
     n_weights = sum(rows * cols for rows, cols in shapes)
     theta = check_flat_parameters(theta, n_weights + sum(sizes[1:]), "this network")
     pieces = _split(theta, shapes + [(rows,) for rows, _ in shapes])
