@@ -6,7 +6,6 @@ on a real ``LocalCluster`` (2 worker processes, no dashboard).
 
 import gc
 import itertools
-import warnings
 from functools import partial
 
 import dask.array as da
@@ -16,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
+from helpers import quietly, relative_error
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skl_sparseae import (
@@ -66,16 +65,6 @@ def blockwise(method, X, rows):
     of 300 differently (1e-15 apart), so this, not ``method(X)``, is what the
     Dask result equals bit for bit."""
     return np.vstack([method(X[i : i + rows]) for i in range(0, X.shape[0], rows)])
-
-
-def quietly(fit, *args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit(*args)
-
-
-def relative_difference(a, b):
-    return np.linalg.norm(np.asarray(a) - b) / np.linalg.norm(b)
 
 
 def objectives(estimator, X, y=None, **options):
@@ -130,7 +119,7 @@ def test_dask_objective_equals_in_memory_within_1e12(scheduler, estimator, optio
     J, grad = local(theta)
     J_dask, grad_dask = on_blocks(theta)
     assert abs(J_dask - J) / J < 1e-12
-    assert relative_difference(grad_dask, grad) < 1e-12
+    assert relative_error(grad_dask, grad) < 1e-12
     assert on_blocks.terms.keys() == local.terms.keys()
 
 
@@ -142,7 +131,7 @@ def test_dask_classifier_objective_equals_in_memory_within_1e12(scheduler):
     J, grad = local(theta)
     J_dask, grad_dask = on_blocks(theta)
     assert abs(J_dask - J) / J < 1e-12
-    assert relative_difference(grad_dask, grad) < 1e-12
+    assert relative_error(grad_dask, grad) < 1e-12
 
 
 @pytest.mark.parametrize("one_pass", [True, False])
@@ -160,7 +149,7 @@ def test_row_sums_of_all_rows_give_the_objective(one_pass):
             one_pass=one_pass,
         )
     assert abs(J_sums - J) / J < 1e-13
-    assert relative_difference(grad_sums, grad) < 1e-13
+    assert relative_error(grad_sums, grad) < 1e-13
 
 
 def unaligned_copy(values):

@@ -2,29 +2,18 @@
 
 import itertools
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import quietly, unit_data
 from scipy.special import expit
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, check_gradient
 from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
 from skl_sparseae._reference import deep_loss_grad_reference, loss_grad_reference
-
-
-def unit_data(n_samples=60, n_features=8, seed=0):
-    return np.random.RandomState(seed).uniform(size=(n_samples, n_features))
-
-
-def quietly(fit, *args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit(*args)
 
 
 def quick(sizes=(6, 3), **params):
@@ -72,7 +61,7 @@ def test_check_gradient_below_1e9_for_every_option_combination(
 
 
 def test_one_layer_without_pretraining_is_the_sparse_autoencoder():
-    X = unit_data()
+    X = unit_data(60)
     deep = DeepSparseAutoencoder(
         (5,), rho=0.01, pretrain=False, random_state=3, max_iter=40, tol=0
     )
@@ -95,7 +84,7 @@ def test_one_layer_without_pretraining_is_the_sparse_autoencoder():
 
 
 def test_loss_is_the_reference_objective_at_the_fitted_parameters():
-    X = unit_data()
+    X = unit_data(60)
     model = quietly(quick((5, 3), rho=(0.05, 0.1), beta=(3.0, 1.0)).fit, X)
     J, _ = deep_loss_grad_reference(
         model._packed_parameters(),
@@ -116,7 +105,7 @@ def test_loss_is_the_reference_objective_at_the_fitted_parameters():
 
 @pytest.mark.parametrize("tied", [False, True])
 def test_coefs_follow_the_mlp_convention(tied):
-    model = quietly(quick((6, 3), tied_weights=tied).fit, unit_data())
+    model = quietly(quick((6, 3), tied_weights=tied).fit, unit_data(60))
     assert [W.shape for W in model.coefs_] == [(8, 6), (6, 3), (3, 6), (6, 8)]
     assert [b.shape for b in model.intercepts_] == [(6,), (3,), (6,), (8,)]
     if tied:
@@ -127,7 +116,7 @@ def test_coefs_follow_the_mlp_convention(tied):
 
 @pytest.mark.parametrize("decoder", ["logistic", "identity"])
 def test_transform_and_inverse_transform_are_the_forward_pass(decoder):
-    X = unit_data()
+    X = unit_data(60)
     model = quietly(quick((6, 3), decoder_activation=decoder).fit, X)
     A = X
     activations = []
@@ -201,7 +190,7 @@ def test_sparsity_reaches_every_encoder_layer():
 
 
 def test_float32_trains_in_float32():
-    X = unit_data().astype(np.float32)
+    X = unit_data(60).astype(np.float32)
     model = quietly(quick().fit, X)
     assert all(W.dtype == np.float32 for W in model.coefs_)
     assert model.transform(X).dtype == np.float32
@@ -217,7 +206,7 @@ def test_sparse_input_gives_the_dense_result():
 
 def test_pandas_in_set_output_out_and_pickle():
     pd = pytest.importorskip("pandas")
-    X = pd.DataFrame(unit_data(), columns=[f"x{i}" for i in range(8)])
+    X = pd.DataFrame(unit_data(60), columns=[f"x{i}" for i in range(8)])
     model = quietly(quick().fit, X).set_output(transform="pandas")
     H = model.transform(X)
     assert list(H.columns) == [f"deepsparseautoencoder{i}" for i in range(3)]
@@ -249,7 +238,7 @@ def test_pandas_in_set_output_out_and_pickle():
 def test_bad_hyperparameters_are_rejected(params, message):
     params = {"hidden_layer_sizes": (4, 2)} | params
     with pytest.raises(ValueError, match=message):
-        DeepSparseAutoencoder(**params).fit(unit_data())
+        DeepSparseAutoencoder(**params).fit(unit_data(60))
 
 
 def test_bad_data_is_rejected_and_leaves_the_model_unfitted():
@@ -257,12 +246,12 @@ def test_bad_data_is_rejected_and_leaves_the_model_unfitted():
     with pytest.raises(ValueError, match="NaN"):
         model.fit(np.array([[0.1, np.nan], [0.2, 0.3]]))
     with pytest.raises(ValueError, match=r"X in \[0, 1\]"):
-        quick(loss="cross_entropy").fit(unit_data() * 3)
+        quick(loss="cross_entropy").fit(unit_data(60) * 3)
     assert not hasattr(model, "coefs_")
 
 
 def test_engine_layout_matches_the_published_coefs():
-    X = unit_data()
+    X = unit_data(60)
     model = quietly(quick((5, 3), tied_weights=True).fit, X)
     theta = model._packed_parameters()
     layout = NetworkLayout(8, (5, 3), True)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import unit_data
 from scipy.special import expit
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -18,10 +19,6 @@ from sklearn.utils import estimator_html_repr
 from skl_sparseae import SparseAutoencoder
 from skl_sparseae import _optimize as optimize_module
 from skl_sparseae._reference import loss_grad_reference
-
-
-def unit_data(n_samples=40, n_features=8, seed=0):
-    return np.random.RandomState(seed).uniform(0.0, 1.0, size=(n_samples, n_features))
 
 
 def quick(**params):

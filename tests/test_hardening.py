@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import unit_data
 from scipy.optimize import minimize as scipy_minimize
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -23,10 +24,6 @@ from skl_sparseae import _optimize as optimize_module
 from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
 from skl_sparseae._engine import _releasing_control, serial_blas
 from skl_sparseae._optimize import minimize_lbfgs
-
-
-def unit_data(n_samples=40, n_features=8, seed=0):
-    return np.random.RandomState(seed).uniform(size=(n_samples, n_features))
 
 
 def blas_threads():

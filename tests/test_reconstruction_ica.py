@@ -1,12 +1,10 @@
 """ReconstructionICA as a user sees it."""
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import quietly
 from scipy.stats import ortho_group
-from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import ReconstructionICA, check_gradient
 from skl_sparseae._reference import rica_loss_grad_reference
@@ -23,12 +21,6 @@ def whitened_mixture(n_samples=2000, n_sources=4, seed=0):
     values, vectors = np.linalg.eigh(np.cov(X, rowvar=False, bias=True))
     zca = vectors @ np.diag(values**-0.5) @ vectors.T
     return (X - X.mean(axis=0)) @ zca, zca @ mixing
-
-
-def quietly(fit, *args):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit(*args)
 
 
 @pytest.mark.parametrize("n_components", [2, 4, 8])
