@@ -430,7 +430,9 @@ class SparseAutoencoderClassifier(
         return Z
 
     def predict_proba(self, X):
-        """Class probabilities: softmax of the forward pass through ``coefs_``.
+        """Predict class probabilities: the softmax of the network's output.
+
+        The forward pass goes through ``coefs_`` and ``intercepts_``.
 
         Parameters
         ----------
