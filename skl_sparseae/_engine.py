@@ -135,13 +135,17 @@ def _releasing_control(task):
     try:
         return task()
     finally:
-        release = getattr(
-            getattr(threadpoolctl, "OpenBLASController", None),
-            "clear_controlling_thread",
-            None,
-        )
-        if release is not None:  # threadpoolctl 3.8 and later
-            release()
+        if _release_blas_control is not None:
+            _release_blas_control()
+
+
+# threadpoolctl 3.8 and later: give up the control of OpenBLAS (see above);
+# None where threadpoolctl has no such control.
+_release_blas_control = getattr(
+    getattr(threadpoolctl, "OpenBLASController", None),
+    "clear_controlling_thread",
+    None,
+)
 
 
 @contextlib.contextmanager

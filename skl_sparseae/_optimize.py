@@ -130,10 +130,6 @@ class _NotFinite(ArithmeticError):
     can end on a warning at the point it last tried): the driver goes back
     to the last good iterate and starts again from there."""
 
-    def __init__(self, iteration):
-        super().__init__(iteration)
-        self.iteration = iteration
-
 
 class _Trace:
     """Wraps the objective: caches the last evaluation, turns a trial point
@@ -227,7 +223,7 @@ class _Trace:
             # L-BFGS accepted a rejected point: its line search can end on a
             # warning (e.g. its interval of uncertainty has become too
             # narrow) at whatever point it tried last.
-            raise _NotFinite(len(self.loss_curve))
+            raise _NotFinite
         self.iterate = (self.last_theta, self.last_loss, self.last_grad)
         self.loss_curve.append(self.last_loss)
         iteration = len(self.loss_curve)
