@@ -40,11 +40,19 @@ def assert_same_outputs(name, model):
     for method, expected in saved.items():
         if method == "predict":
             np.testing.assert_array_equal(now[method], expected)
+            continue
+        assert np.asarray(now[method]).dtype == expected.dtype, method
+        if name.endswith("float32"):
+            # float32 products round differently on another CPU's BLAS
+            # kernels (measured: 1-2 float32 units in the last place of the
+            # largest output, where the files were written on other kernels
+            # than this machine's): within 16 of them. Wrong parameters
+            # miss by far more.
+            scale = np.max(np.abs(expected))
+            tolerance = dict(rtol=0, atol=16 * np.finfo(np.float32).eps * scale)
         else:
-            assert np.asarray(now[method]).dtype == expected.dtype, method
-            np.testing.assert_allclose(
-                now[method], expected, rtol=1e-12, err_msg=method
-            )
+            tolerance = dict(rtol=1e-12)
+        np.testing.assert_allclose(now[method], expected, err_msg=method, **tolerance)
 
 
 @pytest.mark.skipif(
