@@ -103,10 +103,23 @@ def incoming_bytes(client):
     return sum(totals.values())
 
 
+def two_round_trips(on_blocks, theta):
+    """The evaluation of a one-layer autoencoder in the two stages a deeper
+    network takes (the hidden sums, then the gradient sums with rho_hat's
+    deltas): what the one-stage evaluation saves."""
+    from skl_sparseae._kernel import Stage
+
+    driver, n_samples = on_blocks._driver, on_blocks.n_samples
+    hidden = on_blocks.sums(theta, Stage.HIDDEN).hidden
+    rho_hats, deltas = driver.sparsity_deltas(hidden, n_samples)
+    sums = on_blocks.sums(theta, Stage.GRADIENT, deltas)
+    return driver.total(theta, sums.grad, sums.losses, n_samples, rho_hats)
+
+
 def evaluation_rows(client, sizes, rounds):
     from skl_sparseae import SparseAutoencoder
     from skl_sparseae._dask import DaskObjective
-    from skl_sparseae._engine import serial_blas
+    from skl_sparseae._engine import ThreadedExecutor, serial_blas
 
     print(
         f"{'m':>9} {'n':>4} {'k':>4} | {'threads ms':>10} {'dask 1-trip ms':>14} "
@@ -125,15 +138,14 @@ def evaluation_rows(client, sizes, rounds):
         # A 1-row-per-block array of as many blocks: the overhead alone.
         tiny = client.persist(X_dask[:: X_dask.chunks[0][0]].rechunk((1, n_features)))
         factory = estimator._objective
-        one_pass = DaskObjective(partial(factory, n_threads=1), X_dask, one_pass=True)
-        two_pass = DaskObjective(partial(factory, n_threads=1), X_dask, one_pass=False)
-        overhead = DaskObjective(partial(factory, n_threads=1), tiny, one_pass=True)
-        with serial_blas(), factory(X, n_threads=2) as threaded:
+        one_pass = DaskObjective(factory, X_dask)
+        overhead = DaskObjective(factory, tiny)
+        with serial_blas(), factory(X, runner=ThreadedExecutor(2)) as threaded:
             times = interleaved(
                 {
                     "threads": partial(threaded, theta),
                     "one": partial(one_pass, theta),
-                    "two": partial(two_pass, theta),
+                    "two": partial(two_round_trips, one_pass, theta),
                     "overhead": partial(overhead, theta),
                 },
                 rounds,

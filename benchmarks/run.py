@@ -53,7 +53,8 @@ from skl_sparseae._autoencoder_objective import (
     ClassifierObjective,
     initial_parameters,
 )
-from skl_sparseae._engine import default_n_threads, serial_blas
+from skl_sparseae._engine import ThreadedExecutor, default_n_threads, serial_blas
+from skl_sparseae._executors import IN_MEMORY
 from skl_sparseae._optimize import minimize_lbfgs
 from skl_sparseae._reference import loss_grad_reference
 
@@ -299,7 +300,7 @@ def evaluation(X, n_components, **params):
     Returns the measurement and the objective (``close()`` it when done).
     """
     model = sae(n_components, 1, **params)
-    objective = model._objective(X)
+    objective = IN_MEMORY.objective(model._objective, X)
     theta = initial_parameters(
         X.shape[1], n_components, model.tied_weights, np.random.RandomState(0)
     )
@@ -526,7 +527,12 @@ def main():
     X = random_data(n_samples, n_features, np.float64)
     y = np.random.RandomState(0).randint(0, 10, n_samples)
     with ClassifierObjective(
-        X, y, hidden_layer_sizes=sizes, n_classes=10, alpha=1e-4
+        X,
+        y,
+        hidden_layer_sizes=sizes,
+        n_classes=10,
+        alpha=1e-4,
+        runner=ThreadedExecutor(2),
     ) as network:
         medians = interleaved_medians(
             {

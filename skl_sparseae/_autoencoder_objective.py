@@ -28,13 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from ._engine import (
-    ThreadedExecutor,
-    default_n_threads,
-    resolve_chunk_size,
-    row_chunks,
-    serial_blas,
-)
+from ._kernel import ChunkedObjective, Evaluation, OnePassObjective, RowSums, Stage
 
 # rho_hat is kept inside [_RHO_HAT_FLOOR, 1 - _RHO_HAT_FLOOR] before the logs
 # and divisions of the KL term. The floor only acts on units that are
@@ -275,107 +269,6 @@ def _column_sums(M, ones, out=None):
     return np.matmul(ones[: M.shape[0]], M, out=out)
 
 
-class _ChunkedObjective:
-    """What every chunked objective shares: X cut into row chunks, the
-    executor that runs them, the parameters in X's dtype, and closing.
-
-    Subclasses call :meth:`_set_up` and implement ``_evaluate(theta)``.
-    """
-
-    def _set_up(self, X, chunk_size, n_threads, n_parameters):
-        n_samples, n_features = X.shape
-        self.X = X
-        self._sparse = sp.issparse(X)
-        self.chunk_size = resolve_chunk_size(chunk_size, n_samples, n_features)
-        self._chunks = row_chunks(n_samples, self.chunk_size)
-        if n_threads is None:
-            n_threads = default_n_threads()
-        # No more threads than chunks: data of one chunk runs on one thread.
-        self.n_threads = max(1, min(int(n_threads), len(self._chunks)))
-        self._executor = ThreadedExecutor(self.n_threads)
-        # Parameters in the working dtype (float32 training casts theta once
-        # per call; float64 uses theta itself).
-        self._params = (
-            None if X.dtype == np.float64 else np.empty(n_parameters, dtype=X.dtype)
-        )
-
-    def _working_parameters(self, theta):
-        """``(theta as float64, theta in X's dtype)``."""
-        theta = np.asarray(theta, dtype=np.float64)
-        if self._params is None:
-            return theta, theta
-        self._params[:] = theta
-        return theta, self._params
-
-    def close(self):
-        """Stop the worker threads (started on the first call that needs them)."""
-        self._executor.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-    def __call__(self, theta):
-        if self.n_threads == 1:
-            return self._evaluate(theta)
-        # Threads calling a multithreaded BLAS at once would oversubscribe
-        # the cores: each chunk thread's products run serially. Inside a fit
-        # this is already held, and entering again is cheap.
-        with serial_blas():
-            return self._evaluate(theta)
-
-
-class _OnePassObjective(_ChunkedObjective):
-    """A chunked objective with no statistic over all samples (no rho_hat):
-    one pass over the chunks gives J and its gradient.
-
-    Subclasses give each workspace ``grad_share`` (flat, the parameters'
-    size) and ``loss_share`` (float64, one entry per loss sum), and
-    implement ``_chunk_arguments(params)`` (what every chunk needs, from the
-    parameters in X's dtype), ``_chunk(work, start, stop, *arguments)`` (one
-    chunk's shares, into ``work``) and ``total``.
-    """
-
-    _n_loss_sums = 1
-
-    def _evaluate(self, theta):
-        theta = np.asarray(theta, dtype=np.float64)
-        sums = self.row_sums(theta)
-        return self.total(theta, sums["grad"], sums["losses"], self.X.shape[0])
-
-    def row_sums(self, theta, stage="one_pass", sparsity_deltas=None):
-        """This objective's rows' share, float64, before the 1/m: ``{"grad":
-        sum_i dL_i/dtheta, "losses": [the loss sums]}``. One pass, so one
-        stage (the arguments are those of
-        :meth:`AutoencoderObjective.row_sums`)."""
-        theta, params = self._working_parameters(theta)
-        arguments = self._chunk_arguments(params)
-        chunks = self._chunks
-        grad_sum = np.zeros(theta.size)
-        loss_sums = np.zeros(self._n_loss_sums)
-
-        def chunk_task(work, c):
-            self._chunk(work, *chunks[c], *arguments)
-
-        self._executor.run(
-            len(chunks),
-            self._workspaces,
-            chunk_task,
-            lambda work: (work.grad_share, work.loss_share),
-            (grad_sum, loss_sums),
-        )
-        return {"grad": grad_sum, "losses": loss_sums}
-
-    def evaluate_from_sums(self, theta, sums_of, n_samples, *, one_pass=True):
-        """J and its gradient from :meth:`row_sums` added over all the samples
-        (``sums_of(stage, None)``; see :class:`AutoencoderObjective`)."""
-        theta = np.asarray(theta, dtype=np.float64)
-        sums = sums_of("one_pass", None)
-        return self.total(theta, sums["grad"], sums["losses"], n_samples)
-
-
 class _Workspace:
     """One thread's buffers: one chunk's work space and that chunk's share.
 
@@ -417,7 +310,7 @@ class _Workspace:
             )
 
 
-class AutoencoderObjective(_ChunkedObjective):
+class AutoencoderObjective(ChunkedObjective):
     """J and its gradient for a sparse autoencoder of any depth on one data set.
 
     The network is the one of :class:`NetworkLayout`: logistic encoder layers
@@ -430,8 +323,10 @@ class AutoencoderObjective(_ChunkedObjective):
     with ``rho_hat_l`` the mean activation of encoder layer ``l`` over all
     samples. One hidden layer is the classic sparse autoencoder.
 
-    Calling the object with a flat float64 parameter vector returns
-    ``(loss, grad)``. It:
+    A kernel of :mod:`skl_sparseae._kernel`: calling it with a flat float64
+    parameter vector returns ``(loss, grad)``, and :meth:`evaluate` the
+    whole :class:`~skl_sparseae._kernel.Evaluation` (J's terms, every
+    ``rho_hat_l``, the codes). It:
 
     - computes in the dtype of ``X`` (float32 or float64), accumulating the
       loss and the gradient in float64;
@@ -442,10 +337,11 @@ class AutoencoderObjective(_ChunkedObjective):
       chunk's elementwise work stays in cache. The result is still the exact
       full-batch J: a first pass over all chunks forms every ``rho_hat_l``,
       which the deltas need, a second forms the deltas and the gradient;
-    - runs the chunks on ``n_threads`` threads (see
-      :mod:`skl_sparseae._engine`), adding each chunk's share into the
-      totals in chunk order. The result depends on X, theta and the chunk
-      size only: the same bits on any number of threads.
+    - runs the chunks on the runner it is handed (this machine's threads,
+      :mod:`skl_sparseae._engine`), which adds each chunk's share into the
+      totals in an order fixed by the number of chunks. The result depends
+      on X, theta and the chunk size only: the same bits on any number of
+      threads.
 
     Rounding: each chunk's share is summed in X's dtype and the shares are
     added in float64, so a different ``chunk_size`` groups the same terms
@@ -471,23 +367,19 @@ class AutoencoderObjective(_ChunkedObjective):
         As for the estimators.
     chunk_size : int, "auto" or None, default="auto"
         Rows per chunk. None processes all rows as one chunk (the plain,
-        unchunked evaluation); "auto" picks cache-sized chunks.
-    n_threads : int or None, default=None
-        Threads to work on chunks with; None uses as many as BLAS would
-        (:func:`~skl_sparseae._engine.default_n_threads`). Never more than
-        there are chunks.
+        unchunked evaluation); "auto" picks cache-sized chunks (the
+        runner's rule).
+    runner : ChunkRunner
+        Runs the chunks (:class:`~skl_sparseae._kernel.ChunkRunner`); the
+        objective owns it and closes it in :meth:`close`.
 
     Attributes
     ----------
-    activations : list of ndarray
-        ``activations[l - 1]`` of shape (n_samples, h_l): encoder layer
-        ``l``'s activations at the parameters of the last call.
-    rho_hats : list of ndarray
-        Mean activation of each encoder layer at the parameters of the last
-        call.
-    terms : dict
-        J's three terms at the parameters of the last call:
-        ``"reconstruction"``, ``"weight_decay"`` and ``"sparsity"``.
+    last_evaluation : Evaluation or None
+        The last :meth:`evaluate` (or call): J, its gradient, J's three
+        ``terms`` (``"reconstruction"``, ``"weight_decay"``,
+        ``"sparsity"``), each encoder layer's ``rho_hats`` and the last
+        layer's activations of X as ``codes``.
     """
 
     def __init__(
@@ -502,7 +394,7 @@ class AutoencoderObjective(_ChunkedObjective):
         decoder_activation,
         tied_weights,
         chunk_size="auto",
-        n_threads=None,
+        runner,
     ):
         n_samples, n_features = X.shape
         dtype = X.dtype
@@ -513,16 +405,16 @@ class AutoencoderObjective(_ChunkedObjective):
         self.loss = loss
         self.decoder_activation = decoder_activation
         self.tied_weights = tied_weights
-        self._set_up(X, chunk_size, n_threads, self.layout.n_parameters)
-        self.activations = [
+        self._set_up(X, chunk_size, runner, self.layout.n_parameters)
+        # Every encoder layer's activations of every row: the first pass
+        # writes them, the second reads them (no second forward pass).
+        self._activations = [
             np.empty((n_samples, h), dtype=dtype) for h in hidden_layer_sizes
         ]
-        self.rho_hats = None
-        self.terms = None
         needs_residual = loss == "squared_error" and decoder_activation == "logistic"
         self._workspaces = [
             _Workspace(self.chunk_size, self.layout, dtype, residual=needs_residual)
-            for _ in range(self.n_threads)
+            for _ in range(self.n_workspaces)
         ]
 
     def _evaluate(self, theta):
@@ -531,10 +423,19 @@ class AutoencoderObjective(_ChunkedObjective):
         weights = self.layout.unpack(params)
         # Pass 1: every encoder layer's activations a_l for every sample, and
         # rho_hat_l = (1/m) sum_i a_l(x_i), which the deltas need.
-        sparsity_deltas = self.sparsity_deltas(self._hidden_pass(weights), n_samples)
+        rho_hats, sparsity_deltas = self.sparsity_deltas(
+            self._hidden_pass(weights), n_samples
+        )
         # Pass 2: decoder, reconstruction, deltas and gradient shares.
         grad_sum, reconstruction_sum = self._backprop_pass(weights, sparsity_deltas)
-        return self.total(theta, grad_sum, reconstruction_sum, n_samples)
+        return self.total(
+            theta,
+            grad_sum,
+            reconstruction_sum,
+            n_samples,
+            rho_hats,
+            codes=self._activations[-1],
+        )
 
     # J from sums over the samples -----------------------------------------
     #
@@ -546,94 +447,106 @@ class AutoencoderObjective(_ChunkedObjective):
     # :meth:`total` on the driver (see :meth:`evaluate_from_sums`).
 
     def row_sums(self, theta, stage, sparsity_deltas=None):
-        """This objective's rows' share of what ``stage`` of an evaluation
-        needs, as float64 arrays (sums over the rows, before any 1/m):
+        """This objective's rows' :class:`~skl_sparseae._kernel.RowSums` for
+        ``stage`` of an evaluation (float64, sums over the rows before any
+        1/m):
 
-        - ``"hidden"``: ``{"hidden": sum_i [a_1(x_i), ..., a_L(x_i)]}``, the
-          column sums that make every ``rho_hat_l``;
-        - ``"gradient"``: ``{"grad": sum_i dL_i/dtheta, "reconstruction":
-          sum_i L_i}``, with ``sparsity_deltas`` (from the hidden sums of
+        - :attr:`Stage.HIDDEN <skl_sparseae._kernel.Stage.HIDDEN>`:
+          ``hidden = sum_i [a_1(x_i), ..., a_L(x_i)]``, the column sums that
+          make every ``rho_hat_l``;
+        - ``Stage.GRADIENT``: ``grad = sum_i dL_i/dtheta`` and ``losses =
+          [sum_i L_i]``, with ``sparsity_deltas`` (from the hidden sums of
           *all* rows) entering every delta;
-        - ``"one_pass"`` (one hidden layer only): the hidden sums, the
+        - ``Stage.ONE_PASS`` (one hidden layer only): the hidden sums, the
           gradient sums without the sparsity term, and the two sums that
-          term is made of, ``"slope_W" = sum_i (a_i * (1 - a_i)) x_i^T`` and
-          ``"slope_b" = sum_i a_i * (1 - a_i)``, so that the rows need not
+          term is made of, ``slope_W = sum_i (a_i * (1 - a_i)) x_i^T`` and
+          ``slope_b = sum_i a_i * (1 - a_i)``, so that the rows need not
           know rho_hat (see :meth:`add_first_layer_sparsity`).
         """
+        stage = Stage(stage)
         _, params = self._working_parameters(theta)
         weights = self.layout.unpack(params)
         hidden_sum = self._hidden_pass(weights)
-        if stage == "hidden":
-            return {"hidden": hidden_sum}
-        if stage == "gradient":
+        if stage is Stage.HIDDEN:
+            return RowSums(hidden=hidden_sum)
+        if stage is Stage.GRADIENT:
             grad_sum, reconstruction_sum = self._backprop_pass(weights, sparsity_deltas)
-            return {"grad": grad_sum, "reconstruction": reconstruction_sum}
-        if stage != "one_pass" or self.layout.n_layers != 1:
-            raise ValueError(f"Unknown stage {stage!r} for this network.")
+            return RowSums(grad=grad_sum, losses=reconstruction_sum)
+        if self.layout.n_layers != 1:
+            raise ValueError(
+                f"Stage {stage.name} needs one hidden layer; this network has "
+                f"{self.layout.n_layers}."
+            )
         slope_W, slope_b = self._slope_pass()
         grad_sum, reconstruction_sum = self._backprop_pass(weights, [None])
-        return {
-            "hidden": hidden_sum,
-            "slope_W": slope_W,
-            "slope_b": slope_b,
-            "grad": grad_sum,
-            "reconstruction": reconstruction_sum,
-        }
+        return RowSums(
+            grad=grad_sum,
+            losses=reconstruction_sum,
+            hidden=hidden_sum,
+            slope_W=slope_W,
+            slope_b=slope_b,
+        )
 
-    def evaluate_from_sums(self, theta, sums_of, n_samples, *, one_pass):
-        """J and its gradient from the row sums of all the samples.
+    def evaluate_from_sums(self, theta, sums_of, n_samples):
+        """The :class:`~skl_sparseae._kernel.Evaluation` from the row sums
+        of all the samples.
 
         ``sums_of(stage, sparsity_deltas)`` returns :meth:`row_sums` added
-        over every row of the data (this object may hold none of them).
-        Two stages (``one_pass=False``): the hidden sums give rho_hat, then
-        the gradient sums with its sparsity deltas. One stage (one hidden
-        layer): the sparsity term is added here from the slope sums.
+        over every row of the data (this object may hold none of them). One
+        hidden layer takes one stage: the sparsity term is added here from
+        the slope sums. A deeper network takes two: the hidden sums give
+        every rho_hat, then the gradient sums with its sparsity deltas.
         """
         theta = np.asarray(theta, dtype=np.float64)
-        if one_pass:
-            sums = sums_of("one_pass", None)
-            sparsity_deltas = self.sparsity_deltas(sums["hidden"], n_samples)
+        if self.layout.n_layers == 1:
+            sums = sums_of(Stage.ONE_PASS, None)
+            rho_hats, sparsity_deltas = self.sparsity_deltas(sums.hidden, n_samples)
             self.add_first_layer_sparsity(sums, sparsity_deltas[0])
         else:
-            hidden = sums_of("hidden", None)["hidden"]
-            sums = sums_of("gradient", self.sparsity_deltas(hidden, n_samples))
-        return self.total(theta, sums["grad"], sums["reconstruction"], n_samples)
+            hidden = sums_of(Stage.HIDDEN, None).hidden
+            rho_hats, sparsity_deltas = self.sparsity_deltas(hidden, n_samples)
+            sums = sums_of(Stage.GRADIENT, sparsity_deltas)
+        return self.total(theta, sums.grad, sums.losses, n_samples, rho_hats)
 
     def sparsity_deltas(self, hidden_sum, n_samples):
-        """``beta_l * KL'(rho_l, rho_hat_l)`` of each encoder layer (float64),
-        from the hidden activations' column sums over all ``n_samples``;
-        stores ``rho_hats``.
+        """``(rho_hats, deltas)``: each encoder layer's mean activation
+        ``rho_hat_l`` and ``beta_l * KL'(rho_l, rho_hat_l)`` (float64), from
+        the hidden activations' column sums over all ``n_samples``.
 
         Each sample's delta at encoder layer l gets this term (see the user
         guide for why the 1/m is applied once, to the summed gradient).
         """
         bounds = np.cumsum((0,) + self.layout.hidden_layer_sizes)
-        self.rho_hats = [
+        rho_hats = tuple(
             clipped_rho_hat(hidden_sum[start:stop], n_samples)
             for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
-        ]
-        return [
+        )
+        deltas = [
             beta * kl_divergence_derivative(rho, rho_hat)
-            for rho, beta, rho_hat in zip(
-                self.rho, self.beta, self.rho_hats, strict=True
-            )
+            for rho, beta, rho_hat in zip(self.rho, self.beta, rho_hats, strict=True)
         ]
+        return rho_hats, deltas
 
     def add_first_layer_sparsity(self, sums, sparsity_delta):
-        """Add the sparsity term to the gradient sums of a one-layer network.
+        """Add the sparsity term to the gradient sums of a one-layer network
+        (``sums``, the :class:`~skl_sparseae._kernel.RowSums` of
+        ``Stage.ONE_PASS``).
 
         delta_hidden_i = (W2 delta_out_i + s) * a_i * (1 - a_i), with
         s = beta KL'(rho_hat), so the part of dW1 = sum_i delta_hidden_i
         x_i^T that s contributes is diag(s) sum_i (a_i * (1 - a_i)) x_i^T =
         s[:, None] * slope_W, and that of db1 is s * slope_b.
         """
-        W_enc, _, b_enc, _ = self.layout.unpack(sums["grad"])
-        W_enc[0] += sparsity_delta[:, None] * sums["slope_W"]
-        b_enc[0] += sparsity_delta * sums["slope_b"]
+        W_enc, _, b_enc, _ = self.layout.unpack(sums.grad)
+        W_enc[0] += sparsity_delta[:, None] * sums.slope_W
+        b_enc[0] += sparsity_delta * sums.slope_b
 
-    def total(self, theta, grad_sum, reconstruction_sum, n_samples):
-        """``(J, grad)`` from the gradient and loss sums over all samples
-        (``grad_sum`` is overwritten); stores J's three ``terms``."""
+    def total(
+        self, theta, grad_sum, reconstruction_sum, n_samples, rho_hats, codes=None
+    ):
+        """The :class:`~skl_sparseae._kernel.Evaluation` from the gradient
+        and loss sums over all samples (``grad_sum`` is overwritten) and
+        every layer's ``rho_hats``."""
         grad = grad_sum
         # The 1/m of the mean, once, then weight decay: d/dW (alpha/2)||W||^2.
         grad /= n_samples
@@ -641,22 +554,18 @@ class AutoencoderObjective(_ChunkedObjective):
         grad[:n_weights] += self.alpha * theta[:n_weights]
 
         weight_norm = float(np.dot(theta[:n_weights], theta[:n_weights]))
-        self.terms = {
+        terms = {
             "reconstruction": float(reconstruction_sum[0]) / n_samples,
             "weight_decay": 0.5 * self.alpha * weight_norm,
             "sparsity": sum(
                 beta * float(np.sum(kl_divergence(rho, rho_hat)))
                 for rho, beta, rho_hat in zip(
-                    self.rho, self.beta, self.rho_hats, strict=True
+                    self.rho, self.beta, rho_hats, strict=True
                 )
             ),
         }
-        J = (
-            self.terms["reconstruction"]
-            + self.terms["weight_decay"]
-            + self.terms["sparsity"]
-        )
-        return J, grad
+        J = terms["reconstruction"] + terms["weight_decay"] + terms["sparsity"]
+        return Evaluation(J, grad, terms, rho_hats=rho_hats, codes=codes)
 
     # The passes over this objective's rows --------------------------------
 
@@ -669,7 +578,7 @@ class AutoencoderObjective(_ChunkedObjective):
         def hidden_chunk(work, c):
             self._encoder_chunk(work, *chunks[c], weights)
 
-        self._executor.run(
+        self._runner.run(
             len(chunks),
             self._workspaces,
             hidden_chunk,
@@ -695,7 +604,7 @@ class AutoencoderObjective(_ChunkedObjective):
                 work, *chunks[c], weights, sparsity_deltas
             )
 
-        self._executor.run(
+        self._runner.run(
             len(chunks),
             self._workspaces,
             backprop_chunk,
@@ -720,7 +629,7 @@ class AutoencoderObjective(_ChunkedObjective):
 
         def slope_chunk(work, c):
             start, stop = chunks[c]
-            A = self.activations[0][start:stop]
+            A = self._activations[0][start:stop]
             # a * (1 - a), the sigmoid's slope, into the chunk's delta buffer
             slope = np.subtract(1.0, A, out=work.delta[0][: stop - start])
             slope *= A
@@ -731,7 +640,7 @@ class AutoencoderObjective(_ChunkedObjective):
                 np.matmul(slope.T, X_chunk, out=work.slope_share[0])
             _column_sums(slope, work.ones, out=work.slope_share[1])
 
-        self._executor.run(
+        self._runner.run(
             len(chunks),
             self._workspaces,
             slope_chunk,
@@ -746,7 +655,7 @@ class AutoencoderObjective(_ChunkedObjective):
         W_enc, _, b_enc, _ = weights
         layer_input = self.X[start:stop]
         position = 0
-        for W, b, activations in zip(W_enc, b_enc, self.activations, strict=True):
+        for W, b, activations in zip(W_enc, b_enc, self._activations, strict=True):
             A = activations[start:stop]
             encode(layer_input, W, b, out=A)
             width = A.shape[1]
@@ -772,7 +681,7 @@ class AutoencoderObjective(_ChunkedObjective):
         X_chunk = self.X[start:stop]
         X_dense = X_chunk.toarray() if self._sparse else X_chunk
         # Encoder activations of the chunk: a_0 = X, a_1, ..., a_L (the code).
-        encoded = [X_chunk] + [A[start:stop] for A in self.activations]
+        encoded = [X_chunk] + [A[start:stop] for A in self._activations]
 
         # Decoder forward: from the code down to the output.
         # hidden:  a'_(l-1) = sigmoid(a'_l @ W_dec[l] + b_dec[l]),  l = L..2
@@ -878,13 +787,6 @@ class SparseAutoencoderObjective(AutoencoderObjective):
     :class:`AutoencoderObjective` with ``hidden_layer_sizes=(n_components,)``,
     returning ``(loss, grad)`` as
     :func:`skl_sparseae._reference.loss_grad_reference` does.
-
-    Attributes
-    ----------
-    hidden_activations : ndarray of shape (n_samples, n_components)
-        A = sigmoid(X @ W1.T + b1) at the parameters of the last call.
-    rho_hat : ndarray of shape (n_components,)
-        Mean hidden activation at the parameters of the last call.
     """
 
     def __init__(self, X, *, n_components, rho, beta, **options):
@@ -892,14 +794,6 @@ class SparseAutoencoderObjective(AutoencoderObjective):
             X, hidden_layer_sizes=(n_components,), rho=(rho,), beta=(beta,), **options
         )
         self.n_components = n_components
-
-    @property
-    def hidden_activations(self):
-        return self.activations[0]
-
-    @property
-    def rho_hat(self):
-        return None if self.rho_hats is None else self.rho_hats[0]
 
 
 class ClassifierLayout:
@@ -997,7 +891,7 @@ class _ClassifierWorkspace:
         self.shares = layout.unpack(self.grad_share)
 
 
-class ClassifierObjective(_OnePassObjective):
+class ClassifierObjective(OnePassObjective):
     """Mean cross-entropy of a softmax on logistic layers, plus weight decay,
     and its gradient: the fine-tuning objective of the stacked autoencoder::
 
@@ -1006,8 +900,8 @@ class ClassifierObjective(_OnePassObjective):
     with ``p = softmax(a_L W_out^T + b_out)`` and ``a_l = sigmoid(a_(l-1)
     W_l^T + b_l)``, ``a_0 = x``. No sparsity term: there is no ``rho_hat`` to
     form, so one pass over the chunks gives J and its gradient. The chunks
-    run on the same executor as the autoencoders' (fixed-order sums, X's
-    dtype, float64 totals). ``hidden_layer_sizes=()`` is softmax regression.
+    run on a runner as the autoencoders' do (fixed-order sums, X's dtype,
+    float64 totals). ``hidden_layer_sizes=()`` is softmax regression.
 
     Parameters
     ----------
@@ -1018,7 +912,7 @@ class ClassifierObjective(_OnePassObjective):
     hidden_layer_sizes : tuple of int
     n_classes : int
     alpha : float
-    chunk_size, n_threads
+    chunk_size, runner
         As for :class:`AutoencoderObjective`.
     """
 
@@ -1031,26 +925,25 @@ class ClassifierObjective(_OnePassObjective):
         n_classes,
         alpha,
         chunk_size="auto",
-        n_threads=None,
+        runner,
     ):
         n_features = X.shape[1]
         self.y = np.asarray(y, dtype=np.intp)
         self.layout = ClassifierLayout(n_features, hidden_layer_sizes, n_classes)
         self.alpha = alpha
-        self.terms = None
-        self._set_up(X, chunk_size, n_threads, self.layout.n_parameters)
+        self._set_up(X, chunk_size, runner, self.layout.n_parameters)
         self._workspaces = [
             _ClassifierWorkspace(self.chunk_size, self.layout, X.dtype)
-            for _ in range(self.n_threads)
+            for _ in range(self.n_workspaces)
         ]
 
     def _chunk_arguments(self, params):
         return self.layout.unpack(params)
 
     def total(self, theta, grad_sum, loss_sum, n_samples):
-        """``(J, grad)`` from the sums over all samples (``grad_sum`` is
-        overwritten; ``loss_sum[0]`` is sum_i -log p(y_i)); stores J's
-        ``terms``."""
+        """The :class:`~skl_sparseae._kernel.Evaluation` from the sums over
+        all samples (``grad_sum`` is overwritten; ``loss_sum[0]`` is sum_i
+        -log p(y_i))."""
         grad = grad_sum
         # The 1/m of the mean, once, then weight decay.
         grad /= n_samples
@@ -1058,8 +951,8 @@ class ClassifierObjective(_OnePassObjective):
         grad[:n_weights] += self.alpha * theta[:n_weights]
         decay = 0.5 * self.alpha * float(theta[:n_weights] @ theta[:n_weights])
         cross_entropy = float(loss_sum[0]) / n_samples
-        self.terms = {"cross_entropy": cross_entropy, "weight_decay": decay}
-        return cross_entropy + decay, grad
+        terms = {"cross_entropy": cross_entropy, "weight_decay": decay}
+        return Evaluation(cross_entropy + decay, grad, terms)
 
     def _chunk(self, work, start, stop, weights, biases):
         """One chunk's share: sum_i -log p(y_i) and sum_i d(-log p(y_i))/dtheta,

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder_objective import reconstruction_loss_per_sample, sigmoid_inplace
 from ._executors import executor_for
+from ._gradient_check import GradientCheckProblem
 from ._optimize import OUT_OF_SCALE, minimize_for, user_stacklevel
 from ._sklearn_private import _fit_context
 from ._validation import (
@@ -242,13 +243,25 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 stacklevel=user_stacklevel(),
             )
 
-    def _training_objective(self, X):
-        """J and its gradient on validated training X: the threaded objective
-        for in-memory X, the Dask executor's for a Dask array (each block
-        builds this estimator's objective on its rows, one thread each)."""
-        return executor_for(X).objective(
-            self._objective, X, one_pass=self._layout(X.shape[1]).n_layers == 1
+    def _gradient_check_problem(self, X, y=None):
+        """What :func:`~skl_sparseae.check_gradient` checks on float64 X:
+        the objective ``fit`` minimises, with UFLDL's step 1e-4."""
+        self._check_cross_entropy_input(X)
+        layout = self._layout(X.shape[1])
+        return GradientCheckProblem(
+            objective=self._training_objective(X),
+            layout=layout,
+            step=1e-4,
+            description=(
+                f"n_features={X.shape[1]}, hidden layers "
+                f"{layout.hidden_layer_sizes}, tied_weights={layout.tied_weights}"
+            ),
         )
+
+    def _training_objective(self, X):
+        """J and its gradient on validated training X, run by X's executor
+        (on this machine's threads, or on a Dask array's blocks)."""
+        return executor_for(X).objective(self._objective, X)
 
     def _minimize(self, objective, theta0, X, progress):
         """L-BFGS on ``objective`` from ``theta0``, with this estimator's
@@ -270,8 +283,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         or the data behind any term that is huge.
         """
         with np.errstate(all="ignore"):
-            objective(theta0)
-        terms = objective.terms
+            terms = objective.evaluate(theta0).terms
         parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
         advice = []
         for term, name in [("weight_decay", "alpha"), ("sparsity", "beta")]:
@@ -395,7 +407,8 @@ def format_range(bounds):
 def explain_last_terms(objective, X, advice):
     """Why a fit failed, in words: J's terms at the objective's last
     evaluation, X's range, and ``advice`` (what to do)."""
-    terms = objective.terms or {}
+    last = objective.last_evaluation
+    terms = {} if last is None else last.terms
     parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
     return (
         f"J's terms at the last evaluation: {parts}. X ranges over "

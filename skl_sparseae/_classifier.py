@@ -31,6 +31,7 @@ from ._base import check_finite_output, explain_last_terms
 from ._deep import DeepSparseAutoencoder, greedy_stages
 from ._engine import serial_blas
 from ._executors import executor_for
+from ._gradient_check import GradientCheckProblem
 from ._optimize import atomic_fit, minimize_for
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
@@ -357,29 +358,30 @@ class SparseAutoencoderClassifier(
         for name, value in fitted.items():
             setattr(self, name, value)
 
-    def _objective(
-        self, X, y_index, hidden_layer_sizes, n_classes=None, n_threads=None
-    ):
+    def _objective(self, X, y_index, *, hidden_layer_sizes, n_classes, runner):
+        """The fine-tuning (or softmax) objective on validated X and class
+        indices, its chunks run by ``runner`` (the executor's)."""
         return ClassifierObjective(
             X,
             y_index,
             hidden_layer_sizes=hidden_layer_sizes,
-            n_classes=len(np.unique(y_index)) if n_classes is None else n_classes,
+            n_classes=n_classes,
             alpha=self.alpha,
             chunk_size=self.chunk_size,
-            n_threads=n_threads,
+            runner=runner,
         )
 
     def _training_objective(self, X, y_index, hidden_layer_sizes, n_classes):
         """The fine-tuning (or softmax) objective on validated X, run by X's
         executor (on a Dask array's blocks, with the class indices sent to the
         workers once, in X's row chunks)."""
-        factory = partial(
+        return executor_for(X).objective(
             self._objective,
+            X,
+            y_index,
             hidden_layer_sizes=hidden_layer_sizes,
             n_classes=n_classes,
         )
-        return executor_for(X).objective(factory, X, y_index)
 
     def _minimize(self, objective, theta0, X, stage):
         return minimize_for(
@@ -518,13 +520,21 @@ class SparseAutoencoderClassifier(
         return self.intercepts_[-2].shape[0]
 
     def _gradient_check_problem(self, X, y):
-        """``(objective, layout)`` of the fine-tuning objective on (X, y)."""
+        """What :func:`~skl_sparseae.check_gradient` checks: the fine-tuning
+        objective on the labelled samples of float64 (X, y), with UFLDL's
+        step 1e-4."""
         sizes, _, _ = self._options()
         labelled = self._labelled(y)
         classes, y_index = np.unique(np.asarray(y)[labelled], return_inverse=True)
         layout = ClassifierLayout(X.shape[1], sizes, len(classes))
-        objective = self._objective(X[labelled], y_index, sizes, len(classes))
-        return objective, layout
+        return GradientCheckProblem(
+            objective=self._training_objective(
+                X[labelled], y_index, sizes, len(classes)
+            ),
+            layout=layout,
+            step=1e-4,
+            description=f"n_features={X.shape[1]}, hidden layers {sizes}",
+        )
 
     def _packed_parameters(self, X=None):
         """The fitted parameters as one flat float64 vector (X: unused)."""

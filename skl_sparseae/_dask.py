@@ -4,9 +4,9 @@ The driver runs scipy's L-BFGS as for NumPy data. Each evaluation of J and
 its gradient is a map-reduce over the row blocks of X:
 
 - **map**: on a worker, each block builds the package's own objective on its
-  rows (the kernels of :mod:`skl_sparseae._autoencoder_objective`, the same code the
-  threaded engine runs, in the block's dtype) and returns its rows' share of
-  the sums J is made of (``row_sums`` of the objectives);
+  rows (a kernel of :mod:`skl_sparseae._kernel`, the same code the in-memory
+  executor runs, in the block's dtype, on one thread) and returns its rows'
+  share of the sums J is made of (``row_sums``, a ``RowSums``);
 - **reduce**: the shares are added in a fixed tree (groups of
   ``FAN_IN`` consecutive blocks, then groups of groups), on the workers, so
   the result is the same bits whichever worker computed what;
@@ -30,6 +30,9 @@ import sys
 import uuid
 
 import numpy as np
+
+from ._engine import ThreadedExecutor
+from ._kernel import add_row_sums
 
 # Blocks' shares are added in groups of this many consecutive blocks.
 FAN_IN = 8
@@ -344,7 +347,8 @@ def _block_sums(factory, stage, theta, sparsity_deltas, X_block, *y_block):
     )
     y_block = tuple(_aligned(y) for y in y_block)
     with np.errstate(all="ignore"):
-        with factory(X_block, *y_block) as objective:
+        # One thread per block: Dask's workers run the blocks in parallel.
+        with factory(X_block, *y_block, runner=ThreadedExecutor(1)) as objective:
             return objective.row_sums(theta, stage, sparsity_deltas)
 
 
@@ -358,46 +362,43 @@ def _aligned(value):
     return value
 
 
-def _add_sums(*parts):
-    """The sums of several blocks (or groups), added in the order given."""
-    total = {
-        name: np.array(value, dtype=np.float64) for name, value in parts[0].items()
-    }
-    for part in parts[1:]:
-        for name, value in part.items():
-            total[name] += value
-    return total
-
-
 class DaskObjective:
     """``theta -> (J, grad)`` over a Dask array's blocks; see the module.
 
     Parameters
     ----------
     factory : callable
-        ``factory(X_rows[, y_rows])`` builds the package's objective on some
-        rows (a NumPy block on a worker, or no rows at all on the driver).
-        It is sent to the workers: a partial of an estimator's method.
+        ``factory(X_rows[, y_rows], runner=runner)`` builds the package's
+        objective (a kernel) on some rows (a NumPy block on a worker, or no
+        rows at all on the driver). It is sent to the workers: a partial of
+        an estimator's method.
     X : dask.array.Array
         Checked by :func:`check_dask_array` (and persisted when wanted).
     y : dask.array.Array or None
         Per-sample targets with X's row chunks (the classifier's).
-    one_pass : bool
-        One round trip per evaluation (one-layer autoencoder) or two.
+
+    How many round trips an evaluation takes is the kernel's to say (its
+    ``evaluate_from_sums`` asks for the stages it needs): one for a
+    one-layer autoencoder, two for deeper ones.
     """
 
-    def __init__(self, factory, X, y=None, *, one_pass=False):
+    last_evaluation = None
+
+    def __init__(self, factory, X, y=None):
         import dask
 
         self.n_samples = X.shape[0]
-        self.one_pass = one_pass
         # Persisted arrays hold the futures that keep their blocks on the
         # workers: keep them for as long as this objective lives.
         self._arrays = (X, y)
         # The driver's copy of the objective holds no rows: it turns the
-        # blocks' sums into J and its gradient, and keeps terms and rho_hats.
+        # blocks' sums into J and its gradient.
         empty_y = () if y is None else (np.empty(0, dtype=y.dtype),)
-        self._driver = factory(np.empty((0, X.shape[1]), dtype=X.dtype), *empty_y)
+        self._driver = factory(
+            np.empty((0, X.shape[1]), dtype=X.dtype),
+            *empty_y,
+            runner=ThreadedExecutor(1),
+        )
         self._factory = dask.delayed(factory, name=f"objective-{uuid.uuid4().hex}")
         x_blocks = X.to_delayed().ravel().tolist()
         if y is None:
@@ -407,37 +408,27 @@ class DaskObjective:
             y_blocks = y.to_delayed().ravel().tolist()
             self._blocks = list(zip(x_blocks, y_blocks, strict=True))
 
-    # What the estimators read after an evaluation, as from a local objective.
-    @property
-    def terms(self):
-        return self._driver.terms
-
-    @property
-    def rho_hats(self):
-        # Only the autoencoders have them (not the classifier, not RICA).
-        return getattr(self._driver, "rho_hats", None)
-
-    @property
-    def rho_hat(self):
-        return None if self.rho_hats is None else self.rho_hats[0]
-
-    @property
-    def hidden_activations(self):
-        """Not kept: the activations of a Dask X stay on the workers."""
-        return None
-
-    def __call__(self, theta):
+    def evaluate(self, theta):
+        """The :class:`~skl_sparseae._kernel.Evaluation` at ``theta`` over
+        every block (also kept as ``last_evaluation``). Its ``codes`` are
+        None: the activations of a Dask X stay on the workers."""
         theta = np.asarray(theta, dtype=np.float64)
-        return self._driver.evaluate_from_sums(
+        self.last_evaluation = self._driver.evaluate_from_sums(
             theta,
             lambda stage, deltas: self.sums(theta, stage, deltas),
             self.n_samples,
-            one_pass=self.one_pass,
         )
+        return self.last_evaluation
+
+    def __call__(self, theta):
+        """``(J, grad)`` at ``theta``, as scipy's L-BFGS calls it."""
+        evaluation = self.evaluate(theta)
+        return evaluation.loss, evaluation.grad
 
     def sums(self, theta, stage, sparsity_deltas=None):
-        """The row sums of ``stage`` over every block, added on the workers in
-        a fixed tree; only the total comes back."""
+        """The :class:`~skl_sparseae._kernel.RowSums` of ``stage`` over every
+        block, added on the workers in a fixed tree; only the total comes
+        back."""
         import dask
 
         key = uuid.uuid4().hex
@@ -462,7 +453,7 @@ class DaskObjective:
                 )
         while len(parts) > 1:
             parts = [
-                dask.delayed(_add_sums, pure=False)(*parts[i : i + FAN_IN])
+                dask.delayed(add_row_sums, pure=False)(*parts[i : i + FAN_IN])
                 for i in range(0, len(parts), FAN_IN)
             ]
         (total,) = dask.compute(parts[0])

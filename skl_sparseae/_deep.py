@@ -263,8 +263,9 @@ class DeepSparseAutoencoder(AutoencoderBase):
     def _layout(self, n_features):
         return NetworkLayout(n_features, self._layer_sizes(), self.tied_weights)
 
-    def _objective(self, X, n_threads=None):
-        """J and its gradient on validated X, for this estimator's settings."""
+    def _objective(self, X, *, runner):
+        """J and its gradient on validated X, for this estimator's settings,
+        its chunks run by ``runner`` (the executor's)."""
         sizes, rho, beta = self._options()
         return AutoencoderObjective(
             X,
@@ -276,7 +277,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
             decoder_activation=self.decoder_activation,
             tied_weights=self.tied_weights,
             chunk_size=self.chunk_size,
-            n_threads=n_threads,
+            runner=runner,
         )
 
     def _pretrain(self, X, layout, rho, beta, random_state):
@@ -332,13 +333,14 @@ class DeepSparseAutoencoder(AutoencoderBase):
                     progress=lambda: (
                         ", mean rho_hat = "
                         + "/".join(
-                            f"{float(np.mean(r)):.4g}" for r in objective.rho_hats
+                            f"{float(np.mean(r)):.4g}"
+                            for r in objective.last_evaluation.rho_hats
                         )
                     ),
                 )
                 codes = None
                 if return_codes and result.last_evaluation_at_result:
-                    codes = objective.activations[-1]
+                    codes = objective.last_evaluation.codes
 
             coefs, intercepts = layout.to_layers(result.theta, X.dtype)
             fitted = {

@@ -1,14 +1,14 @@
-"""Where the per-chunk math runs: row chunks, threads, fixed-order sums, BLAS.
+"""The in-memory executor's chunk runner: threads, fixed-order sums, BLAS.
 
-The kernels in :mod:`skl_sparseae._autoencoder_objective` compute one
-chunk's share of a sum (hidden activations' column sums, the loss, the
-gradient). This module decides where the chunks run and adds their shares
-together:
+A kernel (:mod:`skl_sparseae._kernel`) computes one chunk's share of a sum
+(hidden activations' column sums, the loss, the gradient) and is handed a
+runner that decides where its chunks run and adds their shares together.
+This module is that runner for rows in this process:
 
-- :func:`row_chunks` cuts the samples into chunks. The cut depends only on the
-  number of samples and ``chunk_size``.
-- :class:`ThreadedExecutor` runs one task per chunk on a few threads and
-  sums the chunks' shares in **fixed groups** of consecutive chunks (at most
+- :class:`ThreadedExecutor` (a :class:`~skl_sparseae._kernel.ChunkRunner`)
+  sets the rows per chunk (:meth:`~ThreadedExecutor.chunk_rows`, from the
+  shape only), runs one task per chunk on a few threads and sums the
+  chunks' shares in **fixed groups** of consecutive chunks (at most
   ``MAX_GROUPS``, set by the number of chunks alone), each group in chunk
   order, then the groups in group order, whatever thread computed what and
   whenever it finished. The sum is therefore the same, bit for bit, on 1
@@ -16,12 +16,11 @@ together:
 - :func:`serial_blas` holds every loaded BLAS library to one thread while a
   fit runs, with a process-wide reference count so that overlapping fits in
   several threads restore the setting the process had before the first of
-  them, not a value another fit set in between.
+  them, not a value another fit set in between. The runner holds it while
+  its threads compute, so that chunk threads never each start BLAS threads.
 
-A Dask executor (the same kernels on Dask blocks) is the other executor this
-interface is meant for: it needs the same two things from a kernel, a task
-per chunk that leaves its share in arrays, and a fixed order in which the
-shares are added.
+The Dask executor (:mod:`skl_sparseae._dask`) runs the same kernels on
+Dask blocks, each with a one-thread runner of this module.
 """
 
 import contextlib
@@ -73,14 +72,6 @@ def resolve_chunk_size(chunk_size, n_samples, n_features):
     elif isinstance(chunk_size, str) and chunk_size == "auto":
         chunk_size = auto_chunk_size(n_samples, n_features)
     return max(1, min(int(chunk_size), n_samples))
-
-
-def row_chunks(n_samples, chunk_size):
-    """``[(start, stop), ...]``: consecutive chunks of at most ``chunk_size`` rows."""
-    return [
-        (start, min(start + chunk_size, n_samples))
-        for start in range(0, n_samples, chunk_size)
-    ]
 
 
 # --- BLAS threads -----------------------------------------------------------
@@ -249,7 +240,8 @@ class _GroupQueue:
 
 
 class ThreadedExecutor:
-    """Runs per-chunk tasks on threads and sums their shares in a fixed order.
+    """Runs per-chunk tasks on threads and sums their shares in a fixed order:
+    the :class:`~skl_sparseae._kernel.ChunkRunner` of rows in this process.
 
     Parameters
     ----------
@@ -257,15 +249,21 @@ class ThreadedExecutor:
         Threads that compute chunks, the calling thread included. With 1 the
         calling thread computes every chunk and no thread is started.
 
-    Use it as a context manager (or call :meth:`close`): its worker threads
-    are started on the first :meth:`run` with more than one thread, and
-    stopped on leaving.
+    The kernel it is handed to closes it (or use it as a context manager):
+    its worker threads are started on the first :meth:`run` with more than
+    one thread, and stopped on closing.
     """
 
     def __init__(self, n_threads):
         self.n_threads = max(1, int(n_threads))
         self._pool = None
         self._group_sums = {}
+
+    @staticmethod
+    def chunk_rows(chunk_size, n_samples, n_features):
+        """Rows per chunk for an estimator's ``chunk_size`` (int, "auto" or
+        None): :func:`resolve_chunk_size`."""
+        return resolve_chunk_size(chunk_size, n_samples, n_features)
 
     def __enter__(self):
         return self
@@ -283,7 +281,8 @@ class ThreadedExecutor:
         """Compute every chunk's share and add them all into ``totals``.
 
         ``compute(workspace, c)`` writes chunk ``c``'s share into
-        ``workspace`` (one per thread, ``len(workspaces) >= n_threads``);
+        ``workspace`` (one per task that runs at once: at most
+        ``len(workspaces)`` threads work);
         ``shares(workspace)`` returns the arrays that hold it, matching the
         float64 arrays ``totals`` in shape; ``totals`` hold zeros on entry
         (every caller sums into fresh ones). The chunks are summed in the fixed
@@ -321,7 +320,7 @@ class ThreadedExecutor:
                 for partial, share in zip(sums, shares(workspace), strict=True):
                     np.add(partial, share, out=partial)
 
-        n_threads = min(self.n_threads, len(groups))
+        n_threads = min(self.n_threads, len(groups), len(workspaces))
         if n_threads <= 1:
             for group in range(len(groups)):
                 sum_group(workspaces[0], group)
@@ -340,23 +339,27 @@ class ThreadedExecutor:
             self._pool = ThreadPoolExecutor(
                 max_workers=self.n_threads - 1, thread_name_prefix="skl_sparseae"
             )
-        futures = [
-            self._pool.submit(self._work, queue, workspace, sum_group, errstate)
-            for workspace in workspaces[1:]
-        ]
-        try:
-            self._work(queue, workspaces[0], sum_group, errstate)
-        except BaseException:
-            # KeyboardInterrupt included: the workers stop after their
-            # current chunk. Wait for them, so that no thread writes into the
-            # buffers after this call has returned.
-            queue.stop()
+        # Threads calling a multithreaded BLAS at once would oversubscribe
+        # the cores: each chunk thread's products run serially. Inside a fit
+        # this is already held, and entering again is cheap.
+        with serial_blas():
+            futures = [
+                self._pool.submit(self._work, queue, workspace, sum_group, errstate)
+                for workspace in workspaces[1:]
+            ]
+            try:
+                self._work(queue, workspaces[0], sum_group, errstate)
+            except BaseException:
+                # KeyboardInterrupt included: the workers stop after their
+                # current chunk. Wait for them, so that no thread writes into
+                # the buffers after this call has returned.
+                queue.stop()
+                for future in futures:
+                    future.exception()
+                raise
+            # A worker's exception (it stopped the others) is raised here.
             for future in futures:
-                future.exception()
-            raise
-        # A worker's exception (it stopped the others) is raised here.
-        for future in futures:
-            future.result()
+                future.result()
 
     @staticmethod
     def _work(queue, workspace, sum_group, errstate):

@@ -5,7 +5,8 @@
 - :data:`IN_MEMORY`: NumPy arrays, SciPy sparse matrices and anything else
   scikit-learn's ``validate_data`` takes (lists, pandas DataFrames). The rows
   are in this process; the objectives run their chunks on this machine's
-  threads (:mod:`skl_sparseae._engine`).
+  threads (a :class:`~skl_sparseae._engine.ThreadedExecutor` of
+  :func:`~skl_sparseae._engine.default_n_threads` threads).
 - :data:`DASK`: Dask collections. The rows stay on the workers of the active
   ``distributed.Client`` (or Dask's local scheduler); each evaluation is a
   map-reduce over the blocks (:mod:`skl_sparseae._dask`), and transforms are
@@ -26,11 +27,15 @@ input:
 ``codes(X)``
     Codes for ``inverse_transform``, checked (the width is the estimator's
     to check).
-``objective(factory, X, *targets, one_pass=False)``
-    J and its gradient over all of X's rows: ``factory(rows, *targets)``
-    builds the package's objective on some rows (an estimator's
-    ``_objective``); the executor runs it where the rows are and adds the
-    shares in a fixed order. A context manager.
+``objective(factory, X, *targets, **options)``
+    J and its gradient over all of X's rows: ``factory(rows, *targets,
+    runner=..., **options)`` builds the package's objective (a kernel, see
+    :mod:`skl_sparseae._kernel`) on some rows (an estimator's
+    ``_objective``); the executor hands it the runner of its chunks, runs it
+    where the rows are and adds the shares in a fixed order. What it
+    returns is called as ``objective(theta) -> (J, grad)``, evaluated as
+    ``objective.evaluate(theta) -> Evaluation`` and keeps
+    ``last_evaluation``; a context manager.
 ``map_rows(X, function, n_columns, dtype=None)``
     ``function`` of checked rows (a NumPy array or sparse matrix, or a
     block of them), as X's kind: the result itself in memory, a lazy Dask
@@ -66,6 +71,7 @@ from ._dask import (
     persist_if_it_fits,
     prepare_training_array,
 )
+from ._engine import ThreadedExecutor, default_n_threads
 from ._validation import FLOAT_DTYPES, value_range
 
 
@@ -98,8 +104,9 @@ class InMemoryExecutor:
     def codes(self, X):
         return check_array(X, dtype=FLOAT_DTYPES)
 
-    def objective(self, factory, X, *targets, one_pass=False):
-        return factory(X, *targets)
+    def objective(self, factory, X, *targets, **options):
+        runner = ThreadedExecutor(default_n_threads())
+        return factory(X, *targets, runner=runner, **options)
 
     def map_rows(self, X, function, n_columns, dtype=None):
         return function(X)
@@ -141,7 +148,7 @@ class DaskExecutor:
     def codes(self, X):
         return check_dask_codes(X)
 
-    def objective(self, factory, X, *targets, one_pass=False):
+    def objective(self, factory, X, *targets, **options):
         """Each block builds the objective on its rows, one thread each;
         per-sample targets go to the workers once, in X's row chunks."""
         import dask.array as da
@@ -152,9 +159,7 @@ class DaskExecutor:
                 persist_if_it_fits(da.from_array(target, chunks=(X.chunks[0],)))
                 for target in targets
             ]
-        return DaskObjective(
-            partial(factory, n_threads=1), X, *targets, one_pass=one_pass
-        )
+        return DaskObjective(partial(factory, **options), X, *targets)
 
     def map_rows(self, X, function, n_columns, dtype=None):
         # The blocks of a new array are seen first by the workers: each is

@@ -1,4 +1,14 @@
-"""UFLDL's numerical gradient check, as a public function."""
+"""UFLDL's numerical gradient check, as a public function.
+
+Every estimator of the package answers one hook,
+``estimator._gradient_check_problem(X, y)``, with a
+:class:`GradientCheckProblem`: the objective its ``fit`` minimises, built on
+X by the in-memory executor, the layout of its parameters, the default
+finite-difference step and the words that describe the parameters in an
+error. :func:`check_gradient` asks nothing else of an estimator.
+"""
+
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -7,6 +17,20 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._engine import serial_blas
 from ._validation import check_epsilon, check_flat_parameters
+
+
+class GradientCheckProblem(NamedTuple):
+    """What :func:`check_gradient` checks for one estimator on X."""
+
+    #: The objective fit minimises, on X: ``objective(theta) -> (J, grad)``.
+    objective: object
+    #: Its parameters: ``n_parameters`` and ``weight_blocks()``, for the
+    #: random point.
+    layout: object
+    #: The default step of the central difference.
+    step: float
+    #: The parameters in words, for the error on a wrong ``params``.
+    description: str
 
 
 def numerical_gradient(func, theta, epsilon=1e-4):
@@ -118,17 +142,15 @@ def check_gradient(
     >>> check_gradient(SparseAutoencoder(n_components=3), X, random_state=0) < 1e-9
     True
     """
-    if not (hasattr(estimator, "_objective") and hasattr(estimator, "get_params")):
+    if not hasattr(estimator, "_gradient_check_problem"):
         raise TypeError(
             "check_gradient needs a skl_sparseae estimator such as "
             f"SparseAutoencoder(); got {estimator!r}."
         )
     estimator._validate_params()
-    if epsilon is None:
-        epsilon = getattr(estimator, "_gradient_check_step", 1e-4)
-    epsilon = check_epsilon(epsilon)
+    if epsilon is not None:
+        epsilon = check_epsilon(epsilon)
     X = check_array(X, accept_sparse="csr", dtype=np.float64, order="C")
-    n_features = X.shape[1]
     if is_classifier(estimator):
         # The fine-tuning objective, on the labelled samples of (X, y).
         if y is None:
@@ -136,18 +158,33 @@ def check_gradient(
         y = column_or_1d(y)
         if len(y) != X.shape[0]:
             raise ValueError(f"y has {len(y)} labels for {X.shape[0]} samples.")
-    if hasattr(estimator, "_gradient_check_problem"):
-        # Objectives whose variables depend on the data: the classifier's
-        # (its classes), sparse coding's (one row of codes per sample).
-        objective, layout = estimator._gradient_check_problem(X, y)
-    else:
-        objective, layout = None, estimator._layout(n_features)
-    size = layout.n_parameters
-    description = (
-        f"n_features={n_features}, hidden layers {layout.hidden_layer_sizes}"
-        + (f", tied_weights={layout.tied_weights}" if objective is None else "")
-    )
+    # The very evaluator fit uses, with the estimator's chunk_size.
+    problem = estimator._gradient_check_problem(X, y)
+    with np.errstate(all="ignore"), serial_blas(), problem.objective as objective:
+        theta = _check_point(estimator, problem, X, params, random_state)
+        analytic = objective(theta)[1].copy()
+        numeric = numerical_gradient(
+            objective, theta, epsilon=problem.step if epsilon is None else epsilon
+        )
+        denominator = np.linalg.norm(numeric + analytic)
+        difference = (
+            0.0
+            if denominator == 0 and not np.any(analytic)
+            else float(np.linalg.norm(numeric - analytic) / denominator)
+        )
+    if not np.isfinite(difference):
+        raise ValueError(
+            "check_gradient: J or its gradient is not finite at these parameters "
+            "(X's values or the parameters are too large for the check)."
+        )
+    return difference
 
+
+def _check_point(estimator, problem, X, params, random_state):
+    """The flat float64 theta that check_gradient compares at."""
+    layout = problem.layout
+    size = layout.n_parameters
+    n_features = X.shape[1]
     if params is None:
         # Weights in UFLDL's initial range of their matrix; biases in the
         # range of the first matrix.
@@ -173,25 +210,4 @@ def check_gradient(
         theta = estimator._packed_parameters(X)
     else:
         theta = params
-    theta = check_flat_parameters(theta, size, description, name="params")
-
-    if objective is None:
-        if hasattr(estimator, "_check_cross_entropy_input"):
-            estimator._check_cross_entropy_input(X)
-        objective = estimator._objective(X)
-    # The very evaluator fit uses, with the estimator's chunk_size.
-    with np.errstate(all="ignore"), serial_blas(), objective:
-        analytic = objective(theta)[1].copy()
-        numeric = numerical_gradient(objective, theta, epsilon=epsilon)
-        denominator = np.linalg.norm(numeric + analytic)
-        difference = (
-            0.0
-            if denominator == 0 and not np.any(analytic)
-            else float(np.linalg.norm(numeric - analytic) / denominator)
-        )
-    if not np.isfinite(difference):
-        raise ValueError(
-            "check_gradient: J or its gradient is not finite at these parameters "
-            "(X's values or the parameters are too large for the check)."
-        )
-    return difference
+    return check_flat_parameters(theta, size, problem.description, name="params")

@@ -18,7 +18,8 @@ from ._base import (
     explain_last_terms,
 )
 from ._engine import serial_blas
-from ._executors import executor_for
+from ._executors import IN_MEMORY, executor_for
+from ._gradient_check import GradientCheckProblem
 from ._optimize import atomic_fit, minimize_for
 from ._rica_objective import ReconstructionICAObjective, RICALayout, normalized_rows
 from ._sklearn_private import Interval, StrOptions, _fit_context
@@ -133,10 +134,6 @@ class ReconstructionICA(
 
     _doc_link_module = DOC_LINK_MODULE
     _doc_link_template = DOC_LINK_TEMPLATE
-    # check_gradient's default step: J is quartic in W, so the central
-    # difference with UFLDL's 1e-4 is itself only accurate to about 1e-8.
-    _gradient_check_step = 1e-6
-
     _parameter_constraints: dict = {
         "n_components": [PositiveInt()],
         "sparsity": [Interval(Real, 0, None, closed="left")],
@@ -236,8 +233,21 @@ class ReconstructionICA(
     def _layout(self, n_features):
         return RICALayout(n_features, self.n_components)
 
-    def _objective(self, X, n_threads=None):
-        """J and its gradient on validated X, for this estimator's settings."""
+    def _gradient_check_problem(self, X, y=None):
+        """What :func:`~skl_sparseae.check_gradient` checks on float64 X:
+        the objective ``fit`` minimises. Its default step is 1e-6: J is
+        quartic in W, so the central difference with UFLDL's 1e-4 is itself
+        only accurate to about 1e-8."""
+        return GradientCheckProblem(
+            objective=IN_MEMORY.objective(self._objective, X),
+            layout=self._layout(X.shape[1]),
+            step=1e-6,
+            description=(f"n_features={X.shape[1]}, n_components={self.n_components}"),
+        )
+
+    def _objective(self, X, *, runner):
+        """J and its gradient on validated X, for this estimator's settings,
+        its chunks run by ``runner`` (the executor's)."""
         return ReconstructionICAObjective(
             X,
             n_components=self.n_components,
@@ -245,7 +255,7 @@ class ReconstructionICA(
             epsilon=self.epsilon,
             normalize_filters=self.normalize_filters,
             chunk_size=self.chunk_size,
-            n_threads=n_threads,
+            runner=runner,
         )
 
     def _packed_parameters(self, X=None):

@@ -22,8 +22,8 @@ the sum of both uses (the reading's third example)::
 
 so with ``D = sparsity * Z / sqrt(Z^2 + eps) + R W^T`` the chunk's share is
 ``D^T X + Z^T R``: five matrix products, as for the autoencoder. There is no
-rho_hat, so one pass gives J and its gradient, on the threaded executor or on
-a Dask array's blocks (``row_sums``).
+rho_hat, so one pass gives J and its gradient, on this machine's threads or
+on a Dask array's blocks (``row_sums``).
 
 With ``normalize_filters`` (UFLDL's exercise, its ``l2rowscaled``), J is
 evaluated at ``W~``, each row scaled to unit norm, ``w~_j = w_j / n_j`` with
@@ -36,7 +36,8 @@ gradient ``G~`` (so both executors share it)::
 
 import numpy as np
 
-from ._autoencoder_objective import _OnePassObjective, initialization_bound
+from ._autoencoder_objective import initialization_bound
+from ._kernel import Evaluation, OnePassObjective
 
 # Added under the square root of each row's norm with normalize_filters
 # (UFLDL's value): keeps W~ finite at a zero row.
@@ -72,9 +73,6 @@ class RICALayout:
     def __init__(self, n_features, n_components):
         self.shape = (int(n_components), int(n_features))
         self.n_parameters = self.shape[0] * self.shape[1]
-        # How check_gradient describes a network: one layer, tied weights.
-        self.hidden_layer_sizes = (self.shape[0],)
-        self.tied_weights = True
 
     def weight_blocks(self):
         """``[(0, n_parameters, bound)]`` with UFLDL's initialisation bound."""
@@ -102,7 +100,7 @@ class _RICAWorkspace:
         self.loss_share = np.zeros(2)
 
 
-class ReconstructionICAObjective(_OnePassObjective):
+class ReconstructionICAObjective(OnePassObjective):
     """``theta -> (J, grad)`` of reconstruction ICA on dense X (float32 or
     float64), chunked and threaded like the autoencoders' objectives.
 
@@ -117,14 +115,11 @@ class ReconstructionICAObjective(_OnePassObjective):
         Smoothing of ``|z| ~ sqrt(z^2 + epsilon)``; positive.
     normalize_filters : bool
         Evaluate J at W's rows scaled to unit norm (UFLDL's exercise).
-    chunk_size, n_threads
+    chunk_size, runner
         As for :class:`~skl_sparseae._autoencoder_objective.AutoencoderObjective`.
 
-    Attributes
-    ----------
-    terms : dict
-        ``"sparsity"`` and ``"reconstruction"``: J's two terms at the
-        parameters of the last call.
+    J's two terms, in each :class:`~skl_sparseae._kernel.Evaluation`, are
+    ``"sparsity"`` and ``"reconstruction"``.
     """
 
     def __init__(
@@ -136,7 +131,7 @@ class ReconstructionICAObjective(_OnePassObjective):
         epsilon,
         normalize_filters=False,
         chunk_size="auto",
-        n_threads=None,
+        runner,
     ):
         n_features = X.shape[1]
         self.n_components = int(n_components)
@@ -144,11 +139,10 @@ class ReconstructionICAObjective(_OnePassObjective):
         self.n_parameters = self.n_components * n_features
         self.sparsity = float(sparsity)
         self.epsilon = float(epsilon)
-        self.terms = None
-        self._set_up(X, chunk_size, n_threads, self.n_parameters)
+        self._set_up(X, chunk_size, runner, self.n_parameters)
         self._workspaces = [
             _RICAWorkspace(self.chunk_size, self.n_components, n_features, X.dtype)
-            for _ in range(self.n_threads)
+            for _ in range(self.n_workspaces)
         ]
 
     # [sum_i sum_j sqrt(z_ij^2 + eps), sum_i ||r_i||^2 / 2]
@@ -160,20 +154,20 @@ class ReconstructionICAObjective(_OnePassObjective):
         return (normalized_rows(W) if self.normalize_filters else W,)
 
     def total(self, theta, grad_sum, loss_sums, n_samples):
-        """``(J, grad)`` from the sums over all samples (``grad_sum`` is
-        overwritten; ``loss_sums`` as in ``_n_loss_sums``); stores J's
-        ``terms``."""
+        """The :class:`~skl_sparseae._kernel.Evaluation` from the sums over
+        all samples (``grad_sum`` is overwritten; ``loss_sums`` as in
+        ``_n_loss_sums``)."""
         grad = grad_sum
         grad /= n_samples
         if self.normalize_filters:
             # The sums are with respect to W~: through the row scaling once.
             W = np.asarray(theta, dtype=np.float64).reshape(self.n_components, -1)
             grad = through_row_normalization(W, grad.reshape(W.shape)).ravel()
-        self.terms = {
+        terms = {
             "sparsity": self.sparsity * float(loss_sums[0]) / n_samples,
             "reconstruction": float(loss_sums[1]) / n_samples,
         }
-        return self.terms["sparsity"] + self.terms["reconstruction"], grad
+        return Evaluation(terms["sparsity"] + terms["reconstruction"], grad, terms)
 
     def _chunk(self, work, start, stop, W):
         """One chunk's share of the loss sums and of sum_i dL_i/dW."""

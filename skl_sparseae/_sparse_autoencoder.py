@@ -247,8 +247,9 @@ class SparseAutoencoder(AutoencoderBase):
     def _layout(self, n_features):
         return NetworkLayout(n_features, (self.n_components,), self.tied_weights)
 
-    def _objective(self, X, n_threads=None):
-        """J and its gradient on validated X, for this estimator's settings."""
+    def _objective(self, X, *, runner):
+        """J and its gradient on validated X, for this estimator's settings,
+        its chunks run by ``runner`` (the executor's)."""
         return SparseAutoencoderObjective(
             X,
             n_components=self.n_components,
@@ -259,7 +260,7 @@ class SparseAutoencoder(AutoencoderBase):
             decoder_activation=self.decoder_activation,
             tied_weights=self.tied_weights,
             chunk_size=self.chunk_size,
-            n_threads=n_threads,
+            runner=runner,
         )
 
     def _fit(self, X, return_codes):
@@ -283,14 +284,16 @@ class SparseAutoencoder(AutoencoderBase):
                     theta0,
                     X,
                     progress=lambda: (
-                        f", mean rho_hat = {float(np.mean(objective.rho_hat)):.4g}"
+                        ", mean rho_hat = "
+                        f"{float(np.mean(objective.last_evaluation.rho_hats[0])):.4g}"
                     ),
                 )
                 codes = None
                 if return_codes and result.last_evaluation_at_result:
                     # The last evaluation was at the returned parameters: its
-                    # hidden activations are the codes, no second pass needed.
-                    codes = objective.hidden_activations
+                    # hidden activations are the codes, no second pass needed
+                    # (None where they stay on Dask's workers).
+                    codes = objective.last_evaluation.codes
 
             W1, W2, b1, b2 = unpack_parameters(result.theta, n_features, k, tied)
             fitted = {

@@ -30,7 +30,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._autoencoder_objective import _ChunkedObjective, initialization_bound
+from ._autoencoder_objective import initialization_bound
+from ._kernel import ChunkedObjective, Evaluation
 
 
 def topographic_grouping(n_components, grid_side, neighborhood_size):
@@ -69,9 +70,6 @@ class SparseCodingLayout:
         self.with_dictionary = with_dictionary
         self.n_dictionary = n_components * n_features if with_dictionary else 0
         self.n_parameters = self.n_dictionary + n_samples * n_components
-        # How check_gradient describes the problem.
-        self.hidden_layer_sizes = (int(n_components),)
-        self.tied_weights = False
 
     def weight_blocks(self):
         """Random points for check_gradient: D in UFLDL's initial range,
@@ -256,7 +254,7 @@ class _SparseCodingWorkspace:
         self.cross_share = None
 
 
-class SparseCodingObjective(_ChunkedObjective):
+class SparseCodingObjective(ChunkedObjective):
     """``theta -> (J, grad)`` of topographic sparse coding on dense X
     (float32 or float64), chunked and threaded like the package's other
     objectives.
@@ -276,16 +274,16 @@ class SparseCodingObjective(_ChunkedObjective):
         As in J.
     dictionary : ndarray of shape (n_components, n_features) or None
         A fixed D, or None to make D a variable.
+    chunk_size, runner
+        As for :class:`~skl_sparseae._autoencoder_objective.AutoencoderObjective`.
 
     Attributes
     ----------
     dictionary : ndarray of shape (n_components, n_features) or None
         The fixed D, float64 (None when D is a variable).
-    chunk_size, n_threads
-        As for :class:`~skl_sparseae._autoencoder_objective.AutoencoderObjective`.
-    terms : dict
-        ``"reconstruction"``, ``"sparsity"`` and ``"weight_decay"``: J's three
-        terms at the parameters of the last call.
+
+    J's three terms, in each :class:`~skl_sparseae._kernel.Evaluation`, are
+    ``"reconstruction"``, ``"sparsity"`` and ``"weight_decay"``.
     """
 
     def __init__(
@@ -298,7 +296,7 @@ class SparseCodingObjective(_ChunkedObjective):
         alpha,
         dictionary=None,
         chunk_size="auto",
-        n_threads=None,
+        runner,
     ):
         n_samples, n_features = X.shape
         n_groups, n_components = grouping.shape
@@ -310,8 +308,7 @@ class SparseCodingObjective(_ChunkedObjective):
         self.sparsity = float(sparsity)
         self.epsilon = float(epsilon)
         self.alpha = float(alpha)
-        self.terms = None
-        self._set_up(X, chunk_size, n_threads, self.n_parameters)
+        self._set_up(X, chunk_size, runner, self.n_parameters)
         self._workspaces = [
             _SparseCodingWorkspace(
                 self.chunk_size,
@@ -321,7 +318,7 @@ class SparseCodingObjective(_ChunkedObjective):
                 X.dtype,
                 joint=dictionary is None,
             )
-            for _ in range(self.n_threads)
+            for _ in range(self.n_workspaces)
         ]
         self.dictionary = self._dictionary = None
         if dictionary is not None:
@@ -364,8 +361,8 @@ class SparseCodingObjective(_ChunkedObjective):
             start, stop = chunks[c]
             self._chunk(work, start, stop, D, S, grad_S)
 
-        self._executor.run(len(chunks), self._workspaces, chunk_task, shares, totals)
-        self.terms = {
+        self._runner.run(len(chunks), self._workspaces, chunk_task, shares, totals)
+        terms = {
             "reconstruction": float(loss_sums[0]) / n_samples,
             "sparsity": self.sparsity * float(loss_sums[1]) / n_samples,
             "weight_decay": self.alpha * float(np.vdot(D64, D64)),
@@ -374,7 +371,7 @@ class SparseCodingObjective(_ChunkedObjective):
             # (1/m) sum_i 2 s_i^T r_i + 2 alpha D
             grad_D /= n_samples
             grad_D += (2.0 * self.alpha) * D64
-        return sum(self.terms.values()), grad
+        return Evaluation(sum(terms.values()), grad, terms)
 
     def _chunk(self, work, start, stop, D, S, grad_S):
         """One chunk's loss shares and its rows of dJ/dS (and its share of
@@ -428,7 +425,7 @@ class SparseCodingObjective(_ChunkedObjective):
             np.matmul(S_chunk.T, S_chunk, out=work.gram_share)
             np.matmul(S_chunk.T, self.X[start:stop], out=work.cross_share)
 
-        self._executor.run(
+        self._runner.run(
             len(chunks),
             self._workspaces,
             chunk_task,

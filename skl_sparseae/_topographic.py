@@ -26,7 +26,8 @@ from ._base import (
     explain_last_terms,
 )
 from ._engine import serial_blas
-from ._executors import executor_for
+from ._executors import IN_MEMORY, executor_for
+from ._gradient_check import GradientCheckProblem
 from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._sparse_coding_objective import (
@@ -218,11 +219,6 @@ class TopographicSparseCoding(
 
     _doc_link_module = DOC_LINK_MODULE
     _doc_link_template = DOC_LINK_TEMPLATE
-    # check_gradient's default step: each smoothed |s| has curvature up to
-    # 1/sqrt(epsilon) near s = 0, where UFLDL's 1e-4 leaves a truncation
-    # error near 1e-9 already at epsilon=1e-2 (measured; see check_gradient).
-    _gradient_check_step = 1e-5
-
     _parameter_constraints: dict = {
         "n_components": [PositiveInt()],
         "grid_side": [PositiveInt(), None],
@@ -310,7 +306,9 @@ class TopographicSparseCoding(
             start_time = time.perf_counter()
             with (
                 serial_blas(),
-                self._objective(X, dictionary, grouping) as objective,
+                IN_MEMORY.objective(
+                    self._objective, X, dictionary=dictionary, grouping=grouping
+                ) as objective,
             ):
                 # (J, grad) where the next codes step starts, when known
                 evaluation = None
@@ -380,7 +378,9 @@ class TopographicSparseCoding(
         with (
             np.errstate(all="ignore"),
             serial_blas(),
-            self._objective(X64, dictionary=dictionary, grouping=grouping) as objective,
+            IN_MEMORY.objective(
+                self._objective, X64, dictionary=dictionary, grouping=grouping
+            ) as objective,
         ):
             result = minimize_lbfgs(
                 objective,
@@ -433,10 +433,11 @@ class TopographicSparseCoding(
             )
         return topographic_grouping(n_components, side, size)
 
-    def _objective(self, X, dictionary=None, grouping=None, n_threads=None):
+    def _objective(self, X, *, runner, dictionary=None, grouping=None):
         """J and its gradient on validated X: over the codes for a fixed
         ``dictionary``, or over (D, S) when it is None; ``grouping`` defaults
-        to the one of this estimator's parameters."""
+        to the one of this estimator's parameters; its chunks run by
+        ``runner`` (the executor's)."""
         return SparseCodingObjective(
             X,
             grouping=self._grouping() if grouping is None else grouping,
@@ -445,7 +446,7 @@ class TopographicSparseCoding(
             alpha=self.alpha,
             dictionary=dictionary,
             chunk_size=self.chunk_size,
-            n_threads=n_threads,
+            runner=runner,
         )
 
     def _advice(self):
@@ -466,23 +467,36 @@ class TopographicSparseCoding(
         return float(loss), grad
 
     def _print_progress(self, label, objective, iteration, start_time):
+        evaluation = objective.last_evaluation
         terms = ", ".join(
-            f"{name} {value:.4g}" for name, value in objective.terms.items()
+            f"{name} {value:.4g}" for name, value in evaluation.terms.items()
         )
         print(
             f"[{label}] alternation {iteration}/{self.max_iter}: "
-            f"J = {sum(objective.terms.values()):.8g} ({terms}), "
+            f"J = {evaluation.loss:.8g} ({terms}), "
             f"{time.perf_counter() - start_time:.2f} s",
             flush=True,
         )
 
     def _gradient_check_problem(self, X, y=None):
-        """``(objective, layout)`` of the joint objective J(D, S) on X: the
-        codes step's gradient and the dictionary's (whose zero the
-        dictionary step solves for), both checked."""
+        """What :func:`~skl_sparseae.check_gradient` checks: the joint
+        objective J(D, S) on float64 X, the codes step's gradient and the
+        dictionary's (whose zero the dictionary step solves for). Its
+        default step is 1e-5: each smoothed ``|s|`` has curvature up to
+        ``1/sqrt(epsilon)`` near ``s = 0``, where UFLDL's 1e-4 leaves a
+        truncation error near 1e-9 already at ``epsilon=1e-2``."""
         X = check_array(X, dtype=np.float64, order="C")
         layout = SparseCodingLayout(X.shape[0], X.shape[1], self.n_components)
-        return self._objective(X), layout
+        return GradientCheckProblem(
+            objective=IN_MEMORY.objective(self._objective, X),
+            layout=layout,
+            step=1e-5,
+            description=(
+                f"n_samples={X.shape[0]}, n_features={X.shape[1]}, "
+                f"n_components={self.n_components} (the dictionary, then the "
+                "codes)"
+            ),
+        )
 
     def _packed_parameters(self, X=None):
         """``[D.ravel(), S.ravel()]``: the fitted dictionary and X's codes

@@ -30,6 +30,8 @@ from skl_sparseae._dask import (
     check_dask_array,
     persist_if_it_fits,
 )
+from skl_sparseae._executors import IN_MEMORY
+from skl_sparseae._kernel import Stage
 
 
 @pytest.fixture(scope="module")
@@ -67,60 +69,55 @@ def blockwise(method, X, rows):
     return np.vstack([method(X[i : i + rows]) for i in range(0, X.shape[0], rows)])
 
 
-def objectives(estimator, X, y=None, **options):
+def objectives(estimator, X, y=None):
     """The in-memory objective on X and the Dask one on X's blocks."""
     X_dask = check_dask_array(da.from_array(X, chunks=(70, 20)), estimator, reset=True)
     if y is None:
-        local = estimator._objective(X)
-        factory = partial(estimator._objective, n_threads=1)
-        return local, DaskObjective(factory, X_dask, **options)
-    sizes = estimator._options()[0]
-    n_classes = len(np.unique(y))
-    local = estimator._objective(X, y, sizes, n_classes)
-    factory = partial(
-        estimator._objective, hidden_layer_sizes=sizes, n_classes=n_classes
+        local = IN_MEMORY.objective(estimator._objective, X)
+        return local, DaskObjective(estimator._objective, X_dask)
+    options = dict(
+        hidden_layer_sizes=estimator._options()[0], n_classes=len(np.unique(y))
     )
+    local = IN_MEMORY.objective(estimator._objective, X, y, **options)
     y_dask = da.from_array(y, chunks=(X_dask.chunks[0],))
-    return local, DaskObjective(factory, X_dask, y_dask)
+    return local, DaskObjective(
+        partial(estimator._objective, **options), X_dask, y_dask
+    )
 
 
 # The objective on blocks equals the in-memory one -----------------------------
 
 AUTOENCODERS = [
-    pytest.param(SparseAutoencoder(7), {"one_pass": True}, id="one layer, one pass"),
-    pytest.param(SparseAutoencoder(7), {"one_pass": False}, id="one layer, two"),
+    pytest.param(SparseAutoencoder(7), id="one layer"),
     pytest.param(
         SparseAutoencoder(7, tied_weights=True, decoder_activation="identity"),
-        {"one_pass": True},
         id="tied, identity",
     ),
-    pytest.param(
-        SparseAutoencoder(7, loss="cross_entropy"),
-        {"one_pass": True},
-        id="cross entropy",
-    ),
+    pytest.param(SparseAutoencoder(7, loss="cross_entropy"), id="cross entropy"),
     pytest.param(
         DeepSparseAutoencoder((9, 5), rho=(0.05, 0.2), beta=(3.0, 0.5)),
-        {"one_pass": False},
         id="deep, per-layer rho and beta",
     ),
-    pytest.param(
-        DeepSparseAutoencoder((9, 5, 3), tied_weights=True), {}, id="deep, tied"
-    ),
+    pytest.param(DeepSparseAutoencoder((9, 5, 3), tied_weights=True), id="deep, tied"),
 ]
 
 
-@pytest.mark.parametrize("estimator, options", AUTOENCODERS)
-def test_dask_objective_equals_in_memory_within_1e12(scheduler, estimator, options):
+@pytest.mark.parametrize("estimator", AUTOENCODERS)
+def test_dask_objective_equals_in_memory_within_1e12(scheduler, estimator):
     X, _ = digits(250)
-    local, on_blocks = objectives(estimator, X, **options)
+    local, on_blocks = objectives(estimator, X)
     theta = estimator._layout(X.shape[1]).initial_parameters(np.random.RandomState(1))
     theta[-20:] = np.random.RandomState(2).normal(size=20)  # biases too
     J, grad = local(theta)
     J_dask, grad_dask = on_blocks(theta)
     assert abs(J_dask - J) / J < 1e-12
     assert relative_error(grad_dask, grad) < 1e-12
-    assert on_blocks.terms.keys() == local.terms.keys()
+    here, there = local.last_evaluation, on_blocks.last_evaluation
+    assert there.terms.keys() == here.terms.keys()
+    for rho_hat_there, rho_hat_here in zip(there.rho_hats, here.rho_hats, strict=True):
+        assert relative_error(rho_hat_there, rho_hat_here) < 1e-12
+    # The codes stay on the workers.
+    assert here.codes is not None and there.codes is None
 
 
 def test_dask_classifier_objective_equals_in_memory_within_1e12(scheduler):
@@ -134,22 +131,45 @@ def test_dask_classifier_objective_equals_in_memory_within_1e12(scheduler):
     assert relative_error(grad_dask, grad) < 1e-12
 
 
-@pytest.mark.parametrize("one_pass", [True, False])
-def test_row_sums_of_all_rows_give_the_objective(one_pass):
+@pytest.mark.parametrize(
+    "estimator",
+    [SparseAutoencoder(9, tied_weights=True), DeepSparseAutoencoder((9, 4))],
+    ids=["one layer: one stage", "two layers: two stages"],
+)
+def test_row_sums_of_all_rows_give_the_objective(estimator):
     """The sums protocol on one object holding every row is the objective."""
     X, _ = digits(200)
-    estimator = SparseAutoencoder(9, tied_weights=True)
     theta = estimator._layout(64).initial_parameters(np.random.RandomState(0))
-    with estimator._objective(X) as objective:
+    stages = []
+
+    def sums_of(stage, deltas):
+        stages.append(stage)
+        return objective.row_sums(theta, stage, deltas)
+
+    with IN_MEMORY.objective(estimator._objective, X) as objective:
         J, grad = objective(theta)
-        J_sums, grad_sums = objective.evaluate_from_sums(
-            theta,
-            lambda stage, deltas: objective.row_sums(theta, stage, deltas),
-            len(X),
-            one_pass=one_pass,
-        )
-    assert abs(J_sums - J) / J < 1e-13
-    assert relative_error(grad_sums, grad) < 1e-13
+        sums = objective.evaluate_from_sums(theta, sums_of, len(X))
+    assert abs(sums.loss - J) / J < 1e-13
+    assert relative_error(sums.grad, grad) < 1e-13
+    one_layer = isinstance(estimator, SparseAutoencoder)
+    assert stages == ([Stage.ONE_PASS] if one_layer else [Stage.HIDDEN, Stage.GRADIENT])
+
+
+def test_one_layer_two_stages_equal_its_one_pass():
+    """One hidden layer's sparsity term split out of the sums (one stage)
+    equals it entering every delta (the two stages a deeper network takes)."""
+    X, _ = digits(200)
+    estimator = SparseAutoencoder(9)
+    theta = estimator._layout(64).initial_parameters(np.random.RandomState(0))
+    with IN_MEMORY.objective(estimator._objective, X) as objective:
+        one_pass = objective.evaluate(theta)
+        hidden = objective.row_sums(theta, Stage.HIDDEN).hidden
+        rho_hats, deltas = objective.sparsity_deltas(hidden, len(X))
+        sums = objective.row_sums(theta, Stage.GRADIENT, deltas)
+        two_stages = objective.total(theta, sums.grad, sums.losses, len(X), rho_hats)
+    assert abs(two_stages.loss - one_pass.loss) / one_pass.loss < 1e-13
+    assert relative_error(two_stages.grad, one_pass.grad) < 1e-13
+    np.testing.assert_array_equal(two_stages.rho_hats[0], one_pass.rho_hats[0])
 
 
 def unaligned_copy(values):
@@ -171,11 +191,11 @@ def test_a_block_share_is_the_same_bits_whatever_its_inputs_alignment():
     estimator = SparseAutoencoder(9)
     estimator.n_features_in_ = 64
     theta = estimator._layout(64).initial_parameters(np.random.RandomState(0))
-    factory = partial(estimator._objective, n_threads=1)
-    aligned = _block_sums(factory, "one_pass", theta, None, X)
+    factory = estimator._objective
+    aligned = _block_sums(factory, Stage.ONE_PASS, theta, None, X).fields()
     unaligned = _block_sums(
-        factory, "one_pass", unaligned_copy(theta), None, unaligned_copy(X)
-    )
+        factory, Stage.ONE_PASS, unaligned_copy(theta), None, unaligned_copy(X)
+    ).fields()
     assert sorted(unaligned) == sorted(aligned)
     for name in aligned:
         np.testing.assert_array_equal(unaligned[name], aligned[name], err_msg=name)
@@ -185,7 +205,7 @@ def test_dask_sums_are_the_same_bits_on_every_run(cluster):
     """The blocks' sums are added in a fixed tree, whoever computed what."""
     X, _ = digits(300)
     estimator = SparseAutoencoder(9)
-    _, on_blocks = objectives(estimator, X, one_pass=True)
+    _, on_blocks = objectives(estimator, X)
     theta = estimator._layout(64).initial_parameters(np.random.RandomState(0))
     with Client(cluster):
         runs = [on_blocks(theta) for _ in range(3)]
@@ -415,9 +435,8 @@ def test_persisted_blocks_are_spread_evenly_over_the_workers(cluster):
         estimator = SparseAutoencoder(2)
         estimator.n_features_in_ = 3
         theta = estimator._layout(3).initial_parameters(np.random.RandomState(0))
-        factory = partial(estimator._objective, n_threads=1)
-        J, grad = DaskObjective(factory, X, one_pass=True)(theta)
-        J_spread, grad_spread = DaskObjective(factory, spread, one_pass=True)(theta)
+        J, grad = DaskObjective(estimator._objective, X)(theta)
+        J_spread, grad_spread = DaskObjective(estimator._objective, spread)(theta)
         assert J_spread == J
         np.testing.assert_array_equal(grad_spread, grad)
         # Already even: nothing moves, even with every block copied to both

@@ -13,6 +13,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, check_gradient
 from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
+from skl_sparseae._engine import ThreadedExecutor
+from skl_sparseae._executors import IN_MEMORY
 from skl_sparseae._reference import deep_loss_grad_reference, loss_grad_reference
 
 
@@ -70,7 +72,10 @@ def test_one_layer_without_pretraining_is_the_sparse_autoencoder():
     quietly(single.fit, X)
     # Same J and gradient at the same parameters ...
     theta = single._packed_parameters()
-    with deep._objective(X) as deep_objective, single._objective(X) as objective:
+    with (
+        IN_MEMORY.objective(deep._objective, X) as deep_objective,
+        IN_MEMORY.objective(single._objective, X) as objective,
+    ):
         J_deep, grad_deep = deep_objective(theta)
         J, grad = objective(theta)
     assert J_deep == J
@@ -264,6 +269,7 @@ def test_engine_layout_matches_the_published_coefs():
         loss=model.loss,
         decoder_activation=model.decoder_activation,
         tied_weights=True,
+        runner=ThreadedExecutor(2),
     ) as objective:
         J, _ = objective(theta)
     assert theta.shape == (layout.n_parameters,)

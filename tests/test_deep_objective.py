@@ -9,6 +9,7 @@ import scipy.sparse as sp
 
 from skl_sparseae import loss_grad_reference, numerical_gradient
 from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
+from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._reference import deep_loss_grad_reference
 
 DEPTHS = [(4,), (5, 3), (5, 4, 2)]
@@ -92,7 +93,7 @@ def test_engine_equals_the_deep_reference(
     spec = options(sizes, loss, decoder, tied)
     J_ref, grad_ref = deep_loss_grad_reference(theta, X, **spec)
     with AutoencoderObjective(
-        X, chunk_size=chunk_size, n_threads=n_threads, **spec
+        X, chunk_size=chunk_size, runner=ThreadedExecutor(n_threads), **spec
     ) as objective:
         J, grad = objective(theta)
     assert J == pytest.approx(J_ref, rel=1e-12)
@@ -105,12 +106,16 @@ def test_deep_engine_on_sparse_and_float32_input(sizes):
     theta = random_theta(sizes, False)
     spec = options(sizes, "squared_error", "logistic", False)
     J_ref, grad_ref = deep_loss_grad_reference(theta, X.toarray(), **spec)
-    with AutoencoderObjective(X, chunk_size=9, n_threads=2, **spec) as objective:
+    with AutoencoderObjective(
+        X, chunk_size=9, runner=ThreadedExecutor(2), **spec
+    ) as objective:
         J, grad = objective(theta)
     assert J == pytest.approx(J_ref, rel=1e-12)
     np.testing.assert_allclose(grad, grad_ref, rtol=1e-10, atol=1e-13)
     X32 = X.toarray().astype(np.float32)
-    with AutoencoderObjective(X32, chunk_size=9, **spec) as objective:
+    with AutoencoderObjective(
+        X32, chunk_size=9, **spec, runner=ThreadedExecutor(2)
+    ) as objective:
         J32, grad32 = objective(theta)
     assert J32 == pytest.approx(J_ref, rel=1e-5)
     np.testing.assert_allclose(grad32, grad_ref, atol=1e-5 * np.abs(grad_ref).max())
@@ -122,7 +127,9 @@ def test_deep_engine_is_bit_identical_on_any_number_of_threads(sizes):
     spec = options(sizes, "squared_error", "logistic", False)
     results = []
     for n_threads in [1, 2, 4]:
-        with AutoencoderObjective(X, chunk_size=31, n_threads=n_threads, **spec) as o:
+        with AutoencoderObjective(
+            X, chunk_size=31, runner=ThreadedExecutor(n_threads), **spec
+        ) as o:
             results.append(o(theta))
     for J, grad in results[1:]:
         assert J == results[0][0]

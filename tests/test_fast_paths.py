@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from skl_sparseae import SparseAutoencoder
 from skl_sparseae import _sparse_autoencoder as estimator_module
 from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
+from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._reference import loss_grad_reference
 
 OPTIONS = [
@@ -52,7 +53,10 @@ def test_chunked_threaded_objective_equals_reference(
     theta = random_theta(20, 7, tied)
     J_ref, grad_ref = loss_grad_reference(theta, X, **spec(loss, decoder, tied))
     objective = SparseAutoencoderObjective(
-        X, chunk_size=chunk_size, n_threads=n_threads, **spec(loss, decoder, tied)
+        X,
+        chunk_size=chunk_size,
+        runner=ThreadedExecutor(n_threads),
+        **spec(loss, decoder, tied),
     )
     J, grad = objective(theta)
     objective.close()
@@ -64,9 +68,11 @@ def test_chunked_threaded_objective_equals_reference(
 def test_chunked_gradient_is_identical_to_unchunked_within_1e10(loss, decoder, tied):
     X = data(n_samples=2000)
     theta = random_theta(20, 7, tied)
-    whole = SparseAutoencoderObjective(X, chunk_size=None, **spec(loss, decoder, tied))
+    whole = SparseAutoencoderObjective(
+        X, chunk_size=None, **spec(loss, decoder, tied), runner=ThreadedExecutor(2)
+    )
     chunked = SparseAutoencoderObjective(
-        X, chunk_size=64, n_threads=2, **spec(loss, decoder, tied)
+        X, chunk_size=64, runner=ThreadedExecutor(2), **spec(loss, decoder, tied)
     )
     J_whole, grad_whole = whole(theta)
     J_chunked, grad_chunked = chunked(theta)
@@ -83,7 +89,10 @@ def test_float32_objective_matches_float64_reference(loss, decoder, tied):
     theta = random_theta(20, 7, tied)
     J_ref, grad_ref = loss_grad_reference(theta, X, **spec(loss, decoder, tied))
     objective = SparseAutoencoderObjective(
-        X.astype(np.float32), n_threads=2, chunk_size=50, **spec(loss, decoder, tied)
+        X.astype(np.float32),
+        runner=ThreadedExecutor(2),
+        chunk_size=50,
+        **spec(loss, decoder, tied),
     )
     J, grad = objective(theta)
     objective.close()
@@ -100,7 +109,9 @@ def test_sparse_chunked_threaded_objective_equals_dense():
     theta = random_theta(20, 7, False)
     options = spec("squared_error", "logistic", False)
     J_dense, grad_dense = loss_grad_reference(theta, X.toarray(), **options)
-    objective = SparseAutoencoderObjective(X, chunk_size=41, n_threads=2, **options)
+    objective = SparseAutoencoderObjective(
+        X, chunk_size=41, runner=ThreadedExecutor(2), **options
+    )
     J, grad = objective(theta)
     objective.close()
     assert J == pytest.approx(J_dense, rel=1e-12)
@@ -110,15 +121,17 @@ def test_sparse_chunked_threaded_objective_equals_dense():
 def test_buffers_are_reused_and_calls_do_not_interfere():
     X = data()
     options = spec("squared_error", "logistic", False)
-    objective = SparseAutoencoderObjective(X, chunk_size=50, n_threads=2, **options)
+    objective = SparseAutoencoderObjective(
+        X, chunk_size=50, runner=ThreadedExecutor(2), **options
+    )
     theta_a, theta_b = random_theta(20, 7, False, 1), random_theta(20, 7, False, 2)
-    hidden_buffer = objective.hidden_activations
     J_a, grad_a = objective(theta_a)
+    codes_buffer = objective.last_evaluation.codes
     grad_a = grad_a.copy()
     objective(theta_b)
     J_again, grad_again = objective(theta_a)
     objective.close()
-    assert objective.hidden_activations is hidden_buffer
+    assert objective.last_evaluation.codes is codes_buffer
     assert J_again == J_a
     np.testing.assert_array_equal(grad_again, grad_a)
 
@@ -128,7 +141,10 @@ def test_an_evaluation_allocates_far_less_than_X():
     # parameter-sized vectors and small per-chunk temporaries.
     X = data(n_samples=5000, n_features=50)
     objective = SparseAutoencoderObjective(
-        X, chunk_size=100, n_threads=1, **spec("squared_error", "logistic", False)
+        X,
+        chunk_size=100,
+        runner=ThreadedExecutor(1),
+        **spec("squared_error", "logistic", False),
     )
     theta = random_theta(50, 7, False)
     objective(theta)
@@ -145,7 +161,9 @@ def test_threaded_evaluation_is_bit_for_bit_reproducible():
     theta = random_theta(20, 7, False)
     results = []
     for _ in range(3):
-        objective = SparseAutoencoderObjective(X, chunk_size=33, n_threads=2, **options)
+        objective = SparseAutoencoderObjective(
+            X, chunk_size=33, runner=ThreadedExecutor(2), **options
+        )
         results.append(objective(theta))
         objective.close()
     for J, grad in results[1:]:

@@ -19,10 +19,10 @@ from skl_sparseae import (
     loss_grad_reference,
     numerical_gradient,
 )
-from skl_sparseae import _autoencoder_objective as objective_module
+from skl_sparseae import _executors as executors_module
 from skl_sparseae import _optimize as optimize_module
 from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
-from skl_sparseae._engine import _releasing_control, serial_blas
+from skl_sparseae._engine import ThreadedExecutor, _releasing_control, serial_blas
 from skl_sparseae._optimize import minimize_lbfgs
 
 
@@ -398,7 +398,7 @@ def test_objective_is_bit_identical_on_any_number_of_threads():
     results = []
     for n_threads in [1, 2, 3, 5]:
         with SparseAutoencoderObjective(
-            X, chunk_size=37, n_threads=n_threads, **options
+            X, chunk_size=37, runner=ThreadedExecutor(n_threads), **options
         ) as objective:
             results.append(objective(theta))
     for J, grad in results[1:]:
@@ -420,7 +420,7 @@ def test_fit_is_bit_identical_whatever_the_thread_settings(dtype, monkeypatch):
         single = fit()
     for n_threads in [1, 3]:
         monkeypatch.setattr(
-            objective_module, "default_n_threads", lambda n=n_threads: n
+            executors_module, "default_n_threads", lambda n=n_threads: n
         )
         other = fit()
         np.testing.assert_array_equal(other.components_, reference.components_)
@@ -560,7 +560,10 @@ def test_objective_without_del_has_nothing_to_report_when_construction_fails():
     assert not hasattr(SparseAutoencoderObjective, "__del__")
     with pytest.raises(ValueError, match="invalid literal for int"):
         SparseAutoencoderObjective(
-            unit_data(), chunk_size="big", **(REFERENCE_OPTIONS | {"n_components": 2})
+            unit_data(),
+            chunk_size="big",
+            **(REFERENCE_OPTIONS | {"n_components": 2}),
+            runner=ThreadedExecutor(2),
         )
 
 
@@ -572,7 +575,9 @@ def test_float32_chunking_changes_results_only_by_rounding():
     options = REFERENCE_OPTIONS | {"n_components": 7}
     results = []
     for chunk_size in [None, 100, 37]:
-        with SparseAutoencoderObjective(X, chunk_size=chunk_size, **options) as obj:
+        with SparseAutoencoderObjective(
+            X, chunk_size=chunk_size, **options, runner=ThreadedExecutor(2)
+        ) as obj:
             results.append(obj(theta))
     for J, grad in results[1:]:
         assert J == pytest.approx(results[0][0], rel=1e-6)

@@ -17,6 +17,7 @@ from skl_sparseae import (
     numerical_gradient,
 )
 from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
+from skl_sparseae._engine import ThreadedExecutor
 
 
 def kl(rho, rho_hat):
@@ -108,7 +109,7 @@ def test_the_package_deep_objective_backpropagates_the_penalty_by_the_same_rule(
         decoder_activation="logistic",
         tied_weights=False,
         chunk_size=7,
-        n_threads=2,
+        runner=ThreadedExecutor(2),
     ) as objective:
         J, grad = objective(theta)
 

@@ -6,6 +6,7 @@ from helpers import gradient_check_ratio
 
 from skl_sparseae import numerical_gradient
 from skl_sparseae._dask import DaskObjective
+from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._reference import rica_loss_grad_reference
 from skl_sparseae._rica_objective import ReconstructionICAObjective
 
@@ -52,12 +53,13 @@ def test_chunked_objective_equals_the_reference(chunk_size, n_threads):
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
     J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
     with ReconstructionICAObjective(
-        X, chunk_size=chunk_size, n_threads=n_threads, **options
+        X, chunk_size=chunk_size, runner=ThreadedExecutor(n_threads), **options
     ) as objective:
         J, grad = objective(theta)
-        assert objective.terms["sparsity"] + objective.terms[
-            "reconstruction"
-        ] == pytest.approx(J, rel=1e-15)
+        terms = objective.last_evaluation.terms
+        assert terms["sparsity"] + terms["reconstruction"] == pytest.approx(
+            J, rel=1e-15
+        )
     assert J == pytest.approx(J_ref, rel=1e-13)
     assert gradient_check_ratio(grad, grad_ref) < 1e-13
 
@@ -67,7 +69,9 @@ def test_float32_objective_computes_in_float32_to_float32_rounding():
     theta = np.random.RandomState(3).normal(scale=0.3, size=12 * 6)
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
     J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
-    with ReconstructionICAObjective(X.astype(np.float32), **options) as objective:
+    with ReconstructionICAObjective(
+        X.astype(np.float32), **options, runner=ThreadedExecutor(2)
+    ) as objective:
         J, grad = objective(theta)
         assert objective._workspaces[0].codes.dtype == np.float32
     assert J == pytest.approx(J_ref, rel=1e-5)
@@ -80,8 +84,8 @@ def test_the_objective_runs_on_dask_blocks_with_no_further_code():
     theta = np.random.RandomState(4).normal(scale=0.3, size=12 * 6)
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
 
-    def factory(X_rows):
-        return ReconstructionICAObjective(X_rows, n_threads=1, **options)
+    def factory(X_rows, runner):
+        return ReconstructionICAObjective(X_rows, runner=runner, **options)
 
     J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
     J, grad = DaskObjective(factory, da.from_array(X, chunks=(45, 6)))(theta)
@@ -134,14 +138,14 @@ def test_normalized_chunked_and_dask_objectives_equal_the_reference(
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2, normalize_filters=True)
     J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
     with ReconstructionICAObjective(
-        X, chunk_size=chunk_size, n_threads=n_threads, **options
+        X, chunk_size=chunk_size, runner=ThreadedExecutor(n_threads), **options
     ) as objective:
         J, grad = objective(theta)
     assert J == pytest.approx(J_ref, rel=1e-13)
     assert gradient_check_ratio(grad, grad_ref) < 1e-13
 
-    def factory(X_rows):
-        return ReconstructionICAObjective(X_rows, n_threads=1, **options)
+    def factory(X_rows, runner):
+        return ReconstructionICAObjective(X_rows, runner=runner, **options)
 
     J, grad = DaskObjective(factory, da.from_array(X, chunks=(45, 6)))(theta)
     assert J == pytest.approx(J_ref, rel=1e-12)

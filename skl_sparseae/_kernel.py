@@ -1,0 +1,273 @@
+"""The contract between kernels and executors: read this to write either.
+
+A **kernel** is an objective's math on some rows of X: the per-chunk
+forward and backward passes, and the step that turns sums over all the
+samples into J and its gradient. The kernels are the objective classes of
+:mod:`skl_sparseae._autoencoder_objective`, :mod:`skl_sparseae._rica_objective`
+and :mod:`skl_sparseae._sparse_coding_objective`, all built on
+:class:`ChunkedObjective` below.
+
+An **executor** decides where the rows are and where the chunks run: this
+machine's threads (:mod:`skl_sparseae._engine`, the in-memory executor of
+:mod:`skl_sparseae._executors`) or a Dask array's blocks
+(:mod:`skl_sparseae._dask`).
+
+What a kernel is handed, and what it gives back:
+
+- **A chunk runner** (:class:`ChunkRunner`), given to the kernel when it is
+  built; the kernel owns it from then on and closes it in :meth:`close`. The
+  kernel cuts its rows into chunks of ``runner.chunk_rows(...)`` rows,
+  makes one workspace (its buffers) per task that may run at once, and for
+  each pass over its rows calls ``runner.run(n_chunks, workspaces, compute,
+  shares, totals)``: ``compute(workspace, c)`` writes chunk ``c``'s share
+  into ``workspace``, ``shares(workspace)`` names the arrays that hold it,
+  and the runner adds every chunk's share into the float64 ``totals`` in an
+  order fixed by the number of chunks alone. A kernel never starts a thread,
+  never sets a BLAS thread count and never asks what X is.
+- **Row sums by stage** (:class:`Stage`, :class:`RowSums`): where the rows
+  are not all in this process (Dask), each part of X builds the kernel on
+  its rows and returns ``kernel.row_sums(theta, stage, sparsity_deltas)``;
+  the executor adds the parts (:func:`add_row_sums`, in a fixed order) and
+  hands the totals to ``kernel.evaluate_from_sums(theta, sums_of,
+  n_samples)`` on a kernel that holds no rows. A kernel whose J needs a
+  statistic over all samples first (the autoencoders' ``rho_hat``) asks for
+  two stages, or one where it can split the statistic out of the sums
+  (one hidden layer).
+- **An evaluation** (:class:`Evaluation`): ``kernel.evaluate(theta)`` and
+  ``evaluate_from_sums`` return J, its gradient, J's terms and the
+  statistics the estimators print or keep, in one object. Calling a kernel,
+  ``kernel(theta)``, returns ``(J, grad)`` for scipy's L-BFGS and keeps that
+  evaluation as ``kernel.last_evaluation``.
+
+A new kernel subclasses :class:`ChunkedObjective` (or
+:class:`OnePassObjective`, when one pass over the rows gives J and its
+gradient), calls :meth:`ChunkedObjective._set_up` in its ``__init__``, and
+implements ``_evaluate(theta) -> Evaluation`` and, to run on Dask,
+``row_sums`` and ``evaluate_from_sums``. A new executor implements the
+:class:`ChunkRunner` methods for where its chunks run, or calls
+``row_sums`` where its rows are, and adds shares in a fixed order.
+"""
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class Stage(enum.Enum):
+    """What a pass over some rows computes (see :class:`RowSums`)."""
+
+    #: The hidden activations' column sums (``rho_hat`` of every layer).
+    HIDDEN = "hidden"
+    #: The gradient and loss sums, with the sparsity deltas of all rows.
+    GRADIENT = "gradient"
+    #: Everything in one pass: the gradient and loss sums, and what the
+    #: sparsity term is made of where the kernel can split it out.
+    ONE_PASS = "one_pass"
+
+
+@dataclass
+class RowSums:
+    """Some rows' share of the sums J is made of: float64 arrays, sums over
+    the rows before any ``1/m``; a stage fills the fields it computes and
+    leaves the others None.
+
+    Attributes
+    ----------
+    grad : ndarray or None
+        ``sum_i dL_i/dtheta`` (the parameters' size).
+    losses : ndarray or None
+        The loss sums, one entry per sum the kernel's J is made of.
+    hidden : ndarray or None
+        ``sum_i [a_1(x_i), ..., a_L(x_i)]``: the encoder layers' column sums.
+    slope_W, slope_b : ndarray or None
+        ``sum_i (a_i * (1 - a_i)) x_i^T`` and ``sum_i a_i * (1 - a_i)`` of
+        the first encoder layer: the two sums its sparsity term is made of.
+    """
+
+    grad: np.ndarray | None = None
+    losses: np.ndarray | None = None
+    hidden: np.ndarray | None = None
+    slope_W: np.ndarray | None = None
+    slope_b: np.ndarray | None = None
+
+    def fields(self):
+        """``{name: array}`` of the fields this stage filled."""
+        return {name: value for name, value in vars(self).items() if value is not None}
+
+
+def add_row_sums(*parts):
+    """The :class:`RowSums` of several parts, added in the order given (a
+    fresh float64 copy of the first, then each part added in turn)."""
+    total = RowSums(
+        **{
+            name: np.array(value, dtype=np.float64)
+            for name, value in parts[0].fields().items()
+        }
+    )
+    for part in parts[1:]:
+        for name, value in part.fields().items():
+            getattr(total, name)[...] += value
+    return total
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """J and its gradient at one theta, with what the estimators read of it.
+
+    Attributes
+    ----------
+    loss : float
+        J.
+    grad : ndarray
+        Its gradient, float64, theta's size.
+    terms : dict
+        J's terms by name (they add up to J).
+    rho_hats : tuple of ndarray or None
+        Each encoder layer's mean activation over all samples (the
+        autoencoders only).
+    codes : ndarray or None
+        The last encoder layer's activations of the kernel's rows, where the
+        kernel keeps them (the in-memory autoencoders): a view of a buffer
+        that the kernel's next evaluation overwrites.
+    """
+
+    loss: float
+    grad: np.ndarray
+    terms: dict
+    rho_hats: tuple | None = None
+    codes: np.ndarray | None = None
+
+
+class ChunkRunner(Protocol):
+    """Runs a kernel's chunk tasks and adds their shares in a fixed order:
+    what an executor hands a kernel (see the module)."""
+
+    #: How many chunk tasks may run at once: the kernel makes one workspace
+    #: for each (and never more than it has chunks).
+    n_threads: int
+
+    def chunk_rows(self, chunk_size, n_samples, n_features):
+        """Rows per chunk for the estimator's ``chunk_size`` (an int, "auto"
+        or None for one chunk)."""
+
+    def run(self, n_chunks, workspaces, compute, shares, totals):
+        """Every chunk's share, added into ``totals`` (zeros on entry)."""
+
+    def close(self):
+        """Release what the runner started (threads); safe to call twice."""
+
+
+def row_chunks(n_samples, chunk_size):
+    """``[(start, stop), ...]``: consecutive chunks of at most ``chunk_size`` rows."""
+    return [
+        (start, min(start + chunk_size, n_samples))
+        for start in range(0, n_samples, chunk_size)
+    ]
+
+
+class ChunkedObjective:
+    """What every kernel shares: X cut into row chunks, the runner it was
+    handed, the parameters in X's dtype, evaluating and closing.
+
+    Subclasses call :meth:`_set_up`, make ``n_workspaces`` workspaces (one
+    per chunk task that may run at once) and implement ``_evaluate(theta)``,
+    which returns an :class:`Evaluation`.
+    """
+
+    last_evaluation = None
+
+    def _set_up(self, X, chunk_size, runner, n_parameters):
+        n_samples, n_features = X.shape
+        self.X = X
+        self._sparse = sp.issparse(X)
+        self._runner = runner
+        self.chunk_size = runner.chunk_rows(chunk_size, n_samples, n_features)
+        self._chunks = row_chunks(n_samples, self.chunk_size)
+        # One workspace per task that may run at once, and no more than
+        # there are chunks: the data of one chunk is worked on by one task.
+        self.n_workspaces = max(1, min(int(runner.n_threads), len(self._chunks)))
+        # Parameters in the working dtype (float32 training casts theta once
+        # per call; float64 uses theta itself).
+        self._params = (
+            None if X.dtype == np.float64 else np.empty(n_parameters, dtype=X.dtype)
+        )
+
+    def _working_parameters(self, theta):
+        """``(theta as float64, theta in X's dtype)``."""
+        theta = np.asarray(theta, dtype=np.float64)
+        if self._params is None:
+            return theta, theta
+        self._params[:] = theta
+        return theta, self._params
+
+    def evaluate(self, theta):
+        """The :class:`Evaluation` at ``theta`` (also kept as
+        ``last_evaluation``)."""
+        self.last_evaluation = self._evaluate(theta)
+        return self.last_evaluation
+
+    def __call__(self, theta):
+        """``(J, grad)`` at ``theta``, as scipy's L-BFGS calls it."""
+        evaluation = self.evaluate(theta)
+        return evaluation.loss, evaluation.grad
+
+    def close(self):
+        """Close the runner (its threads, if it started any)."""
+        self._runner.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class OnePassObjective(ChunkedObjective):
+    """A kernel with no statistic over all samples (no rho_hat): one pass
+    over the chunks gives J and its gradient.
+
+    Subclasses give each workspace ``grad_share`` (flat, the parameters'
+    size) and ``loss_share`` (float64, one entry per loss sum), and
+    implement ``_chunk_arguments(params)`` (what every chunk needs, from the
+    parameters in X's dtype), ``_chunk(work, start, stop, *arguments)`` (one
+    chunk's shares, into ``work``) and ``total(theta, grad_sum, loss_sums,
+    n_samples) -> Evaluation``.
+    """
+
+    _n_loss_sums = 1
+
+    def _evaluate(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        sums = self.row_sums(theta, Stage.ONE_PASS)
+        return self.total(theta, sums.grad, sums.losses, self.X.shape[0])
+
+    def row_sums(self, theta, stage, sparsity_deltas=None):
+        """This kernel's rows' :class:`RowSums` (``grad`` and ``losses``):
+        one pass, so every stage is the one pass."""
+        theta, params = self._working_parameters(theta)
+        arguments = self._chunk_arguments(params)
+        chunks = self._chunks
+        grad_sum = np.zeros(theta.size)
+        loss_sums = np.zeros(self._n_loss_sums)
+
+        def chunk_task(work, c):
+            self._chunk(work, *chunks[c], *arguments)
+
+        self._runner.run(
+            len(chunks),
+            self._workspaces,
+            chunk_task,
+            lambda work: (work.grad_share, work.loss_share),
+            (grad_sum, loss_sums),
+        )
+        return RowSums(grad=grad_sum, losses=loss_sums)
+
+    def evaluate_from_sums(self, theta, sums_of, n_samples):
+        """The :class:`Evaluation` from the row sums of all the samples,
+        ``sums_of(stage, sparsity_deltas)`` (one stage)."""
+        theta = np.asarray(theta, dtype=np.float64)
+        sums = sums_of(Stage.ONE_PASS, None)
+        return self.total(theta, sums.grad, sums.losses, n_samples)
