@@ -27,11 +27,18 @@ from ._sklearn_private import _fit_context
 from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
+    ParameterRulesMixin,
+    check_loss_and_decoder,
     value_range,
 )
 
 
-class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class AutoencoderBase(
+    ParameterRulesMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+):
     """Shared shell of the package's autoencoders (not public)."""
 
     _doc_link_module = DOC_LINK_MODULE
@@ -164,6 +171,8 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         True
         """
         check_is_fitted(self)
+        # The loss scored is the one set now: it must still fit the decoder.
+        self._check_parameter_rules()
         executor = executor_for(X)
         X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"))
         losses = executor.map_rows(
@@ -173,7 +182,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _reconstruction_losses(self, X):
         """L(x_hat_i, x_i) of each sample of validated X, in float64."""
-        self._check_cross_entropy_input(X)
+        self._check_cross_entropy_range(X)
         H = self._encode(X)
         with np.errstate(all="ignore"):
             Z_out = self._decoder_pre_activation(H.astype(np.float64, copy=False))
@@ -200,22 +209,22 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         they can hold it (:func:`~skl_sparseae._dask.prepare_training_array`).
         """
         X, bounds = executor_for(X).training_data(self, X, accept_sparse="csr")
-        self._check_cross_entropy_input(X, bounds)
+        self._check_cross_entropy_range(X, bounds)
         self._warn_if_out_of_decoder_range(X, bounds)
         return X
 
-    def _check_cross_entropy_input(self, X, bounds=None):
-        """cross_entropy needs the logistic decoder and X in [0, 1]: raise if not.
+    def _check_parameter_rules(self):
+        """cross_entropy needs the logistic decoder (the one rule between
+        the autoencoders' parameters that each value's constraint cannot
+        state)."""
+        check_loss_and_decoder(self.loss, self.decoder_activation)
+
+    def _check_cross_entropy_range(self, X, bounds=None):
+        """cross_entropy needs X in [0, 1]: raise if not.
 
         ``bounds``: X's ``(min, max)`` if already known."""
         if self.loss != "cross_entropy":
             return
-        if self.decoder_activation != "logistic":
-            raise ValueError(
-                "loss='cross_entropy' needs decoder_activation='logistic'; got "
-                f"decoder_activation={self.decoder_activation!r}. Use "
-                "loss='squared_error' with the identity (linear) decoder."
-            )
         if bounds is None:
             bounds = value_range(X)
         if bounds is not None and (bounds[0] < 0.0 or bounds[1] > 1.0):
@@ -246,7 +255,7 @@ class AutoencoderBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _gradient_check_problem(self, X, y=None):
         """What :func:`~skl_sparseae.check_gradient` checks on float64 X:
         the objective ``fit`` minimises, with UFLDL's step 1e-4."""
-        self._check_cross_entropy_input(X)
+        self._check_cross_entropy_range(X)
         layout = self._layout(X.shape[1])
         return GradientCheckProblem(
             objective=self._training_objective(X),

@@ -28,7 +28,7 @@ from ._autoencoder_objective import (
     softmax_inplace,
 )
 from ._base import check_finite_output, explain_last_terms
-from ._deep import DeepSparseAutoencoder, greedy_stages
+from ._deep import greedy_stages
 from ._engine import serial_blas
 from ._executors import executor_for
 from ._gradient_check import GradientCheckProblem
@@ -39,14 +39,23 @@ from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
     FLOAT_DTYPES,
+    FiniteNonNegative,
+    LayerSizes,
+    ParameterRulesMixin,
+    PerLayer,
     PositiveInt,
+    layer_options,
 )
 
 __all__ = ["SparseAutoencoderClassifier"]
 
 
 class SparseAutoencoderClassifier(
-    ClassNamePrefixFeaturesOutMixin, ClassifierMixin, TransformerMixin, BaseEstimator
+    ParameterRulesMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    ClassifierMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Stacked sparse autoencoder with a softmax layer, fine-tuned (UFLDL).
 
@@ -184,10 +193,12 @@ class SparseAutoencoderClassifier(
     _doc_link_template = DOC_LINK_TEMPLATE
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like"],
-        "rho": [Interval(Real, 0, 1, closed="neither"), "array-like"],
-        "beta": [Interval(Real, 0, None, closed="left"), "array-like"],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "hidden_layer_sizes": [LayerSizes()],
+        # One rho and beta for every layer, or one per layer (how many is
+        # checked with hidden_layer_sizes, in _check_parameter_rules).
+        "rho": [PerLayer(0, 1, closed="neither")],
+        "beta": [PerLayer(0, np.inf, closed="left")],
+        "alpha": [FiniteNonNegative()],
         "decoder_activation": [StrOptions(set(DECODER_ACTIVATIONS))],
         "pretrain_max_iter": [PositiveInt()],
         "fine_tune": ["boolean"],
@@ -254,11 +265,14 @@ class SparseAutoencoderClassifier(
             self._fit(X, y)
         return self
 
+    def _check_parameter_rules(self):
+        """One rho and beta per encoder layer."""
+        self._options()
+
     def _options(self):
-        # The deep autoencoder's checks of sizes, rho and beta, shared.
-        return DeepSparseAutoencoder(
-            self.hidden_layer_sizes, rho=self.rho, beta=self.beta
-        )._options()
+        """``(sizes, rho, beta)``: the layer widths and one rho and beta per
+        layer."""
+        return layer_options(self.hidden_layer_sizes, self.rho, self.beta)
 
     def _labelled(self, y):
         """Mask of the labelled samples (all of them without a marker)."""

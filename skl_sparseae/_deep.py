@@ -4,7 +4,7 @@ The math (any depth) lives in :mod:`skl_sparseae._autoencoder_objective`; the sh
 shell (fit, transform, score, checks, L-BFGS) in :mod:`skl_sparseae._base`.
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -19,7 +19,15 @@ from ._base import AutoencoderBase, check_finite_output
 from ._engine import serial_blas
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
-from ._validation import DECODER_ACTIVATIONS, LOSSES, PositiveInt
+from ._validation import (
+    DECODER_ACTIVATIONS,
+    LOSSES,
+    FiniteNonNegative,
+    LayerSizes,
+    PerLayer,
+    PositiveInt,
+    layer_options,
+)
 
 __all__ = ["DeepSparseAutoencoder"]
 
@@ -156,10 +164,12 @@ class DeepSparseAutoencoder(AutoencoderBase):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like"],
-        "rho": [Interval(Real, 0, 1, closed="neither"), "array-like"],
-        "beta": [Interval(Real, 0, None, closed="left"), "array-like"],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "hidden_layer_sizes": [LayerSizes()],
+        # One rho and beta for every layer, or one per layer (how many is
+        # checked with hidden_layer_sizes, in _check_parameter_rules).
+        "rho": [PerLayer(0, 1, closed="neither")],
+        "beta": [PerLayer(0, np.inf, closed="left")],
+        "alpha": [FiniteNonNegative()],
         "loss": [StrOptions(set(LOSSES))],
         "decoder_activation": [StrOptions(set(DECODER_ACTIVATIONS))],
         "tied_weights": ["boolean"],
@@ -209,59 +219,22 @@ class DeepSparseAutoencoder(AutoencoderBase):
 
     # Validation ---------------------------------------------------------------
 
-    def _layer_sizes(self):
-        """``hidden_layer_sizes`` as a tuple of ints >= 1, or a clear error."""
-        sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, Integral) else _as_tuple(sizes)
-        if len(sizes) == 0:
-            raise ValueError(
-                "hidden_layer_sizes must hold at least one layer width; got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        for size in sizes:
-            if (
-                isinstance(size, bool | np.bool_)
-                or not isinstance(size, Integral | np.integer)
-                or size < 1
-            ):
-                raise ValueError(
-                    "hidden_layer_sizes must be positive integers; got "
-                    f"{self.hidden_layer_sizes!r}."
-                )
-        return tuple(int(size) for size in sizes)
-
-    def _per_layer(self, name, n_layers, low, high):
-        """``rho`` or ``beta`` as one value per encoder layer."""
-        value = getattr(self, name)
-        values = (value,) * n_layers if isinstance(value, Real) else _as_tuple(value)
-        if len(values) != n_layers:
-            raise ValueError(
-                f"{name} has {len(values)} values but the encoder has {n_layers} "
-                f"layers: give one {name} or one per layer; got {value!r}."
-            )
-        for item in values:
-            ok = isinstance(item, Real | np.floating | np.integer) and not isinstance(
-                item, bool | np.bool_
-            )
-            if not ok or not (low(item) and high(item)):
-                interval = "(0, 1)" if name == "rho" else "[0, inf)"
-                raise ValueError(
-                    f"every value of {name} must be in {interval}; got {value!r}."
-                )
-        return tuple(float(item) for item in values)
+    def _check_parameter_rules(self):
+        """AutoencoderBase's rule, and one rho and beta per encoder layer."""
+        super()._check_parameter_rules()
+        self._options()
 
     def _options(self):
-        sizes = self._layer_sizes()
-        rho = self._per_layer("rho", len(sizes), lambda v: v > 0, lambda v: v < 1)
-        beta = self._per_layer(
-            "beta", len(sizes), lambda v: v >= 0, lambda v: np.isfinite(v)
-        )
-        return sizes, rho, beta
+        """``(sizes, rho, beta)``: the layer widths and one rho and beta per
+        layer, from parameters that satisfy the constraints; a clear error
+        where rho or beta has a value per layer for another number of
+        layers."""
+        return layer_options(self.hidden_layer_sizes, self.rho, self.beta)
 
     # Fitting ------------------------------------------------------------------
 
     def _layout(self, n_features):
-        return NetworkLayout(n_features, self._layer_sizes(), self.tied_weights)
+        return NetworkLayout(n_features, self._options()[0], self.tied_weights)
 
     def _objective(self, X, *, runner):
         """J and its gradient on validated X, for this estimator's settings,
@@ -412,11 +385,3 @@ def greedy_stages(
         codes = stage.fit_transform(codes)
         stages.append(stage)
     return stages, codes
-
-
-def _as_tuple(values):
-    """A list, tuple or 1-D array as a tuple of its items, as given (no casts:
-    a bool stays a bool, to be rejected)."""
-    if isinstance(values, list | tuple):
-        return tuple(values)
-    return tuple(np.asarray(values).ravel().tolist())

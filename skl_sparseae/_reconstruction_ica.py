@@ -26,11 +26,13 @@ from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
+    ParameterRulesMixin,
     PositiveInt,
 )
 
 
 class ReconstructionICA(
+    ParameterRulesMixin,
     BasisTransformerMixin,
     ClassNamePrefixFeaturesOutMixin,
     BaseEstimator,

@@ -161,6 +161,7 @@ def loss_grad_reference(
     (31,)
     """
     check_objective_options(
+        "loss_grad_reference",
         n_components=n_components,
         rho=rho,
         beta=beta,

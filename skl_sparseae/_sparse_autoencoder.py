@@ -20,7 +20,7 @@ from ._base import AutoencoderBase, check_finite_output
 from ._engine import serial_blas
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
-from ._validation import DECODER_ACTIVATIONS, LOSSES, PositiveInt
+from ._validation import OBJECTIVE_CONSTRAINTS, PositiveInt
 
 
 class SparseAutoencoder(AutoencoderBase):
@@ -170,13 +170,10 @@ class SparseAutoencoder(AutoencoderBase):
     """
 
     _parameter_constraints: dict = {
-        "n_components": [PositiveInt()],
-        "rho": [Interval(Real, 0, 1, closed="neither")],
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "loss": [StrOptions(set(LOSSES))],
-        "decoder_activation": [StrOptions(set(DECODER_ACTIVATIONS))],
-        "tied_weights": ["boolean"],
+        # The objective's options (n_components, rho, beta, alpha, loss,
+        # decoder_activation, tied_weights), as loss_grad_reference checks
+        # them; the rule between loss and decoder is AutoencoderBase's.
+        **OBJECTIVE_CONSTRAINTS,
         "max_iter": [PositiveInt()],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],

@@ -41,6 +41,7 @@ from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
     FLOAT_DTYPES,
+    ParameterRulesMixin,
     PositiveInt,
     estimator_label,
 )
@@ -65,6 +66,7 @@ CODES_HISTORY = 3
 
 
 class TopographicSparseCoding(
+    ParameterRulesMixin,
     BasisTransformerMixin,
     ClassNamePrefixFeaturesOutMixin,
     BaseEstimator,
@@ -418,6 +420,10 @@ class TopographicSparseCoding(
         return codes
 
     # Internals -------------------------------------------------------------
+
+    def _check_parameter_rules(self):
+        """n_components must fit the topographic grid."""
+        self._grouping()
 
     def _grouping(self):
         """``V`` for this estimator's grid, or a clear error if it does not fit."""

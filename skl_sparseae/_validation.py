@@ -1,12 +1,26 @@
 """Checks and names the estimators share: parameter constraints, data ranges,
-the label that identifies an estimator in progress lines, the docs link."""
+the label that identifies an estimator in progress lines, the docs link.
+
+Every estimator states its parameter rules in one place, checked in one
+call (:class:`ParameterRulesMixin`): scikit-learn's
+``_parameter_constraints`` for each value alone, built from the constraints
+below, and ``_check_parameter_rules()`` for the rules that tie parameters
+together (``cross_entropy`` needs the logistic decoder; one ``rho`` per
+encoder layer). The public functions that take the autoencoder's options
+as plain arguments check them against the same constraints
+(:func:`check_objective_options`).
+"""
 
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._sklearn_private import Interval
+from ._sklearn_private import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 # Where the API reference lives: the HTML repr's "?" link points at an
 # estimator's page there (scikit-learn's _doc_link_module / _doc_link_template).
@@ -43,6 +57,146 @@ class StrictIntInterval(Interval):
 def PositiveInt():
     """Constraint: an int >= 1 that is not a bool."""
     return StrictIntInterval(1, None, closed="left")
+
+
+def TargetActivation():
+    """Constraint: ``rho``, a float in (0, 1)."""
+    return Interval(Real, 0, 1, closed="neither")
+
+
+def FiniteNonNegative():
+    """Constraint: a float in [0, inf), finite (``beta``, ``alpha``)."""
+    return Interval(Real, 0, np.inf, closed="left")
+
+
+def _is_real(value):
+    return isinstance(value, Real | np.floating | np.integer) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _is_positive_int(value):
+    return (
+        isinstance(value, Integral | np.integer)
+        and not isinstance(value, bool | np.bool_)
+        and value >= 1
+    )
+
+
+def _as_values(value):
+    """A non-string sequence as a tuple, else None."""
+    if isinstance(value, str | bytes):
+        return None
+    try:
+        return tuple(value)
+    except TypeError:
+        return None
+
+
+class PerLayer(Interval):
+    """Constraint: one float in the interval for every encoder layer, or a
+    non-empty sequence of them, one per layer (the number of layers is
+    checked with ``hidden_layer_sizes``, in ``_check_parameter_rules``).
+
+    An ``Interval`` (scikit-learn knows only its own kinds of constraint,
+    and makes invalid values for its checks from the bounds) whose values
+    may come one per layer.
+    """
+
+    def __init__(self, left, right, *, closed):
+        super().__init__(Real, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        values = (val,) if _is_real(val) else _as_values(val)
+        return bool(values) and all(
+            _is_real(item) and Interval.is_satisfied_by(self, item) for item in values
+        )
+
+    def __str__(self):
+        return f"{super().__str__()}, or a sequence of such floats, one per layer"
+
+
+class LayerSizes(StrictIntInterval):
+    """Constraint: the encoder's layer widths, an int >= 1 (one layer) or a
+    non-empty sequence of them (an ``Interval`` of ints >= 1, as
+    :class:`PerLayer` is)."""
+
+    def __init__(self):
+        super().__init__(1, None, closed="left")
+
+    def is_satisfied_by(self, val):
+        values = (val,) if isinstance(val, Integral | np.integer) else _as_values(val)
+        return bool(values) and all(_is_positive_int(item) for item in values)
+
+    def __str__(self):
+        return (
+            "a positive int, or a non-empty sequence of positive ints (at least "
+            "one layer)"
+        )
+
+
+# The options of the autoencoder's objective J, each value alone: the
+# estimators' _parameter_constraints are built from these, and the public
+# functions that take the options as arguments check them against them.
+OBJECTIVE_CONSTRAINTS = {
+    "n_components": [PositiveInt()],
+    "rho": [TargetActivation()],
+    "beta": [FiniteNonNegative()],
+    "alpha": [FiniteNonNegative()],
+    "loss": [StrOptions(set(LOSSES))],
+    "decoder_activation": [StrOptions(set(DECODER_ACTIVATIONS))],
+    "tied_weights": ["boolean"],
+}
+
+
+def check_loss_and_decoder(loss, decoder_activation):
+    """The rule that ties ``loss`` to ``decoder_activation``: cross-entropy
+    is defined for outputs in (0, 1), the logistic decoder's."""
+    if loss == "cross_entropy" and decoder_activation != "logistic":
+        raise ValueError(
+            "loss='cross_entropy' needs decoder_activation='logistic'; got "
+            f"decoder_activation={decoder_activation!r}. Use "
+            "loss='squared_error' with the identity (linear) decoder."
+        )
+
+
+def layer_options(hidden_layer_sizes, rho, beta):
+    """``(sizes, rho, beta)`` as tuples, one rho and beta per encoder layer,
+    from values that satisfy :class:`LayerSizes` and :class:`PerLayer`; a
+    clear error where rho or beta gives a value per layer for another
+    number of layers."""
+    if isinstance(hidden_layer_sizes, Integral | np.integer):
+        sizes = (int(hidden_layer_sizes),)
+    else:
+        sizes = tuple(int(size) for size in _as_values(hidden_layer_sizes))
+    per_layer = []
+    for name, value in [("rho", rho), ("beta", beta)]:
+        values = (value,) * len(sizes) if _is_real(value) else _as_values(value)
+        if len(values) != len(sizes):
+            raise ValueError(
+                f"{name} has {len(values)} values but the encoder has "
+                f"{len(sizes)} layers: give one {name} or one per layer; got "
+                f"{value!r}."
+            )
+        per_layer.append(tuple(float(item) for item in values))
+    return sizes, *per_layer
+
+
+class ParameterRulesMixin:
+    """Every parameter rule of an estimator, checked in one call.
+
+    scikit-learn's ``_validate_params`` (which ``fit`` runs first) checks
+    ``_parameter_constraints``, each value alone; then
+    ``_check_parameter_rules()`` checks what ties parameters together. A
+    subclass states the latter there and nowhere else.
+    """
+
+    def _validate_params(self):
+        super()._validate_params()
+        self._check_parameter_rules()
+
+    def _check_parameter_rules(self):
+        """Rules between parameters: none unless a subclass has some."""
 
 
 def value_range(X):
@@ -87,52 +241,15 @@ def _same(a, b):
         return a is b
 
 
-def check_objective_options(
-    *, n_components, rho, beta, alpha, loss, decoder_activation, tied_weights
-):
-    """Raise a clear error for options the objective J is not defined for.
-
-    The estimators validate their parameters with scikit-learn's
-    constraints; this serves the public functions that take the same
-    options as plain arguments (``loss_grad_reference`` and friends).
-    """
-    if isinstance(n_components, bool | np.bool_) or not isinstance(
-        n_components, Integral | np.integer
-    ):
-        raise TypeError(f"n_components must be an int; got {n_components!r}.")
-    if n_components < 1:
-        raise ValueError(f"n_components must be at least 1; got {n_components}.")
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}.")
-    if decoder_activation not in DECODER_ACTIVATIONS:
-        raise ValueError(
-            f"decoder_activation must be one of {DECODER_ACTIVATIONS}; "
-            f"got {decoder_activation!r}."
-        )
-    if loss == "cross_entropy" and decoder_activation != "logistic":
-        raise ValueError(
-            "loss='cross_entropy' needs decoder_activation='logistic'; got "
-            f"{decoder_activation!r}."
-        )
-    if not isinstance(tied_weights, bool | np.bool_):
-        raise TypeError(f"tied_weights must be a bool; got {tied_weights!r}.")
-    for name, value, low, high in [
-        ("rho", rho, 0.0, 1.0),
-        ("beta", beta, 0.0, np.inf),
-        ("alpha", alpha, 0.0, np.inf),
-    ]:
-        if isinstance(value, bool | np.bool_) or not isinstance(
-            value, Real | np.floating | np.integer
-        ):
-            raise TypeError(f"{name} must be a real number; got {value!r}.")
-        open_low = name == "rho"
-        if not (
-            np.isfinite(value)
-            and (value > low if open_low else value >= low)
-            and value < high
-        ):
-            interval = "(0, 1)" if name == "rho" else "[0, inf)"
-            raise ValueError(f"{name} must be finite and in {interval}; got {value!r}.")
+def check_objective_options(caller_name, **options):
+    """Raise a clear error for options the objective J is not defined for:
+    the estimators' own constraints (:data:`OBJECTIVE_CONSTRAINTS`) and the
+    loss / decoder rule, for the public functions that take the options as
+    plain arguments (``loss_grad_reference``)."""
+    validate_parameter_constraints(
+        OBJECTIVE_CONSTRAINTS, options, caller_name=caller_name
+    )
+    check_loss_and_decoder(options["loss"], options["decoder_activation"])
 
 
 def check_flat_parameters(theta, size, description, name="theta"):

@@ -181,7 +181,8 @@ def test_float32_csr_pickle():
     "params, message",
     [
         ({"hidden_layer_sizes": ()}, "at least one layer"),
-        ({"hidden_layer_sizes": (4, 0)}, "positive integers"),
+        ({"hidden_layer_sizes": (4, 0)}, "sequence of positive ints"),
+        ({"beta": np.inf}, r"'beta' .* range \[0.0, inf\)"),
         ({"rho": (0.05, 0.1)}, "rho has 2 values but the encoder has 1 layers"),
         ({"max_iter": 0}, "max_iter"),
     ],

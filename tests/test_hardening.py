@@ -284,13 +284,15 @@ REFERENCE_OPTIONS = dict(
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"loss": "hinge"}, "loss must be one of"),
-        ({"decoder_activation": "relu"}, "decoder_activation must be one of"),
-        ({"rho": 0.0}, "rho must be finite and in"),
-        ({"rho": 1.0}, "rho must be finite and in"),
-        ({"beta": -1.0}, "beta must be"),
-        ({"alpha": np.nan}, "alpha must be"),
-        ({"n_components": 0}, "n_components must be at least 1"),
+        ({"loss": "hinge"}, "'loss' parameter of loss_grad_reference must be a str"),
+        ({"decoder_activation": "relu"}, "'decoder_activation' parameter"),
+        ({"rho": 0.0}, r"'rho' .* range \(0.0, 1.0\)"),
+        ({"rho": 1.0}, r"'rho' .* range \(0.0, 1.0\)"),
+        ({"beta": -1.0}, r"'beta' .* range \[0.0, inf\)"),
+        ({"beta": np.inf}, r"'beta' .* range \[0.0, inf\)"),
+        ({"alpha": np.nan}, r"'alpha' .* range \[0.0, inf\)"),
+        ({"n_components": 0}, r"'n_components' .* int in the range \[1, inf\)"),
+        ({"tied_weights": "no"}, "'tied_weights' parameter"),
         (
             {"loss": "cross_entropy", "decoder_activation": "identity"},
             "needs decoder_activation='logistic'",
@@ -637,3 +639,45 @@ def test_fit_transform_after_a_stall_returns_the_codes_of_the_fit():
     with pytest.warns(ConvergenceWarning, match="line search"):
         H = model.fit_transform(X)
     np.testing.assert_array_equal(H, model.transform(X))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"beta": np.inf},
+        {"rho": 1.0},
+        {"loss": "cross_entropy", "decoder_activation": "identity"},
+        {"n_components": 0},
+    ],
+    ids=str,
+)
+def test_the_estimator_and_loss_grad_reference_reject_the_same_options(change):
+    # One source of the objective's rules: what fit rejects, the reference
+    # rejects, with the same words.
+    options = REFERENCE_OPTIONS | change
+    with pytest.raises(ValueError) as by_reference:
+        loss_grad_reference(np.zeros(5), unit_data(5, 3), **options)
+    with pytest.raises(ValueError) as by_fit:
+        SparseAutoencoder(**options).fit(unit_data(5, 3))
+    for error in (by_reference, by_fit):
+        assert list(change)[-1] in str(error.value)
+    wording = str(by_fit.value).replace("SparseAutoencoder", "loss_grad_reference")
+    assert wording == str(by_reference.value)
+
+
+def test_rules_between_parameters_are_checked_before_the_data():
+    # A bad combination is named even when X is bad too (fit and
+    # check_gradient check parameters first).
+    model = SparseAutoencoder(loss="cross_entropy", decoder_activation="identity")
+    bad_X = np.full((5, 3), 7.0)
+    with pytest.raises(ValueError, match="needs decoder_activation='logistic'"):
+        model.fit(bad_X)
+    with pytest.raises(ValueError, match="needs decoder_activation='logistic'"):
+        check_gradient(model, bad_X)
+    with pytest.raises(ValueError, match="needs decoder_activation='logistic'"):
+        check_gradient(
+            DeepSparseAutoencoder(
+                (3,), loss="cross_entropy", decoder_activation="identity"
+            ),
+            bad_X,
+        )
