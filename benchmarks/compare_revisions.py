@@ -3,6 +3,7 @@ the working tree, timed in interleaved rounds in one process.
 
     python benchmarks/compare_revisions.py c84afed            # 5 rounds
     python benchmarks/compare_revisions.py c84afed --rounds 3
+    python benchmarks/compare_revisions.py c84afed --bits     # same bits?
 
 The earlier revision's package is taken with ``git archive`` into a
 temporary folder and imported under another name (the package imports
@@ -15,9 +16,15 @@ give the same bits) runs the same iterations and evaluations on both
 sides, so the ratio is the cost of the code around them. The shapes are
 those of ``benchmarks/run.py``. Fits hold BLAS to one thread as they
 always do; nothing else should run on the machine meanwhile.
+
+``--bits`` times nothing: it fits every estimator once on each side (small
+shapes, float64 and float32, chunked, sparse) at a fixed ``random_state``
+and prints a hash of all fitted array attributes and of ``transform``'s
+output, and whether the two sides give the same bits.
 """
 
 import argparse
+import hashlib
 import importlib
 import pathlib
 import shutil
@@ -29,6 +36,7 @@ import time
 import warnings
 
 import numpy as np
+import scipy.sparse
 
 import skl_sparseae as after
 
@@ -120,6 +128,84 @@ def cases():
     }
 
 
+def bits_cases():
+    """``{row: (make(package) -> estimator, X, y)}``, small and quick."""
+    X = data(300, 64)
+    labels = np.random.RandomState(1).randint(0, 10, 300)
+    whitened = data(300, 64, whiten=True)
+    fixed = dict(random_state=0)
+    return {
+        "SparseAutoencoder": (
+            lambda p: p.SparseAutoencoder(16, max_iter=40, **fixed),
+            X,
+            None,
+        ),
+        "SparseAutoencoder float32": (
+            lambda p: p.SparseAutoencoder(16, max_iter=40, **fixed),
+            X.astype(np.float32),
+            None,
+        ),
+        "SparseAutoencoder tied, cross-entropy, chunk_size=37": (
+            lambda p: p.SparseAutoencoder(
+                16,
+                max_iter=40,
+                tied_weights=True,
+                loss="cross_entropy",
+                chunk_size=37,
+                **fixed,
+            ),
+            X,
+            None,
+        ),
+        "SparseAutoencoder sparse X": (
+            lambda p: p.SparseAutoencoder(16, max_iter=30, chunk_size=50, **fixed),
+            scipy.sparse.csr_matrix(X * (X > 0.5)),
+            None,
+        ),
+        "DeepSparseAutoencoder chunk_size=41": (
+            lambda p: p.DeepSparseAutoencoder(
+                (20, 8), max_iter=30, chunk_size=41, **fixed
+            ),
+            X,
+            None,
+        ),
+        "SparseAutoencoderClassifier chunk_size=33": (
+            lambda p: p.SparseAutoencoderClassifier(
+                (20, 10), pretrain_max_iter=20, max_iter=30, chunk_size=33, **fixed
+            ),
+            X,
+            labels,
+        ),
+        "ReconstructionICA normalize_filters": (
+            lambda p: p.ReconstructionICA(
+                20, max_iter=40, normalize_filters=True, chunk_size=29, **fixed
+            ),
+            whitened,
+            None,
+        ),
+        "TopographicSparseCoding": (
+            lambda p: p.TopographicSparseCoding(16, max_iter=4, **fixed),
+            whitened[:120],
+            None,
+        ),
+    }
+
+
+def fitted_hash(package, make, X, y):
+    """A hash of every fitted array attribute, and of transform's output."""
+    model = make(package)
+    model.fit(X) if y is None else model.fit(X, y)
+    digest = hashlib.sha256()
+    for name in sorted(vars(model)):
+        if name.endswith("_") and not name.startswith("_"):
+            value = getattr(model, name)
+            for item in value if isinstance(value, list) else [value]:
+                if item is not None:
+                    digest.update(np.asarray(item).tobytes())
+    digest.update(np.asarray(model.transform(X[:50])).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def seconds_per_iteration(package, make, X, y):
     model = make(package)
     start = time.perf_counter()
@@ -131,10 +217,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("revision", help="the earlier revision, e.g. c84afed")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--bits", action="store_true", help="compare fitted bits, time nothing"
+    )
     arguments = parser.parse_args()
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as folder:
         before = package_at(arguments.revision, pathlib.Path(folder))
+        if arguments.bits:
+            print(f"before: {arguments.revision}; after: the working tree")
+            same = True
+            for name, (make, X, y) in bits_cases().items():
+                old, new = (fitted_hash(p, make, X, y) for p in (before, after))
+                same &= old == new
+                verdict = "same bits" if old == new else "DIFFERENT"
+                print(f"{name:55} {old} {new} {verdict}")
+            sys.exit(0 if same else 1)
         rows = cases()
         times = {name: {"before": [], "after": []} for name in rows}
         for round_ in range(arguments.rounds):
