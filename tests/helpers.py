@@ -1,15 +1,77 @@
-"""Helpers the test files share: data, quiet fits, and the two ways of
+"""Helpers the test files share: data, parameters and options of a
+one-layer autoencoder, quiet fits, BLAS's thread counts, and the two ways of
 measuring how far two vectors are apart."""
 
+import itertools
 import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_info
+
+from skl_sparseae._autoencoder_objective import NetworkLayout
+
+# Every combination of loss, decoder and weight tying the autoencoders take
+# (cross-entropy needs the logistic decoder).
+VALID_OPTIONS = [
+    (loss, decoder, tied)
+    for loss, decoder, tied in itertools.product(
+        ["squared_error", "cross_entropy"], ["logistic", "identity"], [False, True]
+    )
+    if not (loss == "cross_entropy" and decoder == "identity")
+]
+OPTION_IDS = [
+    f"{loss}-{decoder}-{'tied' if tied else 'untied'}"
+    for loss, decoder, tied in VALID_OPTIONS
+]
+
+# A valid set of loss_grad_reference's (and the one-layer objective's)
+# options, to change one at a time.
+REFERENCE_OPTIONS = dict(
+    n_components=2,
+    rho=0.05,
+    beta=3.0,
+    alpha=1e-4,
+    loss="squared_error",
+    decoder_activation="logistic",
+    tied_weights=False,
+)
 
 
-def unit_data(n_samples=40, n_features=8, seed=0):
-    """Samples uniform in [0, 1]: in range for every decoder and loss."""
-    return np.random.RandomState(seed).uniform(size=(n_samples, n_features))
+def unit_data(n_samples=40, n_features=8, seed=0, margin=0.0):
+    """Samples uniform in [margin, 1 - margin]: in range for every decoder
+    and loss."""
+    return np.random.RandomState(seed).uniform(
+        margin, 1 - margin, size=(n_samples, n_features)
+    )
+
+
+def laplace_data(n_samples, n_features, seed=0):
+    """Samples with independent Laplace (heavy-tailed) features, the data
+    sparse coding is made for."""
+    return np.random.RandomState(seed).laplace(size=(n_samples, n_features))
+
+
+def hyperparameters(loss, decoder, tied, **overrides):
+    """A one-layer autoencoder's options (``n_components=4`` unless
+    overridden), for the estimator, the objective and the reference alike."""
+    params = dict(
+        n_components=4,
+        rho=0.05,
+        beta=3.0,
+        alpha=1e-3,
+        loss=loss,
+        decoder_activation=decoder,
+        tied_weights=tied,
+    )
+    params.update(overrides)
+    return params
+
+
+def random_theta(n_features, hidden_layer_sizes, tied, seed=1, bound=1.0):
+    """Parameters of an autoencoder, uniform in [-bound, bound]."""
+    size = NetworkLayout(n_features, hidden_layer_sizes, tied).n_parameters
+    return np.random.RandomState(seed).uniform(-bound, bound, size)
 
 
 def quietly(fit, *args):
@@ -17,6 +79,11 @@ def quietly(fit, *args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return fit(*args)
+
+
+def blas_threads():
+    """The thread count of every BLAS library loaded in this process."""
+    return [info["num_threads"] for info in threadpool_info()]
 
 
 def gradient_check_ratio(a, b):

@@ -1,14 +1,13 @@
 """SparseAutoencoderClassifier: the stacked autoencoder with fine-tuning."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import quietly
 from scipy.special import expit, softmax
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
@@ -28,12 +27,6 @@ def quick(sizes=(16,), **params):
     params.setdefault("pretrain_max_iter", 100)
     params.setdefault("random_state", 0)
     return SparseAutoencoderClassifier(sizes, **params)
-
-
-def fit_quietly(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
 
 
 # The fine-tuning objective ------------------------------------------------------
@@ -88,7 +81,7 @@ def test_engine_equals_the_plain_reference(sizes, chunk_size, n_threads):
 
 def test_predict_proba_is_softmax_of_the_forward_pass_through_coefs():
     X, y = digits()
-    model = fit_quietly(quick((16, 8)), X, y)
+    model = quietly(quick((16, 8)).fit, X, y)
     assert [W.shape for W in model.coefs_] == [(64, 16), (16, 8), (8, 10)]
     A = X
     for W, b in zip(model.coefs_[:-1], model.intercepts_[:-1], strict=True):
@@ -103,8 +96,8 @@ def test_predict_proba_is_softmax_of_the_forward_pass_through_coefs():
 def test_fine_tuning_lowers_the_objective_and_helps_accuracy():
     X, y = digits(1000)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
-    greedy = fit_quietly(quick((32,), fine_tune=False, max_iter=500), X_train, y_train)
-    tuned = fit_quietly(quick((32,), max_iter=500), X_train, y_train)
+    greedy = quietly(quick((32,), fine_tune=False, max_iter=500).fit, X_train, y_train)
+    tuned = quietly(quick((32,), max_iter=500).fit, X_train, y_train)
     assert tuned.loss_ < greedy.loss_
     assert tuned.score(X_test, y_test) >= greedy.score(X_test, y_test)
     assert tuned.score(X_test, y_test) > 0.9
@@ -115,7 +108,7 @@ def test_unlabelled_samples_pretrain_but_are_never_a_class():
     X, y = digits()
     y = y.copy()
     y[100:] = -1
-    model = fit_quietly(quick(unlabelled_label=-1), X, y)
+    model = quietly(quick(unlabelled_label=-1).fit, X, y)
     assert -1 not in model.classes_
     np.testing.assert_array_equal(model.classes_, np.unique(y[:100]))
 
@@ -123,7 +116,7 @@ def test_unlabelled_samples_pretrain_but_are_never_a_class():
 def test_without_a_marker_every_label_is_a_class():
     X, y = digits(200)
     y = np.where(y < 5, -1, 1)
-    model = fit_quietly(quick(), X, y)
+    model = quietly(quick().fit, X, y)
     np.testing.assert_array_equal(model.classes_, [-1, 1])
 
 
@@ -152,7 +145,7 @@ def test_string_labels_and_a_string_marker():
         dtype=object,
     )
     labels = names[np.where(np.arange(200) < 150, y, 10)]
-    model = fit_quietly(quick(unlabelled_label="unknown"), X, labels)
+    model = quietly(quick(unlabelled_label="unknown").fit, X, labels)
     assert "unknown" not in model.classes_
     assert set(model.predict(X)) <= set(model.classes_)
 
@@ -162,14 +155,14 @@ def test_string_labels_and_a_string_marker():
 
 def test_float32_csr_pickle():
     X, y = digits(200)
-    model32 = fit_quietly(quick(), X.astype(np.float32), y)
+    model32 = quietly(quick().fit, X.astype(np.float32), y)
     assert model32.coefs_[0].dtype == np.float32
     assert model32.predict_proba(X.astype(np.float32)).dtype == np.float32
     # Few iterations: L-BFGS amplifies the rounding differences of sparse
     # products over many.
     short = {"max_iter": 10, "pretrain_max_iter": 10, "tol": 0}
-    sparse = fit_quietly(quick(**short), sp.csr_matrix(X), y)
-    dense = fit_quietly(quick(**short), X, y)
+    sparse = quietly(quick(**short).fit, sp.csr_matrix(X), y)
+    dense = quietly(quick(**short).fit, X, y)
     np.testing.assert_allclose(
         sparse.predict_proba(X), dense.predict_proba(X), atol=1e-6
     )

@@ -1,11 +1,10 @@
 """The deep objective: exact against finite differences, and the chunked,
 threaded, float32 engine equal to the plain reference at every depth."""
 
-import itertools
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import VALID_OPTIONS, random_theta, unit_data
 
 from skl_sparseae import loss_grad_reference, numerical_gradient
 from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
@@ -13,17 +12,6 @@ from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._reference import deep_loss_grad_reference
 
 DEPTHS = [(4,), (5, 3), (5, 4, 2)]
-OPTIONS = [
-    (loss, decoder, tied)
-    for (loss, decoder), tied in itertools.product(
-        [
-            ("squared_error", "logistic"),
-            ("squared_error", "identity"),
-            ("cross_entropy", "logistic"),
-        ],
-        [False, True],
-    )
-]
 
 
 def options(sizes, loss, decoder, tied):
@@ -39,19 +27,10 @@ def options(sizes, loss, decoder, tied):
     )
 
 
-def data(n_samples=30, n_features=6, seed=0):
-    return np.random.RandomState(seed).uniform(0.05, 0.95, (n_samples, n_features))
-
-
-def random_theta(sizes, tied, n_features=6, seed=1):
-    size = NetworkLayout(n_features, sizes, tied).n_parameters
-    return np.random.RandomState(seed).uniform(-1, 1, size)
-
-
 @pytest.mark.parametrize("sizes", DEPTHS, ids=str)
-@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+@pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS)
 def test_deep_reference_gradient_matches_finite_differences(sizes, loss, decoder, tied):
-    X, theta = data(), random_theta(sizes, tied)
+    X, theta = unit_data(30, 6, margin=0.05), random_theta(6, sizes, tied)
 
     def objective(t):
         return deep_loss_grad_reference(t, X, **options(sizes, loss, decoder, tied))
@@ -62,9 +41,9 @@ def test_deep_reference_gradient_matches_finite_differences(sizes, loss, decoder
     assert difference < 1e-9
 
 
-@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+@pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS)
 def test_one_layer_deep_reference_is_the_single_layer_objective(loss, decoder, tied):
-    X, theta = data(), random_theta((4,), tied)
+    X, theta = unit_data(30, 6, margin=0.05), random_theta(6, (4,), tied)
     J_deep, grad_deep = deep_loss_grad_reference(
         theta, X, **options((4,), loss, decoder, tied)
     )
@@ -84,12 +63,12 @@ def test_one_layer_deep_reference_is_the_single_layer_objective(loss, decoder, t
 
 
 @pytest.mark.parametrize("sizes", DEPTHS, ids=str)
-@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+@pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS)
 @pytest.mark.parametrize("chunk_size, n_threads", [(None, 1), (7, 2), (1, 3)])
 def test_engine_equals_the_deep_reference(
     sizes, loss, decoder, tied, chunk_size, n_threads
 ):
-    X, theta = data(), random_theta(sizes, tied)
+    X, theta = unit_data(30, 6, margin=0.05), random_theta(6, sizes, tied)
     spec = options(sizes, loss, decoder, tied)
     J_ref, grad_ref = deep_loss_grad_reference(theta, X, **spec)
     with AutoencoderObjective(
@@ -103,7 +82,7 @@ def test_engine_equals_the_deep_reference(
 @pytest.mark.parametrize("sizes", DEPTHS[1:], ids=str)
 def test_deep_engine_on_sparse_and_float32_input(sizes):
     X = sp.random(40, 6, density=0.4, format="csr", random_state=0)
-    theta = random_theta(sizes, False)
+    theta = random_theta(6, sizes, False)
     spec = options(sizes, "squared_error", "logistic", False)
     J_ref, grad_ref = deep_loss_grad_reference(theta, X.toarray(), **spec)
     with AutoencoderObjective(
@@ -123,7 +102,7 @@ def test_deep_engine_on_sparse_and_float32_input(sizes):
 
 @pytest.mark.parametrize("sizes", DEPTHS, ids=str)
 def test_deep_engine_is_bit_identical_on_any_number_of_threads(sizes):
-    X, theta = data(500), random_theta(sizes, False)
+    X, theta = unit_data(500, 6, margin=0.05), random_theta(6, sizes, False)
     spec = options(sizes, "squared_error", "logistic", False)
     results = []
     for n_threads in [1, 2, 4]:

@@ -5,58 +5,31 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import VALID_OPTIONS, hyperparameters, random_theta, unit_data
 
 from skl_sparseae import SparseAutoencoder
 from skl_sparseae import _sparse_autoencoder as estimator_module
-from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
+from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective
 from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._reference import loss_grad_reference
 
-OPTIONS = [
-    ("squared_error", "logistic", False),
-    ("squared_error", "logistic", True),
-    ("squared_error", "identity", False),
-    ("squared_error", "identity", True),
-    ("cross_entropy", "logistic", False),
-    ("cross_entropy", "logistic", True),
-]
 
-
-def spec(loss, decoder, tied, n_components=7):
-    return dict(
-        n_components=n_components,
-        rho=0.05,
-        beta=3.0,
-        alpha=1e-3,
-        loss=loss,
-        decoder_activation=decoder,
-        tied_weights=tied,
-    )
-
-
-def data(n_samples=300, n_features=20, seed=0):
-    return np.random.RandomState(seed).uniform(0.02, 0.98, size=(n_samples, n_features))
-
-
-def random_theta(n_features, n_components, tied, seed=1):
-    size = n_parameters(n_features, n_components, tied)
-    return np.random.RandomState(seed).uniform(-0.5, 0.5, size)
-
-
-@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+@pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS)
 @pytest.mark.parametrize("chunk_size", [None, "auto", 1, 37, 299, 1000])
 @pytest.mark.parametrize("n_threads", [1, 2, 3])
 def test_chunked_threaded_objective_equals_reference(
     loss, decoder, tied, chunk_size, n_threads
 ):
-    X = data()
-    theta = random_theta(20, 7, tied)
-    J_ref, grad_ref = loss_grad_reference(theta, X, **spec(loss, decoder, tied))
+    X = unit_data(300, 20, margin=0.02)
+    theta = random_theta(20, (7,), tied, bound=0.5)
+    J_ref, grad_ref = loss_grad_reference(
+        theta, X, **hyperparameters(loss, decoder, tied, n_components=7)
+    )
     objective = SparseAutoencoderObjective(
         X,
         chunk_size=chunk_size,
         runner=ThreadedExecutor(n_threads),
-        **spec(loss, decoder, tied),
+        **hyperparameters(loss, decoder, tied, n_components=7),
     )
     J, grad = objective(theta)
     objective.close()
@@ -64,15 +37,21 @@ def test_chunked_threaded_objective_equals_reference(
     np.testing.assert_allclose(grad, grad_ref, rtol=1e-10, atol=1e-13)
 
 
-@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+@pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS)
 def test_chunked_gradient_is_identical_to_unchunked_within_1e10(loss, decoder, tied):
-    X = data(n_samples=2000)
-    theta = random_theta(20, 7, tied)
+    X = unit_data(2000, 20, margin=0.02)
+    theta = random_theta(20, (7,), tied, bound=0.5)
     whole = SparseAutoencoderObjective(
-        X, chunk_size=None, **spec(loss, decoder, tied), runner=ThreadedExecutor(2)
+        X,
+        chunk_size=None,
+        **hyperparameters(loss, decoder, tied, n_components=7),
+        runner=ThreadedExecutor(2),
     )
     chunked = SparseAutoencoderObjective(
-        X, chunk_size=64, runner=ThreadedExecutor(2), **spec(loss, decoder, tied)
+        X,
+        chunk_size=64,
+        runner=ThreadedExecutor(2),
+        **hyperparameters(loss, decoder, tied, n_components=7),
     )
     J_whole, grad_whole = whole(theta)
     J_chunked, grad_chunked = chunked(theta)
@@ -83,16 +62,18 @@ def test_chunked_gradient_is_identical_to_unchunked_within_1e10(loss, decoder, t
     )
 
 
-@pytest.mark.parametrize("loss, decoder, tied", OPTIONS)
+@pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS)
 def test_float32_objective_matches_float64_reference(loss, decoder, tied):
-    X = data()
-    theta = random_theta(20, 7, tied)
-    J_ref, grad_ref = loss_grad_reference(theta, X, **spec(loss, decoder, tied))
+    X = unit_data(300, 20, margin=0.02)
+    theta = random_theta(20, (7,), tied, bound=0.5)
+    J_ref, grad_ref = loss_grad_reference(
+        theta, X, **hyperparameters(loss, decoder, tied, n_components=7)
+    )
     objective = SparseAutoencoderObjective(
         X.astype(np.float32),
         runner=ThreadedExecutor(2),
         chunk_size=50,
-        **spec(loss, decoder, tied),
+        **hyperparameters(loss, decoder, tied, n_components=7),
     )
     J, grad = objective(theta)
     objective.close()
@@ -106,8 +87,8 @@ def test_float32_objective_matches_float64_reference(loss, decoder, tied):
 
 def test_sparse_chunked_threaded_objective_equals_dense():
     X = sp.random(300, 20, density=0.2, format="csr", random_state=0)
-    theta = random_theta(20, 7, False)
-    options = spec("squared_error", "logistic", False)
+    theta = random_theta(20, (7,), False, bound=0.5)
+    options = hyperparameters("squared_error", "logistic", False, n_components=7)
     J_dense, grad_dense = loss_grad_reference(theta, X.toarray(), **options)
     objective = SparseAutoencoderObjective(
         X, chunk_size=41, runner=ThreadedExecutor(2), **options
@@ -119,12 +100,15 @@ def test_sparse_chunked_threaded_objective_equals_dense():
 
 
 def test_buffers_are_reused_and_calls_do_not_interfere():
-    X = data()
-    options = spec("squared_error", "logistic", False)
+    X = unit_data(300, 20, margin=0.02)
+    options = hyperparameters("squared_error", "logistic", False, n_components=7)
     objective = SparseAutoencoderObjective(
         X, chunk_size=50, runner=ThreadedExecutor(2), **options
     )
-    theta_a, theta_b = random_theta(20, 7, False, 1), random_theta(20, 7, False, 2)
+    theta_a, theta_b = (
+        random_theta(20, (7,), False, seed=1, bound=0.5),
+        random_theta(20, (7,), False, seed=2, bound=0.5),
+    )
     J_a, grad_a = objective(theta_a)
     codes_buffer = objective.last_evaluation.codes
     grad_a = grad_a.copy()
@@ -139,14 +123,14 @@ def test_buffers_are_reused_and_calls_do_not_interfere():
 def test_an_evaluation_allocates_far_less_than_X():
     # Buffers are allocated once, in the constructor; a call allocates only
     # parameter-sized vectors and small per-chunk temporaries.
-    X = data(n_samples=5000, n_features=50)
+    X = unit_data(5000, 50, margin=0.02)
     objective = SparseAutoencoderObjective(
         X,
         chunk_size=100,
         runner=ThreadedExecutor(1),
-        **spec("squared_error", "logistic", False),
+        **hyperparameters("squared_error", "logistic", False, n_components=7),
     )
-    theta = random_theta(50, 7, False)
+    theta = random_theta(50, (7,), False, bound=0.5)
     objective(theta)
     tracemalloc.start()
     objective(theta)
@@ -156,9 +140,9 @@ def test_an_evaluation_allocates_far_less_than_X():
 
 
 def test_threaded_evaluation_is_bit_for_bit_reproducible():
-    X = data(n_samples=1000)
-    options = spec("squared_error", "logistic", False)
-    theta = random_theta(20, 7, False)
+    X = unit_data(1000, 20, margin=0.02)
+    options = hyperparameters("squared_error", "logistic", False, n_components=7)
+    theta = random_theta(20, (7,), False, bound=0.5)
     results = []
     for _ in range(3):
         objective = SparseAutoencoderObjective(
@@ -174,7 +158,7 @@ def test_threaded_evaluation_is_bit_for_bit_reproducible():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_fit_does_not_copy_c_contiguous_float_input(dtype, monkeypatch):
-    X = data().astype(dtype)
+    X = unit_data(300, 20, margin=0.02).astype(dtype)
     seen = []
     original = estimator_module.SparseAutoencoderObjective
 
@@ -191,7 +175,7 @@ def test_fit_does_not_copy_c_contiguous_float_input(dtype, monkeypatch):
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_fit_with_chunks_equals_fit_without():
-    X = data(n_samples=500)
+    X = unit_data(500, 20, margin=0.02)
     whole = SparseAutoencoder(
         n_components=6, max_iter=15, random_state=0, chunk_size=None
     )
@@ -208,7 +192,7 @@ def test_fit_with_chunks_equals_fit_without():
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_float32_fit_ends_within_1e3_of_float64_objective():
-    X = data(n_samples=500)
+    X = unit_data(500, 20, margin=0.02)
     fit64 = SparseAutoencoder(n_components=6, max_iter=100, random_state=0).fit(X)
     fit32 = SparseAutoencoder(n_components=6, max_iter=100, random_state=0).fit(
         X.astype(np.float32)
@@ -216,16 +200,17 @@ def test_float32_fit_ends_within_1e3_of_float64_objective():
     J32_in_float64, _ = loss_grad_reference(
         fit32._packed_parameters(),
         X,
-        **spec("squared_error", "logistic", False, 6) | {"rho": 0.01, "alpha": 1e-4},
+        **hyperparameters("squared_error", "logistic", False, n_components=6)
+        | {"rho": 0.01, "alpha": 1e-4},
     )
     assert abs(J32_in_float64 - fit64.loss_) <= 1e-3 * fit64.loss_
 
 
 def test_chunk_size_is_validated():
     with pytest.raises(ValueError, match="chunk_size"):
-        SparseAutoencoder(chunk_size=0).fit(data())
+        SparseAutoencoder(chunk_size=0).fit(unit_data(300, 20, margin=0.02))
     with pytest.raises(ValueError, match="chunk_size"):
-        SparseAutoencoder(chunk_size="big").fit(data())
+        SparseAutoencoder(chunk_size="big").fit(unit_data(300, 20, margin=0.02))
 
 
 @pytest.mark.parametrize(

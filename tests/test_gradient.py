@@ -1,10 +1,9 @@
 """The analytic gradient of J is exact: it matches a numerical one to 1e-9."""
 
-import itertools
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import OPTION_IDS, VALID_OPTIONS, hyperparameters, unit_data
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoder, check_gradient
@@ -17,42 +16,17 @@ from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._gradient_check import numerical_gradient
 from skl_sparseae._reference import loss_grad_reference
 
-VALID_OPTIONS = [
-    (loss, decoder, tied)
-    for loss, decoder, tied in itertools.product(
-        ["squared_error", "cross_entropy"], ["logistic", "identity"], [False, True]
-    )
-    if not (loss == "cross_entropy" and decoder == "identity")
-]
-OPTION_IDS = [
-    f"{loss}-{decoder}-{'tied' if tied else 'untied'}"
-    for loss, decoder, tied in VALID_OPTIONS
-]
-
-
-def small_data(seed=0, n_samples=15, n_features=6):
-    return np.random.RandomState(seed).uniform(0.05, 0.95, size=(n_samples, n_features))
-
-
-def hyperparameters(loss, decoder, tied, **overrides):
-    params = dict(
-        n_components=4,
-        rho=0.05,
-        beta=3.0,
-        alpha=1e-3,
-        loss=loss,
-        decoder_activation=decoder,
-        tied_weights=tied,
-    )
-    params.update(overrides)
-    return params
-
 
 @pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS, ids=OPTION_IDS)
 def test_check_gradient_below_1e9_for_every_option_combination(loss, decoder, tied):
     estimator = SparseAutoencoder(**hyperparameters(loss, decoder, tied))
     for seed in range(3):
-        assert check_gradient(estimator, small_data(seed), random_state=seed) < 1e-9
+        assert (
+            check_gradient(
+                estimator, unit_data(15, 6, seed=seed, margin=0.05), random_state=seed
+            )
+            < 1e-9
+        )
 
 
 @pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS, ids=OPTION_IDS)
@@ -64,7 +38,7 @@ def test_check_gradient_holds_on_sparse_input(loss, decoder, tied):
 
 @pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS, ids=OPTION_IDS)
 def test_reference_gradient_matches_numerical_gradient(loss, decoder, tied):
-    X = small_data()
+    X = unit_data(15, 6, margin=0.05)
     params = hyperparameters(loss, decoder, tied)
     theta = np.random.RandomState(3).uniform(-1, 1, n_parameters(X.shape[1], 4, tied))
     _, analytic = loss_grad_reference(theta, X, **params)
@@ -76,7 +50,7 @@ def test_reference_gradient_matches_numerical_gradient(loss, decoder, tied):
 def test_check_gradient_at_fitted_parameters():
     # Early in training, while the gradient is still far from zero (near the
     # optimum the ratio measures the finite difference's rounding instead).
-    X = small_data(n_samples=30)
+    X = unit_data(30, 6, margin=0.05)
     estimator = SparseAutoencoder(n_components=4, max_iter=3, random_state=0)
     with pytest.warns(ConvergenceWarning):
         estimator.fit(X)
@@ -84,7 +58,7 @@ def test_check_gradient_at_fitted_parameters():
 
 
 def test_check_gradient_at_given_parameters():
-    X = small_data()
+    X = unit_data(15, 6, margin=0.05)
     estimator = SparseAutoencoder(n_components=4, tied_weights=True)
     theta = initial_parameters(6, 4, True, np.random.RandomState(0))
     assert check_gradient(estimator, X, params=theta) < 1e-9
@@ -93,7 +67,9 @@ def test_check_gradient_at_given_parameters():
 def test_check_gradient_rejects_parameters_of_the_wrong_size():
     with pytest.raises(ValueError, match="flat vector of"):
         check_gradient(
-            SparseAutoencoder(n_components=4), small_data(), params=np.ones(3)
+            SparseAutoencoder(n_components=4),
+            unit_data(15, 6, margin=0.05),
+            params=np.ones(3),
         )
 
 
@@ -101,7 +77,7 @@ def test_check_gradient_flags_a_wrong_gradient():
     # A gradient that is off (here: the sparsity part scaled by 1/m once too
     # often, the mistake the math page's "where the 1/m goes" section warns
     # of) is clearly caught.
-    X = small_data()
+    X = unit_data(15, 6, margin=0.05)
     params = hyperparameters("squared_error", "logistic", False)
     theta = np.random.RandomState(0).uniform(-1, 1, n_parameters(6, 4, False))
     right = lambda t: loss_grad_reference(t, X, **params)  # noqa: E731
@@ -120,7 +96,7 @@ def test_sparsity_delta_enters_each_sample_whole_and_is_divided_by_m_once():
     # (1/m) sum_i [beta KL'(rho_hat) * a_i (1 - a_i)]^T x_i :
     # the per-sample hidden delta carries beta * KL'(rho_hat) * f'(z) with no
     # 1/m of its own; the single 1/m is that of the summed gradient.
-    X = small_data(n_samples=25)
+    X = unit_data(25, 6, margin=0.05)
     n_samples, n_features = X.shape
     k, rho, beta = 4, 0.05, 3.0
     theta = np.random.RandomState(1).uniform(-1, 1, n_parameters(n_features, k, False))
@@ -147,7 +123,7 @@ def test_sparsity_delta_enters_each_sample_whole_and_is_divided_by_m_once():
 @pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS, ids=OPTION_IDS)
 @pytest.mark.parametrize("chunk_size", [None, 1, 4, 7, 100])
 def test_fast_objective_equals_reference(loss, decoder, tied, chunk_size):
-    X = small_data(n_samples=17)
+    X = unit_data(17, 6, margin=0.05)
     params = hyperparameters(loss, decoder, tied)
     theta = np.random.RandomState(5).uniform(-1, 1, n_parameters(6, 4, tied))
     J_ref, grad_ref = loss_grad_reference(theta, X, **params)
@@ -177,7 +153,7 @@ def test_fast_objective_on_sparse_input_equals_dense(loss, decoder, tied):
 def test_objective_is_finite_when_units_saturate():
     # Hidden biases of +-60 drive every unit's activation to exactly 0 or 1 in
     # float64, so rho_hat is 0 or 1: the KL logs must stay finite.
-    X = small_data()
+    X = unit_data(15, 6, margin=0.05)
     for loss, decoder, tied in VALID_OPTIONS:
         params = hyperparameters(loss, decoder, tied)
         theta = np.zeros(n_parameters(6, 4, tied))

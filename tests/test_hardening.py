@@ -7,10 +7,10 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import unit_data
+from helpers import REFERENCE_OPTIONS, blas_threads, unit_data
 from scipy.optimize import minimize as scipy_minimize
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from skl_sparseae import (
     DeepSparseAutoencoder,
@@ -24,10 +24,6 @@ from skl_sparseae import _optimize as optimize_module
 from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
 from skl_sparseae._engine import ThreadedExecutor, _releasing_control, serial_blas
 from skl_sparseae._optimize import minimize_lbfgs
-
-
-def blas_threads():
-    return [info["num_threads"] for info in threadpool_info()]
 
 
 @pytest.fixture
@@ -268,17 +264,6 @@ def test_check_gradient_rejects_bad_arguments(kwargs, error, message):
 def test_check_gradient_needs_an_estimator_of_the_package():
     with pytest.raises(TypeError, match="skl_sparseae estimator"):
         check_gradient(object(), unit_data(5, 3))
-
-
-REFERENCE_OPTIONS = dict(
-    n_components=2,
-    rho=0.05,
-    beta=3.0,
-    alpha=1e-4,
-    loss="squared_error",
-    decoder_activation="logistic",
-    tied_weights=False,
-)
 
 
 @pytest.mark.parametrize(

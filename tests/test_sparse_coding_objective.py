@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import gradient_check_ratio, laplace_data
 
 from skl_sparseae import numerical_gradient
 from skl_sparseae._engine import ThreadedExecutor
@@ -18,17 +19,9 @@ from skl_sparseae._sparse_coding_objective import (
 )
 
 
-def data(n_samples=40, n_features=6, seed=0):
-    return np.random.RandomState(seed).laplace(size=(n_samples, n_features))
-
-
 def random_point(X, n_components, seed=1):
     layout = SparseCodingLayout(X.shape[0], X.shape[1], n_components)
     return np.random.RandomState(seed).uniform(-1, 1, layout.n_parameters), layout
-
-
-def relative_difference(a, b):
-    return np.linalg.norm(a - b) / np.linalg.norm(a + b)
 
 
 def sample_gradient(s, x, D, V, sparsity, epsilon):
@@ -97,7 +90,7 @@ def test_reference_is_the_formula_on_one_sample():
 def test_reference_gradient_matches_numerical_below_1e9(
     n_components, side, size, sparsity, epsilon, alpha
 ):
-    X = data()
+    X = laplace_data(40, 6)
     theta, _ = random_point(X, n_components)
     options = dict(
         grouping=topographic_grouping(n_components, side, size),
@@ -111,7 +104,7 @@ def test_reference_gradient_matches_numerical_below_1e9(
         theta,
         epsilon=1e-5,
     )
-    assert relative_difference(grad, numerical) < 1e-9
+    assert gradient_check_ratio(grad, numerical) < 1e-9
 
 
 # --- The chunked objective equals the reference ----------------------------------
@@ -124,7 +117,7 @@ OPTIONS = dict(
 @pytest.mark.parametrize("chunk_size", [None, 7, "auto"])
 @pytest.mark.parametrize("n_threads", [1, 3])
 def test_joint_objective_equals_the_reference(chunk_size, n_threads):
-    X = data()
+    X = laplace_data(40, 6)
     theta, _ = random_point(X, 9)
     expected_J, expected_grad = sparse_coding_loss_grad_reference(theta, X, **OPTIONS)
     with SparseCodingObjective(
@@ -140,7 +133,7 @@ def test_joint_objective_equals_the_reference(chunk_size, n_threads):
 
 @pytest.mark.parametrize("chunk_size", [None, 7])
 def test_codes_objective_is_the_codes_part_of_the_joint_one(chunk_size):
-    X = data()
+    X = laplace_data(40, 6)
     theta, layout = random_point(X, 9)
     D, S = layout.unpack(theta)
     expected_J, expected_grad = sparse_coding_loss_grad_reference(theta, X, **OPTIONS)
@@ -154,7 +147,7 @@ def test_codes_objective_is_the_codes_part_of_the_joint_one(chunk_size):
 
 
 def test_thread_count_does_not_change_a_bit():
-    X = data(n_samples=300)
+    X = laplace_data(300, 6)
     theta, _ = random_point(X, 9)
     results = []
     for n_threads in (1, 2, 4):
@@ -168,7 +161,7 @@ def test_thread_count_does_not_change_a_bit():
 
 
 def test_float32_computes_close_to_float64():
-    X = data()
+    X = laplace_data(40, 6)
     theta, _ = random_point(X, 9)
     expected_J, expected_grad = sparse_coding_loss_grad_reference(theta, X, **OPTIONS)
     with SparseCodingObjective(
@@ -183,7 +176,7 @@ def test_float32_computes_close_to_float64():
 def test_fixing_the_dictionary_of_a_joint_objective_is_refused():
     with pytest.raises(ValueError, match="variable"):
         SparseCodingObjective(
-            data(), **OPTIONS, runner=ThreadedExecutor(2)
+            laplace_data(40, 6), **OPTIONS, runner=ThreadedExecutor(2)
         ).set_dictionary(np.zeros((9, 6)))
 
 
@@ -191,7 +184,7 @@ def test_fixing_the_dictionary_of_a_joint_objective_is_refused():
 
 
 def test_dictionary_step_zeroes_the_dictionary_gradient():
-    X = data()
+    X = laplace_data(40, 6)
     theta, layout = random_point(X, 9)
     D, S = layout.unpack(theta)
     with SparseCodingObjective(
@@ -257,7 +250,7 @@ def test_initial_codes_are_one_newton_step_from_zero():
 
 
 def test_newton_polish_reaches_the_minimiser_of_each_sample():
-    X = data()
+    X = laplace_data(40, 6)
     theta, layout = random_point(X, 9)
     D, S = layout.unpack(theta)
     with SparseCodingObjective(

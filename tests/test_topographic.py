@@ -6,15 +6,12 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import laplace_data
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import TopographicSparseCoding, check_gradient
 from skl_sparseae._reference import sparse_coding_loss_grad_reference
 from skl_sparseae._sparse_coding_objective import topographic_grouping
-
-
-def data(n_samples=150, n_features=8, seed=0):
-    return np.random.RandomState(seed).laplace(size=(n_samples, n_features))
 
 
 def quick(**params):
@@ -39,7 +36,7 @@ def joint_J_and_grad(model, X, codes):
 
 @pytest.fixture(scope="module")
 def fitted():
-    X = data()
+    X = laplace_data(150, 8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return quick().fit(X), X
@@ -62,7 +59,7 @@ def fitted():
     ],
 )
 def test_check_gradient_below_1e9(params):
-    X = data(n_samples=12, n_features=5)
+    X = laplace_data(12, 5)
     model = TopographicSparseCoding(**params)
     assert check_gradient(model, X, random_state=0) < 1e-9
 
@@ -126,7 +123,7 @@ def test_fitted_attributes(fitted):
 
 
 def test_fit_stops_when_J_levels_off():
-    X = data()
+    X = laplace_data(150, 8)
     model = quick(max_iter=500, tol=1e-3).fit(X)
     assert model.n_iter_ < 500
     curve = model.loss_curve_
@@ -134,7 +131,7 @@ def test_fit_stops_when_J_levels_off():
 
 
 def test_same_random_state_same_fit():
-    X = data()
+    X = laplace_data(150, 8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         first = quick(max_iter=5).fit(X).components_
@@ -144,7 +141,7 @@ def test_same_random_state_same_fit():
 
 def test_max_iter_running_out_warns_at_the_callers_line():
     with pytest.warns(ConvergenceWarning, match="max_iter=2 alternations") as record:
-        quick(max_iter=2, tol=0.0).fit(data())
+        quick(max_iter=2, tol=0.0).fit(laplace_data(150, 8))
     assert record[0].filename == __file__
 
 
@@ -161,7 +158,9 @@ def test_inverse_transform_reconstructs_from_the_codes(fitted):
 def test_plain_smoothed_l1_needs_no_square_grid():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = quick(n_components=10, neighborhood_size=1, max_iter=3).fit(data())
+        model = quick(n_components=10, neighborhood_size=1, max_iter=3).fit(
+            laplace_data(150, 8)
+        )
     assert np.array_equal(model.grouping_, np.eye(10))
 
 
@@ -187,7 +186,7 @@ def test_pandas_in_and_set_output_pandas_out(fitted):
 
 def test_verbose_prints_a_line_per_alternation(capsys):
     with pytest.warns(ConvergenceWarning, match="max_iter=3 alternations"):
-        quick(max_iter=3, tol=0.0, verbose=1).fit(data())
+        quick(max_iter=3, tol=0.0, verbose=1).fit(laplace_data(150, 8))
     lines = [
         line for line in capsys.readouterr().out.splitlines() if "alternation" in line
     ]
@@ -210,7 +209,7 @@ def test_transform_of_a_dask_array_is_lazy_and_equal(fitted):
 def test_fitting_a_dask_array_is_refused_with_advice():
     da = pytest.importorskip("dask.array")
     with pytest.raises(TypeError, match="cannot fit a Dask array"):
-        quick().fit(da.from_array(data(), chunks=50))
+        quick().fit(da.from_array(laplace_data(150, 8), chunks=50))
 
 
 # --- Errors ----------------------------------------------------------------------
@@ -229,7 +228,7 @@ def test_fitting_a_dask_array_is_refused_with_advice():
 )
 def test_bad_parameters_are_refused_with_a_clear_error(params, message):
     with pytest.raises(ValueError, match=message):
-        TopographicSparseCoding(**params).fit(data())
+        TopographicSparseCoding(**params).fit(laplace_data(150, 8))
 
 
 def test_a_failed_fit_leaves_the_estimator_as_it_was(fitted):
@@ -244,7 +243,7 @@ def test_sparse_input_is_refused():
     import scipy.sparse as sp
 
     with pytest.raises(TypeError, match="dense"):
-        quick().fit(sp.csr_matrix(data()))
+        quick().fit(sp.csr_matrix(laplace_data(150, 8)))
 
 
 def test_codes_left_unsolved_warn_at_the_callers_line(fitted, monkeypatch):
