@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import unit_data
+from helpers import hyperparameters, unit_data
 from scipy.special import expit
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -18,6 +18,7 @@ from sklearn.utils import estimator_html_repr
 
 from skl_sparseae import SparseAutoencoder
 from skl_sparseae import _optimize as optimize_module
+from skl_sparseae import _sparse_autoencoder as estimator_module
 from skl_sparseae._reference import loss_grad_reference
 
 
@@ -333,6 +334,57 @@ def test_pickle_round_trip_gives_identical_transform():
     np.testing.assert_array_equal(clone.transform(X), sae.transform(X))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_does_not_copy_c_contiguous_float_input(dtype, monkeypatch):
+    X = unit_data(300, 20, margin=0.02).astype(dtype)
+    seen = []
+    original = estimator_module.SparseAutoencoderObjective
+
+    def recording_objective(X_fit, **kwargs):
+        seen.append(X_fit)
+        return original(X_fit, **kwargs)
+
+    monkeypatch.setattr(
+        estimator_module, "SparseAutoencoderObjective", recording_objective
+    )
+    SparseAutoencoder(n_components=5, max_iter=5).fit(X)
+    assert seen[0] is X or np.shares_memory(seen[0], X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fit_with_chunks_equals_fit_without():
+    X = unit_data(500, 20, margin=0.02)
+    whole = SparseAutoencoder(
+        n_components=6, max_iter=15, random_state=0, chunk_size=None
+    )
+    chunked = SparseAutoencoder(
+        n_components=6, max_iter=15, random_state=0, chunk_size=7
+    )
+    whole.fit(X)
+    chunked.fit(X)
+    np.testing.assert_allclose(chunked.loss_curve_, whole.loss_curve_, rtol=1e-9)
+    np.testing.assert_allclose(
+        chunked.components_, whole.components_, rtol=1e-6, atol=1e-9
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_float32_fit_ends_within_1e3_of_float64_objective():
+    X = unit_data(500, 20, margin=0.02)
+    fit64 = SparseAutoencoder(n_components=6, max_iter=100, random_state=0).fit(X)
+    fit32 = SparseAutoencoder(n_components=6, max_iter=100, random_state=0).fit(
+        X.astype(np.float32)
+    )
+    J32_in_float64, _ = loss_grad_reference(
+        fit32._packed_parameters(),
+        X,
+        **hyperparameters("squared_error", "logistic", False, n_components=6)
+        | {"rho": 0.01, "alpha": 1e-4},
+    )
+    assert abs(J32_in_float64 - fit64.loss_) <= 1e-3 * fit64.loss_
+
+
 # Bad input ----------------------------------------------------------------
 
 
@@ -393,6 +445,13 @@ def test_nan_codes_rejected_at_inverse_transform():
 def test_invalid_hyperparameters_are_rejected(params):
     with pytest.raises(ValueError, match=list(params)[0]):
         quick(**params).fit(unit_data())
+
+
+def test_chunk_size_is_validated():
+    with pytest.raises(ValueError, match="chunk_size"):
+        SparseAutoencoder(chunk_size=0).fit(unit_data(300, 20, margin=0.02))
+    with pytest.raises(ValueError, match="chunk_size"):
+        SparseAutoencoder(chunk_size="big").fit(unit_data(300, 20, margin=0.02))
 
 
 def test_cross_entropy_needs_data_in_unit_interval():
