@@ -1,15 +1,21 @@
 """The one-layer autoencoder's objective, SparseAutoencoderObjective: every
 fast path (chunks, threads, float32, sparse input, in-place buffers) equals
-the plain reference."""
+the plain reference, and a failed construction leaves nothing behind."""
 
 import tracemalloc
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import VALID_OPTIONS, hyperparameters, random_theta, unit_data
+from helpers import (
+    REFERENCE_OPTIONS,
+    VALID_OPTIONS,
+    hyperparameters,
+    random_theta,
+    unit_data,
+)
 
-from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective
+from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
 from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._reference import loss_grad_reference
 
@@ -85,6 +91,23 @@ def test_float32_objective_matches_float64_reference(loss, decoder, tied):
     )
 
 
+def test_float32_chunking_changes_results_only_by_rounding():
+    # Documented: float32 chunks sum in float32, their shares in float64, so
+    # the chunk size changes J and its gradient at float32 rounding only.
+    X = unit_data(2000, 20).astype(np.float32)
+    theta = np.random.RandomState(1).uniform(-0.5, 0.5, n_parameters(20, 7, False))
+    options = REFERENCE_OPTIONS | {"n_components": 7}
+    results = []
+    for chunk_size in [None, 100, 37]:
+        with SparseAutoencoderObjective(
+            X, chunk_size=chunk_size, **options, runner=ThreadedExecutor(2)
+        ) as obj:
+            results.append(obj(theta))
+    for J, grad in results[1:]:
+        assert J == pytest.approx(results[0][0], rel=1e-6)
+        np.testing.assert_allclose(grad, results[0][1], rtol=1e-4, atol=1e-6)
+
+
 def test_sparse_chunked_threaded_objective_equals_dense():
     X = sp.random(300, 20, density=0.2, format="csr", random_state=0)
     theta = random_theta(20, (7,), False, bound=0.5)
@@ -137,3 +160,16 @@ def test_an_evaluation_allocates_far_less_than_X():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 0.1 * X.nbytes
+
+
+def test_objective_without_del_has_nothing_to_report_when_construction_fails():
+    # A constructor that raises used to leave a half-built object whose
+    # __del__ printed "AttributeError ... _executor".
+    assert not hasattr(SparseAutoencoderObjective, "__del__")
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        SparseAutoencoderObjective(
+            unit_data(),
+            chunk_size="big",
+            **(REFERENCE_OPTIONS | {"n_components": 2}),
+            runner=ThreadedExecutor(2),
+        )

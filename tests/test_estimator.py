@@ -1,12 +1,13 @@
 """SparseAutoencoder's behaviour as a user sees it."""
 
 import pickle
+import threading
 import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import hyperparameters, unit_data
+from helpers import blas_threads, hyperparameters, unit_data
 from scipy.special import expit
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -15,8 +16,9 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import estimator_html_repr
+from threadpoolctl import threadpool_limits
 
-from skl_sparseae import SparseAutoencoder
+from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, check_gradient
 from skl_sparseae import _optimize as optimize_module
 from skl_sparseae import _sparse_autoencoder as estimator_module
 from skl_sparseae._reference import loss_grad_reference
@@ -32,6 +34,13 @@ def quick(**params):
 def fit_quietly(estimator, X):
     with pytest.warns(ConvergenceWarning):
         return estimator.fit(X)
+
+
+@pytest.fixture
+def runtime_warnings_are_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
 
 
 # Defaults ---------------------------------------------------------------
@@ -156,6 +165,19 @@ def test_fit_transform_does_not_repeat_the_forward_pass(monkeypatch):
     monkeypatch.setattr(SparseAutoencoder, "_encode", counting_encode)
     quick(max_iter=500).fit_transform(unit_data())
     assert calls == []
+
+
+def test_fit_transform_after_a_stall_returns_the_codes_of_the_fit():
+    # The stall warning's advice evaluates J at the start, in the buffers
+    # whose hidden activations fit_transform may return: the codes must still
+    # be those of the fitted parameters.
+    X = (unit_data(30, 8, seed=1) * 100).astype(np.float32)
+    model = SparseAutoencoder(
+        n_components=5, max_iter=200, random_state=1, decoder_activation="identity"
+    )
+    with pytest.warns(ConvergenceWarning, match="line search"):
+        H = model.fit_transform(X)
+    np.testing.assert_array_equal(H, model.transform(X))
 
 
 def test_score_is_negative_mean_reconstruction_loss():
@@ -314,6 +336,17 @@ def test_sparse_input_gives_the_dense_result(sparse_format):
     assert sparse.score(X_sparse) == pytest.approx(dense.score(X_dense), rel=1e-8)
 
 
+def test_duplicate_sparse_entries_fit_like_their_dense_sum():
+    X = sp.csr_matrix(([0.3, 0.3, 0.5], [1, 1, 2], [0, 2, 3]), shape=(2, 3))
+    dense = SparseAutoencoder(n_components=2, random_state=0, max_iter=5, tol=0)
+    sparse = SparseAutoencoder(n_components=2, random_state=0, max_iter=5, tol=0)
+    with pytest.warns(ConvergenceWarning):
+        dense.fit(X.toarray())
+    with pytest.warns(ConvergenceWarning):
+        sparse.fit(X)
+    np.testing.assert_allclose(sparse.components_, dense.components_, rtol=1e-12)
+
+
 def test_pandas_feature_names_flow_through():
     pd = pytest.importorskip("pandas")
     X = pd.DataFrame(unit_data(), columns=[f"pixel{i}" for i in range(8)])
@@ -447,6 +480,12 @@ def test_invalid_hyperparameters_are_rejected(params):
         quick(**params).fit(unit_data())
 
 
+@pytest.mark.parametrize("name", ["n_components", "max_iter", "chunk_size"])
+def test_booleans_are_not_integers(name):
+    with pytest.raises(ValueError, match=name):
+        SparseAutoencoder(**{name: True}).fit(unit_data())
+
+
 def test_chunk_size_is_validated():
     with pytest.raises(ValueError, match="chunk_size"):
         SparseAutoencoder(chunk_size=0).fit(unit_data(300, 20, margin=0.02))
@@ -465,11 +504,41 @@ def test_cross_entropy_needs_logistic_decoder():
         quick(loss="cross_entropy", decoder_activation="identity").fit(unit_data())
 
 
+def test_rules_between_parameters_are_checked_before_the_data():
+    # A bad combination is named even when X is bad too (fit and
+    # check_gradient check parameters first).
+    model = SparseAutoencoder(loss="cross_entropy", decoder_activation="identity")
+    bad_X = np.full((5, 3), 7.0)
+    with pytest.raises(ValueError, match="needs decoder_activation='logistic'"):
+        model.fit(bad_X)
+    with pytest.raises(ValueError, match="needs decoder_activation='logistic'"):
+        check_gradient(model, bad_X)
+    with pytest.raises(ValueError, match="needs decoder_activation='logistic'"):
+        check_gradient(
+            DeepSparseAutoencoder(
+                (3,), loss="cross_entropy", decoder_activation="identity"
+            ),
+            bad_X,
+        )
+
+
 def test_cross_entropy_checks_sparse_data_range():
     X = sp.random(20, 5, density=0.5, format="csr", random_state=0)
     X.data -= 2.0
     with pytest.raises(ValueError, match=r"X in \[0, 1\]"):
         quick(loss="cross_entropy").fit(X)
+
+
+def test_cross_entropy_range_check_sums_duplicate_sparse_entries():
+    X = sp.csr_matrix(([0.7, 0.7], [1, 1], [0, 2]), shape=(1, 3))
+    with pytest.raises(ValueError, match=r"max=1\.4"):
+        SparseAutoencoder(loss="cross_entropy").fit(X)
+
+
+def test_cross_entropy_range_message_shows_every_digit():
+    X = np.array([[0.5, 1 + 1e-12], [0.2, 0.3]])
+    with pytest.raises(ValueError, match=r"max=1\.000000000001"):
+        SparseAutoencoder(loss="cross_entropy").fit(X)
 
 
 @pytest.mark.parametrize("decoder", ["logistic", "identity"])
@@ -482,6 +551,74 @@ def test_huge_inputs_saturate_without_nan(decoder):
     assert np.isfinite(sae.loss_)
     assert np.all(np.isfinite(sae.components_))
     assert np.all(np.isfinite(sae.transform(X)))
+
+
+@pytest.mark.parametrize("name", ["alpha", "beta"])
+def test_huge_penalty_weight_is_named_in_the_error(name, runtime_warnings_are_errors):
+    with pytest.raises(ValueError, match=f"{name}=1e\\+300 is too large"):
+        SparseAutoencoder(random_state=0, **{name: 1e300}).fit(unit_data())
+
+
+def test_no_runtime_warning_from_extreme_inputs(runtime_warnings_are_errors):
+    X = np.full((20, 4), 1e30, dtype=np.float32)
+    with pytest.raises(ValueError, match="not finite|overflowed"):
+        SparseAutoencoder(n_components=3, decoder_activation="identity").fit(X)
+    model = SparseAutoencoder(n_components=3, random_state=0).fit(unit_data(20, 4))
+    assert np.all(np.isfinite(model.transform(np.full((5, 4), 1e300))))
+    # In float32, 3e38 * 10 overflows to +inf and -3e38 * 10 to -inf: their
+    # sum is NaN, which transform must not return.
+    model.components_ = np.full_like(model.components_, 10.0)
+    opposite = np.array([[3e38, -3e38, 0.0, 0.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match="transform overflowed to NaN"):
+        model.transform(opposite)
+    assert model.score(np.full((5, 4), 1e200)) == -np.inf
+    with pytest.raises(ValueError, match="not finite"):
+        check_gradient(model, np.full((3, 4), 1e300), random_state=0)
+
+
+# Fits in several threads at once ---------------------------------------------
+
+
+# Fits of a fixed number of iterations, in threads: warning filters are the
+# process's, so the expected warning is let through here, not in each thread.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("limit", [None, 1])
+def test_concurrent_fits_and_transforms_equal_serial_ones(limit):
+    datasets = [unit_data(700, 12, seed=seed) for seed in range(4)]
+
+    def fit(X, seed):
+        model = SparseAutoencoder(n_components=4, random_state=seed, max_iter=25, tol=0)
+        return model.fit(X)
+
+    serial = [fit(X, seed) for seed, X in enumerate(datasets)]
+    serial_codes = [
+        model.transform(X) for model, X in zip(serial, datasets, strict=True)
+    ]
+    before = blas_threads()
+    results = [None] * len(datasets)
+
+    def work(seed):
+        model = fit(datasets[seed], seed)
+        results[seed] = (model, model.transform(datasets[seed]))
+
+    def run_all():
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    if limit is None:
+        run_all()
+    else:
+        with threadpool_limits(limit):
+            run_all()
+    assert blas_threads() == before
+    for (model, codes), reference, reference_codes in zip(
+        results, serial, serial_codes, strict=True
+    ):
+        np.testing.assert_array_equal(model.components_, reference.components_)
+        np.testing.assert_array_equal(codes, reference_codes)
 
 
 # In a scikit-learn workflow -------------------------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from helpers import OPTION_IDS, VALID_OPTIONS, hyperparameters, unit_data
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skl_sparseae import SparseAutoencoder, check_gradient
 from skl_sparseae._autoencoder_objective import (
@@ -71,6 +71,44 @@ def test_check_gradient_rejects_parameters_of_the_wrong_size():
             unit_data(15, 6, margin=0.05),
             params=np.ones(3),
         )
+
+
+def test_check_gradient_fitted_params_need_a_fitted_model():
+    with pytest.raises(NotFittedError):
+        check_gradient(SparseAutoencoder(n_components=2), unit_data(5, 3), "fitted")
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"params": "best"}, ValueError, "params must be"),
+        ({"epsilon": 0}, ValueError, "epsilon must be"),
+        ({"epsilon": np.nan}, ValueError, "epsilon must be"),
+        ({"params": np.full(2 * 2 * 3 + 2 + 3, np.nan)}, ValueError, "NaN"),
+        ({"params": np.zeros(4)}, ValueError, "flat vector of 17 values"),
+    ],
+    ids=["unknown-string", "epsilon-0", "epsilon-nan", "nan-params", "wrong-length"],
+)
+def test_check_gradient_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        check_gradient(SparseAutoencoder(n_components=2), unit_data(5, 3), **kwargs)
+
+
+def test_check_gradient_needs_an_estimator_of_the_package():
+    with pytest.raises(TypeError, match="skl_sparseae estimator"):
+        check_gradient(object(), unit_data(5, 3))
+
+
+def test_numerical_gradient_rejects_bad_arguments():
+    def func(t):
+        return float(t @ t), 2 * t
+
+    with pytest.raises(ValueError, match="epsilon"):
+        numerical_gradient(func, np.zeros(3), epsilon=0)
+    with pytest.raises(TypeError, match="callable"):
+        numerical_gradient("J", np.zeros(3))
+    with pytest.raises(ValueError, match="finite"):
+        numerical_gradient(func, np.array([0.0, np.nan]))
 
 
 def test_check_gradient_flags_a_wrong_gradient():
