@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from helpers import (
     REFERENCE_OPTIONS,
     blas_threads,
@@ -20,10 +21,17 @@ from helpers import (
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from skl_sparseae import SparseAutoencoder
+from skl_sparseae import SparseAutoencoder, _engine
 from skl_sparseae import _executors as executors_module
 from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
-from skl_sparseae._engine import ThreadedExecutor, _releasing_control, serial_blas
+from skl_sparseae._engine import (
+    ThreadedExecutor,
+    _releasing_control,
+    auto_chunk_size,
+    resolve_chunk_size,
+    serial_blas,
+)
+from skl_sparseae._kernel import row_chunks
 
 # Sums in a fixed order ---------------------------------------------------------
 
@@ -214,36 +222,100 @@ def test_interrupt_inside_a_chunk_leaves_no_thread_and_no_noise(monkeypatch):
 
 
 # Rows per chunk ----------------------------------------------------------------
+#
+# The rule's numbers are tuned by benchmarks (docs/performance.rst): these
+# tests read them by name and check what must hold whatever they are.
 
 
-@pytest.mark.parametrize(
-    "n_samples, n_features, rows",
-    [
-        (100, 64, 100),  # one chunk
-        (513, 64, 513),  # up to 131072 entries of X in one chunk
-        (3000, 64, 1500),  # two even chunks
-        (10000, 784, 500),  # at least 512 rows when X is wide
-        (1000, 784, 500),
-        (256, 784, 256),  # too small to split
-        (400, 784, 200),  # split in two, as the 256-row minimum did
-        (600, 200, 600),  # 655 rows fit in 131072 entries: one chunk
-    ],
-)
-def test_auto_chunk_size_rule(n_samples, n_features, rows):
-    from skl_sparseae._engine import auto_chunk_size
-
-    assert auto_chunk_size(n_samples, n_features) == rows
+def largest_chunk(n_features):
+    """The most rows auto_chunk_size puts in a chunk of X this wide."""
+    return max(_engine._AUTO_CHUNK_MIN_ROWS, _engine._AUTO_CHUNK_ENTRIES // n_features)
 
 
-def test_auto_chunks_give_two_threads_work_wherever_256_rows_did():
-    # The former rule (at least 256 rows, at most 131072 entries) split some
-    # wide data of a few hundred rows in two; the 512-row minimum must not
-    # leave any of it on one thread.
-    from skl_sparseae._engine import auto_chunk_size
+def largest_single_chunk(n_features):
+    """The most rows auto_chunk_size leaves in one chunk, uncut."""
+    return max(
+        _engine._AUTO_CHUNK_SPLIT_ROWS, _engine._AUTO_CHUNK_ENTRIES // n_features
+    )
 
-    for n_features in (64, 300, 784, 3000):
-        former_limit = max(256, 131072 // n_features)
-        for n_samples in range(1, 3000, 7):
-            former_chunks = -(-n_samples // former_limit)
-            chunks = -(-n_samples // auto_chunk_size(n_samples, n_features))
-            assert chunks >= min(2, former_chunks)
+
+def n_chunks(n_samples, rows):
+    return -(-n_samples // rows)
+
+
+def shapes():
+    """``(n_samples, n_features)`` on both sides of every boundary of the rule,
+    for narrow X (the entries per chunk set its rows), wide X (the floor of
+    rows does) and the widths between."""
+    entries = _engine._AUTO_CHUNK_ENTRIES
+    widths = {1, 7, 64, 200, 300, 784, 3000, 2 * entries}
+    for rows in (_engine._AUTO_CHUNK_MIN_ROWS, _engine._AUTO_CHUNK_SPLIT_ROWS):
+        widths |= {entries // rows - 1, entries // rows, entries // rows + 1}
+    for n_features in sorted(width for width in widths if width >= 1):
+        cap, single = largest_chunk(n_features), largest_single_chunk(n_features)
+        edges = {1, 2, 3, single, single + 1, cap - 1, cap, cap + 1}
+        edges |= {2 * cap, 2 * cap + 1, 3 * cap - 1, 7 * cap + 3}
+        edges |= set(range(1, 3 * cap, max(1, cap // 40)))
+        for n_samples in sorted(n for n in edges if n >= 1):
+            yield n_samples, n_features
+
+
+def test_auto_chunk_size_depends_on_the_shape_only():
+    # The same rows for any thread count, dtype, sparse format or BLAS
+    # setting: the chunks, and so the order of the sums, are the shape's.
+    for n_samples, n_features in [(3000, 64), (400, 784), (50, 3)]:
+        X = unit_data(n_samples, n_features)
+        rows = auto_chunk_size(n_samples, n_features)
+        assert resolve_chunk_size("auto", n_samples, n_features) == rows
+        with threadpool_limits(1):
+            assert auto_chunk_size(n_samples, n_features) == rows
+        for data in (X, X.astype(np.float32), sp.csr_matrix(X)):
+            for n_threads in (1, 2, 3, 8):
+                with SparseAutoencoderObjective(
+                    data,
+                    chunk_size="auto",
+                    runner=ThreadedExecutor(n_threads),
+                    **REFERENCE_OPTIONS,
+                ) as objective:
+                    assert objective.chunk_size == rows
+
+
+def test_auto_chunks_hold_between_one_row_and_all_of_them():
+    for n_samples, n_features in shapes():
+        assert 1 <= auto_chunk_size(n_samples, n_features) <= n_samples
+
+
+def test_auto_chunks_are_no_larger_and_no_more_than_the_largest_chunk_allows():
+    # At most max(_AUTO_CHUNK_MIN_ROWS, _AUTO_CHUNK_ENTRIES // n_features)
+    # rows a chunk, and no more chunks than that needs (one chunk's cut in
+    # two is the next test's).
+    for n_samples, n_features in shapes():
+        rows = auto_chunk_size(n_samples, n_features)
+        cap = largest_chunk(n_features)
+        assert rows <= cap, (n_samples, n_features)
+        fewest = n_chunks(n_samples, cap)
+        if fewest > 1:
+            assert n_chunks(n_samples, rows) == fewest, (n_samples, n_features)
+
+
+def test_auto_chunks_share_the_rows_evenly():
+    # The chunks are consecutive runs of that many rows, the last one shorter:
+    # rows is n_samples / n_chunks rounded up, so the last chunk falls short
+    # of the others by fewer rows than there are chunks.
+    for n_samples, n_features in shapes():
+        rows = auto_chunk_size(n_samples, n_features)
+        sizes = [stop - start for start, stop in row_chunks(n_samples, rows)]
+        assert sum(sizes) == n_samples
+        assert max(sizes) - min(sizes) < len(sizes), (n_samples, n_features)
+
+
+def test_a_single_auto_chunk_of_more_than_the_split_size_is_cut_in_two():
+    # So that two threads share it: X that fits in one chunk is one chunk up
+    # to max(_AUTO_CHUNK_SPLIT_ROWS, _AUTO_CHUNK_ENTRIES // n_features) rows,
+    # two chunks above that.
+    for n_samples, n_features in shapes():
+        if n_samples > largest_chunk(n_features):
+            continue  # more than one chunk anyway
+        rows = auto_chunk_size(n_samples, n_features)
+        expected = 2 if n_samples > largest_single_chunk(n_features) else 1
+        assert n_chunks(n_samples, rows) == expected, (n_samples, n_features)
