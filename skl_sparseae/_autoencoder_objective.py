@@ -26,8 +26,8 @@ Flat layout of ``theta``: ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``.
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 
+from ._array_ops import NUMPY_OPS, as_host, ops_for
 from ._kernel import ChunkedObjective, Evaluation, OnePassObjective, RowSums, Stage
 
 # rho_hat is kept inside [_RHO_HAT_FLOOR, 1 - _RHO_HAT_FLOOR] before the logs
@@ -74,14 +74,15 @@ class NetworkLayout:
             self.n_weights + sum(self.hidden_layer_sizes) + sum(sizes[:-1])
         )
 
-    def unpack(self, theta):
-        """``(W_enc, W_dec, b_enc, b_dec)``: lists of reshaped views of theta."""
+    def unpack(self, theta, xp=np):
+        """``(W_enc, W_dec, b_enc, b_dec)``: lists of reshaped views of theta
+        (a NumPy array, or an array of the Array API namespace ``xp``)."""
         position = 0
 
         def take(shape):
             nonlocal position
             size = shape[0] * shape[1] if len(shape) == 2 else shape[0]
-            view = theta[position : position + size].reshape(shape)
+            view = xp.reshape(theta[position : position + size], shape)
             position += size
             return view
 
@@ -93,6 +94,11 @@ class NetworkLayout:
         b_enc = [take((rows,)) for rows, _ in self.pair_shapes]
         b_dec = [take((cols,)) for _, cols in reversed(self.pair_shapes)][::-1]
         return W_enc, W_dec, b_enc, b_dec
+
+    def flat_order(self, W_enc, W_dec, b_enc, b_dec):
+        """The arrays of :meth:`unpack`'s four lists in theta's order."""
+        decoder = [] if self.tied_weights else list(reversed(W_dec))
+        return [*W_enc, *decoder, *b_enc, *reversed(b_dec)]
 
     def to_layers(self, theta, dtype=np.float64):
         """``(coefs, intercepts)``: theta as the network's ``2L`` dense layers
@@ -118,6 +124,7 @@ class NetworkLayout:
         weights, the decoder's matrices are the encoder's and are not read)."""
         theta = np.zeros(self.n_parameters)
         W_enc, W_dec, b_enc, b_dec = self.unpack(theta)
+        coefs, intercepts = as_host(coefs), as_host(intercepts)
         n_layers = self.n_layers
         for layer in range(n_layers):
             mirror = 2 * n_layers - 1 - layer
@@ -185,10 +192,13 @@ def initial_parameters(n_features, n_components, tied_weights, random_state):
     return layout.initial_parameters(random_state)
 
 
-def clipped_rho_hat(hidden_sum, n_samples):
-    """Mean hidden activation, kept off exact 0 and 1 (see ``_RHO_HAT_FLOOR``)."""
-    rho_hat = np.asarray(hidden_sum, dtype=np.float64) / n_samples
-    return np.clip(rho_hat, _RHO_HAT_FLOOR, 1.0 - _RHO_HAT_FLOOR)
+def clipped_rho_hat(hidden_sum, n_samples, xp=np):
+    """Mean hidden activation, kept off exact 0 and 1 (see ``_RHO_HAT_FLOOR``);
+    float64 ``hidden_sum`` of namespace ``xp`` (NumPy: any array-like)."""
+    if xp is np:
+        hidden_sum = np.asarray(hidden_sum, dtype=np.float64)
+    rho_hat = hidden_sum / n_samples
+    return xp.clip(rho_hat, _RHO_HAT_FLOOR, 1.0 - _RHO_HAT_FLOOR)
 
 
 def kl_divergence(rho, rho_hat):
@@ -203,7 +213,7 @@ def kl_divergence_derivative(rho, rho_hat):
     return -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 
 
-def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation):
+def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation, ops=NUMPY_OPS):
     """L(x_hat_i, x_i) for each sample, from the decoder's pre-activation.
 
     squared_error: L = 1/2 ||x_hat - x||^2, with x_hat = f(Z_out).
@@ -211,35 +221,22 @@ def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation):
         With x_hat = sigmoid(z), log x_hat = z - softplus(z) and
         log(1 - x_hat) = -softplus(z), so L = sum_d [softplus(z_d) - x_d z_d],
         which stays finite however saturated the decoder is.
-    ``X`` is dense here.
+    ``X`` is dense here (arrays of ``ops``' namespace).
     """
+    xp = ops.xp
     if loss == "cross_entropy":
-        return np.sum(np.logaddexp(0.0, Z_out) - X * Z_out, axis=1)
-    X_hat = expit(Z_out) if decoder_activation == "logistic" else Z_out
-    return 0.5 * np.sum((X_hat - X) ** 2, axis=1)
+        return xp.sum(ops.softplus(Z_out) - X * Z_out, axis=1)
+    X_hat = ops.expit(Z_out) if decoder_activation == "logistic" else Z_out
+    return 0.5 * xp.sum((X_hat - X) ** 2, axis=1)
 
 
-def sigmoid_inplace(Z):
-    """Overwrite Z with sigmoid(Z) = 1 / (1 + exp(-Z)); returns Z.
-
-    Four simple passes whose exp numpy vectorises (for float32 on AVX2 too),
-    faster than scipy's ``expit`` on both dtypes. exp(-z) overflows to inf
-    for z below about -709 (float64) or -88 (float32), and 1 / inf = 0 is
-    then the correctly rounded sigmoid, so the overflow warning is silenced.
-    """
-    np.negative(Z, out=Z)
-    with np.errstate(over="ignore"):
-        np.exp(Z, out=Z)
-    Z += 1.0
-    return np.reciprocal(Z, out=Z)
-
-
-def encode(X, W1, b1, out=None):
+def encode(X, W1, b1, out=None, ops=NUMPY_OPS):
     """Hidden activations A = sigmoid(X @ W1.T + b1), written into ``out`` if given.
 
-    ``X`` is dense or scipy.sparse, in the dtype of ``W1`` and ``b1``. Used by
-    the objective (chunk by chunk, into its buffer) and by ``transform``, so
-    that both compute the codes the same way.
+    ``X`` is dense or scipy.sparse (or an array of ``ops``' namespace), in
+    the dtype of ``W1`` and ``b1``. Used by the objective (chunk by chunk,
+    into its buffer) and by ``transform``, so that both compute the codes
+    the same way.
     """
     if sp.issparse(X):
         products = X @ W1.T
@@ -248,25 +245,26 @@ def encode(X, W1, b1, out=None):
         else:
             out[:] = products
     else:
-        out = np.matmul(X, W1.T, out=out)
+        out = ops.matmul(X, W1.T, out=out)
     out += b1
-    return sigmoid_inplace(out)
+    return ops.sigmoid(out)
 
 
 def encode_layers(X, coefs, intercepts):
     """The last of ``a_l = sigmoid(a_(l-1) @ coefs[l] + intercepts[l])``,
     ``a_0 = X``, computed in X's dtype: a fitted network's encoder, with
     weights in scikit-learn's ``coefs_`` convention ``(n_in, n_out)``."""
+    ops = ops_for(X)
     H = X
     for W, b in zip(coefs, intercepts, strict=True):
-        H = encode(H, W.T.astype(X.dtype, copy=False), b.astype(X.dtype, copy=False))
+        H = encode(H, ops.astype(W.T, X.dtype), ops.astype(b, X.dtype), ops=ops)
     return H
 
 
-def _column_sums(M, ones, out=None):
+def _column_sums(M, ones, out=None, ops=NUMPY_OPS):
     """``M.sum(axis=0)`` as the product ``ones @ M``: one BLAS call, several
     times faster than numpy's axis-0 reduction on C-ordered arrays."""
-    return np.matmul(ones[: M.shape[0]], M, out=out)
+    return ops.matmul(ones[: M.shape[0]], M, out=out)
 
 
 class _Workspace:
@@ -277,34 +275,41 @@ class _Workspace:
     order. ``delta[l]`` and ``slope[l]`` hold one chunk's rows at layer
     ``l`` (the width ``h_l``); ``decoder_hidden[l]`` the decoder's hidden
     activations of width ``h_l`` (``1 <= l < L``).
+
+    With NumPy the buffers are allocated here, once. With another Array API
+    namespace they are None (``ops.buffer``): each step allocates its
+    result, and the shares are the last chunk's results.
     """
 
-    def __init__(self, chunk_rows, layout, dtype, *, residual):
+    def __init__(self, chunk_rows, layout, dtype, *, residual, ops=NUMPY_OPS):
         n_features, widths = layout.n_features, layout.hidden_layer_sizes
-        self.out = np.empty((chunk_rows, n_features), dtype=dtype)
+        buffer = ops.buffer
+        self.out = buffer((chunk_rows, n_features), dtype)
         # squared error + logistic decoder needs x_hat and x_hat - x at once.
-        self.residual = (
-            np.empty((chunk_rows, n_features), dtype=dtype) if residual else None
-        )
-        self.delta = [np.empty((chunk_rows, h), dtype=dtype) for h in widths]
-        self.slope = [np.empty((chunk_rows, h), dtype=dtype) for h in widths]
-        self.decoder_hidden = [np.empty((chunk_rows, h), dtype=dtype) for h in widths]
-        self.ones = np.ones(chunk_rows, dtype=dtype)
-        self.hidden_share = np.empty(sum(widths), dtype=dtype)
+        self.residual = buffer((chunk_rows, n_features), dtype) if residual else None
+        self.delta = [buffer((chunk_rows, h), dtype) for h in widths]
+        self.slope = [buffer((chunk_rows, h), dtype) for h in widths]
+        self.decoder_hidden = [buffer((chunk_rows, h), dtype) for h in widths]
+        self.ones = ops.ones(chunk_rows, dtype)
+        self.hidden_share = buffer(sum(widths), dtype)
         # The first layer's slope sums, made when a one-pass evaluation
         # first needs them (AutoencoderObjective.row_sums).
         self.slope_share = None
         # The loss share stays float64 whatever X's dtype.
-        self.loss_share = np.zeros(1)
-        self.grad_share = np.empty(layout.n_parameters, dtype=dtype)
+        self.loss_share = ops.zeros(1)
+        self.grad_share = buffer(layout.n_parameters, dtype)
         # Views of grad_share, made once: (W_enc, W_dec, b_enc, b_dec). With
         # tied weights the decoder's use of each W gets its own buffer; the
         # two uses are added within the chunk.
-        self.shares = layout.unpack(self.grad_share)
+        if self.grad_share is None:
+            n_layers = layout.n_layers
+            self.shares = tuple([None] * n_layers for _ in range(4))
+        else:
+            self.shares = layout.unpack(self.grad_share)
         if layout.tied_weights:
             self.shares = (
                 self.shares[0],
-                [np.empty(shape, dtype=dtype) for shape in layout.pair_shapes],
+                [buffer(shape, dtype) for shape in layout.pair_shapes],
                 self.shares[2],
                 self.shares[3],
             )
@@ -406,28 +411,36 @@ class AutoencoderObjective(ChunkedObjective):
         self.decoder_activation = decoder_activation
         self.tied_weights = tied_weights
         self._set_up(X, chunk_size, runner, self.layout.n_parameters)
+        ops = self._ops
         # Every encoder layer's activations of every row: the first pass
         # writes them, the second reads them (no second forward pass).
         self._activations = [
-            np.empty((n_samples, h), dtype=dtype) for h in hidden_layer_sizes
+            ops.empty((n_samples, h), dtype) for h in hidden_layer_sizes
         ]
         needs_residual = loss == "squared_error" and decoder_activation == "logistic"
         self._workspaces = [
-            _Workspace(self.chunk_size, self.layout, dtype, residual=needs_residual)
+            _Workspace(
+                self.chunk_size, self.layout, dtype, residual=needs_residual, ops=ops
+            )
             for _ in range(self.n_workspaces)
         ]
 
     def _evaluate(self, theta):
         n_samples = self.X.shape[0]
+        ops = self._ops
         theta, params = self._working_parameters(theta)
-        weights = self.layout.unpack(params)
+        weights = self.layout.unpack(params, ops.xp)
         # Pass 1: every encoder layer's activations a_l for every sample, and
         # rho_hat_l = (1/m) sum_i a_l(x_i), which the deltas need.
-        rho_hats, sparsity_deltas = self.sparsity_deltas(
-            self._hidden_pass(weights), n_samples
-        )
+        hidden_sum = self._hidden_pass(weights)
+        _, sparsity_deltas = self.sparsity_deltas(hidden_sum, n_samples, ops.xp)
         # Pass 2: decoder, reconstruction, deltas and gradient shares.
         grad_sum, reconstruction_sum = self._backprop_pass(weights, sparsity_deltas)
+        # The sums, where X is (NumPy: already here; a device: one copy down).
+        grad_sum, reconstruction_sum, hidden_sum = ops.to_host(
+            grad_sum, reconstruction_sum, hidden_sum
+        )
+        rho_hats, _ = self.sparsity_deltas(hidden_sum, n_samples)
         return self.total(
             theta,
             grad_sum,
@@ -508,17 +521,18 @@ class AutoencoderObjective(ChunkedObjective):
             sums = sums_of(Stage.GRADIENT, sparsity_deltas)
         return self.total(theta, sums.grad, sums.losses, n_samples, rho_hats)
 
-    def sparsity_deltas(self, hidden_sum, n_samples):
+    def sparsity_deltas(self, hidden_sum, n_samples, xp=np):
         """``(rho_hats, deltas)``: each encoder layer's mean activation
         ``rho_hat_l`` and ``beta_l * KL'(rho_l, rho_hat_l)`` (float64), from
-        the hidden activations' column sums over all ``n_samples``.
+        the hidden activations' column sums over all ``n_samples`` (in the
+        namespace ``xp``, where they were summed).
 
         Each sample's delta at encoder layer l gets this term (see the user
         guide for why the 1/m is applied once, to the summed gradient).
         """
         bounds = np.cumsum((0,) + self.layout.hidden_layer_sizes)
         rho_hats = tuple(
-            clipped_rho_hat(hidden_sum[start:stop], n_samples)
+            clipped_rho_hat(hidden_sum[start:stop], n_samples, xp)
             for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
         )
         deltas = [
@@ -573,7 +587,7 @@ class AutoencoderObjective(ChunkedObjective):
         """Encoder activations of every row into ``activations``; returns
         their column sums (all layers, float64)."""
         chunks = self._chunks
-        hidden_sum = np.zeros(sum(self.layout.hidden_layer_sizes))
+        hidden_sum = self._ops.zeros(sum(self.layout.hidden_layer_sizes))
 
         def hidden_chunk(work, c):
             self._encoder_chunk(work, *chunks[c], weights)
@@ -593,15 +607,18 @@ class AutoencoderObjective(ChunkedObjective):
         layer) are cast to X's dtype."""
         chunks = self._chunks
         dtype = self.X.dtype
+        ops = self._ops
         sparsity_deltas = [
-            None if delta is None else delta.astype(dtype) for delta in sparsity_deltas
+            None if delta is None else ops.astype(delta, dtype, copy=True)
+            for delta in sparsity_deltas
         ]
-        grad_sum = np.zeros(self.layout.n_parameters)
-        reconstruction_sum = np.zeros(1)
+        grad_sum = ops.zeros(self.layout.n_parameters)
+        reconstruction_sum = ops.zeros(1)
 
         def backprop_chunk(work, c):
-            work.loss_share[0] = self._backprop_chunk(
-                work, *chunks[c], weights, sparsity_deltas
+            work.loss_share = ops.loss_share(
+                self._backprop_chunk(work, *chunks[c], weights, sparsity_deltas),
+                work.loss_share,
             )
 
         self._runner.run(
@@ -653,17 +670,26 @@ class AutoencoderObjective(ChunkedObjective):
         """a_l = sigmoid(a_(l-1) @ W_enc[l].T + b_enc[l]) for the chunk's rows,
         into the stored activations; the column sums into ``hidden_share``."""
         W_enc, _, b_enc, _ = weights
-        layer_input = self.X[start:stop]
-        position = 0
+        ops = self._ops
+        layer_input = self.X[start:stop, :]
+        position, column_sums = 0, []
         for W, b, activations in zip(W_enc, b_enc, self._activations, strict=True):
-            A = activations[start:stop]
-            encode(layer_input, W, b, out=A)
+            A = encode(
+                layer_input, W, b, out=ops.part(activations, start, stop), ops=ops
+            )
+            ops.put_rows(activations, start, stop, A)
             width = A.shape[1]
-            _column_sums(
-                A, work.ones, out=work.hidden_share[position : position + width]
+            column_sums.append(
+                _column_sums(
+                    A,
+                    work.ones,
+                    out=ops.part(work.hidden_share, position, position + width),
+                    ops=ops,
+                )
             )
             position += width
             layer_input = A
+        work.hidden_share = ops.pack(column_sums, work.hidden_share)
 
     def _backprop_chunk(self, work, start, stop, weights, sparsity_deltas):
         """One chunk's share of the loss sum and of the gradient sums.
@@ -674,26 +700,29 @@ class AutoencoderObjective(ChunkedObjective):
         z_out = A W2 + b2; delta_out; dW2 = A^T delta_out; delta_hidden =
         (delta_out W2^T + beta KL'(rho_hat)) a (1 - a); dW1 = delta_hidden^T X.
         """
+        ops = self._ops
         W_enc, W_dec, _, b_dec = weights
         share_W_enc, share_W_dec, share_b_enc, share_b_dec = work.shares
         L = self.layout.n_layers
         rows = stop - start
-        X_chunk = self.X[start:stop]
+        X_chunk = self.X[start:stop, :]
         X_dense = X_chunk.toarray() if self._sparse else X_chunk
         # Encoder activations of the chunk: a_0 = X, a_1, ..., a_L (the code).
-        encoded = [X_chunk] + [A[start:stop] for A in self._activations]
+        encoded = [X_chunk] + [A[start:stop, :] for A in self._activations]
 
         # Decoder forward: from the code down to the output.
         # hidden:  a'_(l-1) = sigmoid(a'_l @ W_dec[l] + b_dec[l]),  l = L..2
         # output:  z_out = a'_1 @ W_dec[1] + b_dec[1],  x_hat = f(z_out)
         decoder_inputs = {L: encoded[L]}
         for layer in range(L, 1, -1):
-            Z = work.decoder_hidden[layer - 2][:rows]
-            np.matmul(decoder_inputs[layer], W_dec[layer - 1], out=Z)
+            Z = ops.matmul(
+                decoder_inputs[layer],
+                W_dec[layer - 1],
+                out=ops.rows(work.decoder_hidden[layer - 2], rows),
+            )
             Z += b_dec[layer - 1]
-            decoder_inputs[layer - 1] = sigmoid_inplace(Z)
-        Z_out = work.out[:rows]
-        np.matmul(decoder_inputs[1], W_dec[0], out=Z_out)
+            decoder_inputs[layer - 1] = ops.sigmoid(Z)
+        Z_out = ops.matmul(decoder_inputs[1], W_dec[0], out=ops.rows(work.out, rows))
         Z_out += b_dec[0]
         chunk_loss, delta = self._reconstruction(work, Z_out, X_dense)
 
@@ -703,8 +732,12 @@ class AutoencoderObjective(ChunkedObjective):
         #            * a * (1 - a)
         for layer in range(1, L + 1):
             layer_input = decoder_inputs[layer]
-            np.matmul(layer_input.T, delta, out=share_W_dec[layer - 1])
-            _column_sums(delta, work.ones, out=share_b_dec[layer - 1])
+            share_W_dec[layer - 1] = ops.matmul(
+                layer_input.T, delta, out=share_W_dec[layer - 1]
+            )
+            share_b_dec[layer - 1] = _column_sums(
+                delta, work.ones, out=share_b_dec[layer - 1], ops=ops
+            )
             delta = self._delta_below(
                 work,
                 delta,
@@ -722,8 +755,12 @@ class AutoencoderObjective(ChunkedObjective):
             if layer == 1 and self._sparse:
                 share_W_enc[0][:] = (X_chunk.T @ delta).T
             else:
-                np.matmul(delta.T, encoded[layer - 1], out=share_W_enc[layer - 1])
-            _column_sums(delta, work.ones, out=share_b_enc[layer - 1])
+                share_W_enc[layer - 1] = ops.matmul(
+                    delta.T, encoded[layer - 1], out=share_W_enc[layer - 1]
+                )
+            share_b_enc[layer - 1] = _column_sums(
+                delta, work.ones, out=share_b_enc[layer - 1], ops=ops
+            )
             if layer > 1:
                 delta = self._delta_below(
                     work,
@@ -739,18 +776,21 @@ class AutoencoderObjective(ChunkedObjective):
                 share_W_enc, share_W_dec, strict=True
             ):
                 encoder_share += decoder_share
+        work.grad_share = ops.pack(
+            self.layout.flat_order(share_W_enc, share_W_dec, share_b_enc, share_b_dec),
+            work.grad_share,
+        )
         return chunk_loss
 
-    @staticmethod
-    def _delta_below(work, delta, W, A, layer, sparsity_delta):
+    def _delta_below(self, work, delta, W, A, layer, sparsity_delta):
         """(delta @ W + sparsity_delta) * A * (1 - A), into layer's buffer."""
-        rows = len(delta)
-        below = work.delta[layer - 1][:rows]
-        np.matmul(delta, W, out=below)
+        ops = self._ops
+        rows = delta.shape[0]
+        below = ops.matmul(delta, W, out=ops.rows(work.delta[layer - 1], rows))
         if sparsity_delta is not None:
             below += sparsity_delta
         below *= A
-        below *= np.subtract(1.0, A, out=work.slope[layer - 1][:rows])
+        below *= ops.one_minus(A, out=ops.rows(work.slope[layer - 1], rows))
         return below
 
     def _reconstruction(self, work, Z_out, X_chunk):
@@ -758,26 +798,27 @@ class AutoencoderObjective(ChunkedObjective):
 
         ``Z_out`` is overwritten.
         """
+        ops = self._ops
         if self.loss == "cross_entropy":
             # L = sum_d softplus(z_d) - x_d z_d   (see reconstruction_loss_per_sample)
-            chunk_loss = float(
-                np.sum(np.logaddexp(0.0, Z_out), dtype=np.float64)
-            ) - float(np.vdot(X_chunk, Z_out))
+            chunk_loss = ops.softplus_minus_product_sum(Z_out, X_chunk)
             # delta_out = sigmoid(z) - x
-            X_hat = sigmoid_inplace(Z_out)
+            X_hat = ops.sigmoid(Z_out)
             X_hat -= X_chunk
             return chunk_loss, X_hat
         if self.decoder_activation == "identity":
             # delta_out = x_hat - x ;  L = 1/2 ||x_hat - x||^2
             Z_out -= X_chunk
-            return 0.5 * float(np.vdot(Z_out, Z_out)), Z_out
+            return ops.half_squared_norm(Z_out), Z_out
         # Logistic decoder, squared error:
         # delta_out = (x_hat - x) * x_hat * (1 - x_hat)
-        X_hat = sigmoid_inplace(Z_out)
-        residual = np.subtract(X_hat, X_chunk, out=work.residual[: len(Z_out)])
-        chunk_loss = 0.5 * float(np.vdot(residual, residual))
+        X_hat = ops.sigmoid(Z_out)
+        residual = ops.subtract(
+            X_hat, X_chunk, out=ops.rows(work.residual, Z_out.shape[0])
+        )
+        chunk_loss = ops.half_squared_norm(residual)
         residual *= X_hat
-        residual *= np.subtract(1.0, X_hat, out=X_hat)
+        residual *= ops.one_minus(X_hat, out=X_hat)
         return chunk_loss, residual
 
 

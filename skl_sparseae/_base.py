@@ -19,7 +19,8 @@ from sklearn.base import (
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
-from ._autoencoder_objective import reconstruction_loss_per_sample, sigmoid_inplace
+from ._array_ops import dtype_name, ops_for
+from ._autoencoder_objective import reconstruction_loss_per_sample
 from ._executors import executor_for
 from ._gradient_check import GradientCheckProblem
 from ._optimize import OUT_OF_SCALE, minimize_for, user_stacklevel
@@ -100,7 +101,9 @@ class AutoencoderBase(
         """
         check_is_fitted(self)
         executor = executor_for(X)
-        X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"))
+        X = executor.fitted_input(
+            self, X, accept_sparse=("csr", "csc"), method="transform"
+        )
         return executor.map_rows(X, self._encode, self._n_features_out)
 
     def _codes(self, X):
@@ -126,7 +129,7 @@ class AutoencoderBase(
     def _decode(self, H):
         Z_out = self._decoder_pre_activation(H)
         if self.decoder_activation == "logistic":
-            sigmoid_inplace(Z_out)
+            Z_out = ops_for(Z_out).sigmoid(Z_out)
         return Z_out
 
     # ``compute`` is an option of this method, not data to route to it.
@@ -174,7 +177,7 @@ class AutoencoderBase(
         # The loss scored is the one set now: it must still fit the decoder.
         self._check_parameter_rules()
         executor = executor_for(X)
-        X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"))
+        X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"), method="score")
         losses = executor.map_rows(
             X, self._reconstruction_losses, None, dtype=np.float64
         )
@@ -183,21 +186,27 @@ class AutoencoderBase(
     def _reconstruction_losses(self, X):
         """L(x_hat_i, x_i) of each sample of validated X, in float64."""
         self._check_cross_entropy_range(X)
+        ops = ops_for(X)
+        float64 = ops.xp.float64
         H = self._encode(X)
         with np.errstate(all="ignore"):
-            Z_out = self._decoder_pre_activation(H.astype(np.float64, copy=False))
+            Z_out = self._decoder_pre_activation(ops.astype(H, float64))
             X_dense = X.toarray() if sp.issparse(X) else X
             return reconstruction_loss_per_sample(
-                X_dense.astype(np.float64, copy=False),
+                ops.astype(X_dense, float64),
                 Z_out,
                 self.loss,
                 self.decoder_activation,
+                ops=ops,
             )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # Under array_api_dispatch, X of another namespace is fitted and
+        # transformed on its device (skl_sparseae._executors).
+        tags.array_api_support = True
         return tags
 
     # Shared internals ----------------------------------------------------
@@ -305,7 +314,7 @@ class AutoencoderBase(
                 f"X's values are large ({format_range(bounds)}): scale X "
                 "(e.g. MinMaxScaler or StandardScaler)"
             )
-        if not advice and X.dtype == np.float32:
+        if not advice and dtype_name(X.dtype) == "float32":
             advice.append(
                 "float32 rounding may hide the descent direction: fit on "
                 "X.astype(np.float64)"
@@ -352,7 +361,7 @@ class BasisTransformerMixin(TransformerMixin):
         """
         check_is_fitted(self)
         executor = executor_for(X)
-        X = executor.fitted_input(self, X, accept_sparse=False)
+        X = executor.fitted_input(self, X, accept_sparse=False, method="transform")
         return executor.map_rows(X, self._codes, self._n_features_out)
 
     def inverse_transform(self, X):
@@ -375,6 +384,10 @@ class BasisTransformerMixin(TransformerMixin):
             "components",
             lambda codes: codes @ self.components_.astype(codes.dtype, copy=False),
         )
+
+    # The fitted array that tells where the model's arrays are: X given to
+    # transform under array API dispatch must be there too.
+    _namespace_attribute = "components_"
 
     @property
     def _n_features_out(self):
@@ -436,7 +449,7 @@ def decode_codes(estimator, X, columns_are, decode):
     """
     check_is_fitted(estimator)
     executor = executor_for(X)
-    codes = executor.codes(X)
+    codes = executor.codes(X, estimator)
     check_code_width(estimator, codes, columns_are)
     return executor.map_rows(codes, partial(_decoded, decode), estimator.n_features_in_)
 
@@ -463,11 +476,12 @@ def check_code_width(estimator, codes, columns_are):
 
 def check_finite_output(result, method, X):
     """Raise a clear error instead of returning NaN."""
-    if np.isnan(result).any():
+    xp = ops_for(result).xp
+    if bool(xp.any(xp.isnan(result))):
         bounds = value_range(X)
         raise ValueError(
             f"{method} overflowed to NaN: the input's values "
             f"({format_range(bounds)}) are too large for this model in "
-            f"{np.dtype(result.dtype).name}. Scale the input as the training data "
+            f"{dtype_name(result.dtype)}. Scale the input as the training data "
             "was scaled, or use float64."
         )

@@ -420,12 +420,22 @@ class SparseAutoencoderClassifier(
         check_finite_output(Z, "predict", X)
         return H, Z
 
+    # The fitted array that tells where the model's arrays are: X given to
+    # predict under array API dispatch must be there too.
+    _namespace_attribute = "_first_coef"
+
+    @property
+    def _first_coef(self):
+        return self.coefs_[0]
+
     def _output(self, X, kind):
         """What the network gives for X: ``"proba"``, ``"log_proba"``,
         ``"label"`` or ``"codes"``; lazily, block by block, for a Dask X."""
         check_is_fitted(self)
         executor = executor_for(X)
-        X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"))
+        X = executor.fitted_input(
+            self, X, accept_sparse=("csr", "csc"), method=_METHOD_OF[kind]
+        )
         output = partial(self._output_of_validated, kind=kind)
         if kind == "label":
             return executor.map_rows(X, output, None, self.classes_.dtype)
@@ -562,3 +572,12 @@ class SparseAutoencoderClassifier(
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = [np.dtype(t).name for t in FLOAT_DTYPES]
         return tags
+
+
+# The public method behind each kind of _output (named in error messages).
+_METHOD_OF = {
+    "proba": "predict_proba",
+    "log_proba": "predict_log_proba",
+    "label": "predict",
+    "codes": "transform",
+}

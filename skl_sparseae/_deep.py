@@ -9,11 +9,11 @@ from numbers import Real
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._array_ops import ops_for
 from ._autoencoder_objective import (
     AutoencoderObjective,
     NetworkLayout,
     encode_layers,
-    sigmoid_inplace,
 )
 from ._base import AutoencoderBase, check_finite_output
 from ._engine import serial_blas
@@ -219,6 +219,14 @@ class DeepSparseAutoencoder(AutoencoderBase):
 
     # Validation ---------------------------------------------------------------
 
+    # The fitted array that tells where the model's arrays are (namespace,
+    # device): X given to transform must be there too.
+    _namespace_attribute = "_first_coef"
+
+    @property
+    def _first_coef(self):
+        return self.coefs_[0]
+
     def _check_parameter_rules(self):
         """AutoencoderBase's rule, and one rho and beta per encoder layer."""
         super()._check_parameter_rules()
@@ -315,10 +323,13 @@ class DeepSparseAutoencoder(AutoencoderBase):
                 if return_codes and result.last_evaluation_at_result:
                     codes = objective.last_evaluation.codes
 
-            coefs, intercepts = layout.to_layers(result.theta, X.dtype)
+            # The fitted arrays in X's dtype, where X is (its namespace and
+            # device under array API dispatch).
+            publish = ops_for(X).publish
+            coefs, intercepts = layout.to_layers(result.theta)
             fitted = {
-                "coefs_": coefs,
-                "intercepts_": intercepts,
+                "coefs_": [publish(W, X) for W in coefs],
+                "intercepts_": [publish(b, X) for b in intercepts],
                 "loss_": result.loss,
                 "loss_curve_": result.loss_curve,
                 "n_iter_": result.n_iter,
@@ -344,10 +355,11 @@ class DeepSparseAutoencoder(AutoencoderBase):
         decoder = list(
             zip(self.coefs_[n_encoder:], self.intercepts_[n_encoder:], strict=True)
         )
+        ops = ops_for(H)
         for i, (W, b) in enumerate(decoder):
-            Z = H @ W.astype(H.dtype, copy=False)
-            Z += b.astype(H.dtype, copy=False)
-            H = Z if i == len(decoder) - 1 else sigmoid_inplace(Z)
+            Z = H @ ops.astype(W, H.dtype)
+            Z += ops.astype(b, H.dtype)
+            H = Z if i == len(decoder) - 1 else ops.sigmoid(Z)
         return H
 
     def _packed_parameters(self, X=None):

@@ -33,6 +33,8 @@ import numpy as np
 import threadpoolctl
 from threadpoolctl import ThreadpoolController
 
+from ._array_ops import NUMPY_OPS
+
 # Rows per chunk when chunk_size="auto": at most about this many entries of
 # X per chunk (1 MiB in float64), so that a chunk's elementwise work stays
 # in cache, but never fewer rows than _AUTO_CHUNK_MIN_ROWS, so that the
@@ -253,6 +255,9 @@ class ThreadedExecutor:
     its worker threads are started on the first :meth:`run` with more than
     one thread, and stopped on closing.
     """
+
+    #: NumPy arrays and SciPy sparse matrices: results into buffers.
+    ops = NUMPY_OPS
 
     def __init__(self, n_threads):
         self.n_threads = max(1, int(n_threads))

@@ -11,6 +11,13 @@
   ``distributed.Client`` (or Dask's local scheduler); each evaluation is a
   map-reduce over the blocks (:mod:`skl_sparseae._dask`), and transforms are
   lazy.
+- :class:`ArrayAPIExecutor`: arrays of another Array API namespace (PyTorch,
+  CuPy, array-api-strict) while scikit-learn's ``array_api_dispatch`` is on.
+  The rows stay on X's device; the kernels compute there with
+  :class:`~skl_sparseae._array_ops.ArrayAPIOps`, one chunk after another,
+  and only theta goes up and the sums come down, once each per evaluation.
+  The fitted arrays and every method's output follow X. NumPy input with
+  dispatch on is :data:`IN_MEMORY`'s, as it is with dispatch off.
 
 The estimators' shells never ask what X is: they call ``executor_for(X)``
 and then only the executor's methods. ``is_dask_collection`` appears here
@@ -22,9 +29,10 @@ input:
     the check found it on the way (else None).
 ``training_targets(estimator, X, y)``
     ``y`` for a fit of ``(X, y)``: a NumPy array, one value per sample.
-``fitted_input(estimator, X, *, accept_sparse)``
-    X checked against a fitted estimator (width, dtype).
-``codes(X)``
+``fitted_input(estimator, X, *, accept_sparse, method)``
+    X checked against a fitted estimator (width, dtype, and under array API
+    dispatch its namespace and device) for the estimator's ``method``.
+``codes(X, estimator)``
     Codes for ``inverse_transform``, checked (the width is the estimator's
     to check).
 ``objective(factory, X, *targets, **options)``
@@ -52,16 +60,19 @@ input:
     value per training sample beside X (sparse coding's codes) fits only
     such X.
 
-A new executor (device arrays through the Array API, say) is a class with
-these methods and one more line in :func:`executor_for`.
+A new executor is a class with these methods and one more line in
+:func:`executor_for`.
 """
 
 from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import __version__ as sklearn_version
+from sklearn import get_config
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
+from ._array_ops import ArrayAPIOps
 from ._dask import (
     DaskObjective,
     check_dask_array,
@@ -71,7 +82,8 @@ from ._dask import (
     persist_if_it_fits,
     prepare_training_array,
 )
-from ._engine import ThreadedExecutor, default_n_threads
+from ._engine import ThreadedExecutor, default_n_threads, resolve_chunk_size
+from ._sklearn_private import array_api
 from ._validation import FLOAT_DTYPES, value_range
 
 
@@ -96,12 +108,14 @@ class InMemoryExecutor:
             estimator, X, y, accept_sparse=accept_sparse, dtype=FLOAT_DTYPES, order="C"
         )
 
-    def fitted_input(self, estimator, X, *, accept_sparse):
+    def fitted_input(self, estimator, X, *, accept_sparse, method):
+        check_same_namespace(estimator, X, method)
         return validate_data(
             estimator, X, accept_sparse=accept_sparse, dtype=FLOAT_DTYPES, reset=False
         )
 
-    def codes(self, X):
+    def codes(self, X, estimator):
+        check_same_namespace(estimator, X, "inverse_transform")
         return check_array(X, dtype=FLOAT_DTYPES)
 
     def objective(self, factory, X, *targets, **options):
@@ -142,10 +156,10 @@ class DaskExecutor:
             )
         return X, y
 
-    def fitted_input(self, estimator, X, *, accept_sparse):
+    def fitted_input(self, estimator, X, *, accept_sparse, method):
         return check_dask_array(X, estimator, reset=False)
 
-    def codes(self, X):
+    def codes(self, X, estimator):
         return check_dask_codes(X)
 
     def objective(self, factory, X, *targets, **options):
@@ -177,10 +191,157 @@ def _on_checked_rows(function, block):
     return function(check_array(block, dtype=FLOAT_DTYPES))
 
 
+# Rows per chunk for chunk_size="auto" on a device: at most about this many
+# entries of X per chunk (256 MiB in float64). On a GPU a chunk is not sized
+# for a cache but for memory: the products of a chunk run as one kernel
+# each, which large chunks keep busy, and the memory beyond X is about
+# 2 * chunk_rows * (n_features + sum of the hidden widths) entries.
+_DEVICE_CHUNK_ENTRIES = 2**25
+
+
+class ArrayAPIRunner:
+    """The :class:`~skl_sparseae._kernel.ChunkRunner` of rows on a device:
+    the chunks one after another (the device runs each chunk's products in
+    parallel), their shares added into float64 totals on the device in
+    chunk order."""
+
+    n_threads = 1
+
+    def __init__(self, ops):
+        self.ops = ops
+
+    @staticmethod
+    def chunk_rows(chunk_size, n_samples, n_features):
+        if isinstance(chunk_size, str) and chunk_size == "auto":
+            chunk_size = max(1, _DEVICE_CHUNK_ENTRIES // max(n_features, 1))
+        return resolve_chunk_size(chunk_size, n_samples, n_features)
+
+    def run(self, n_chunks, workspaces, compute, shares, totals):
+        work = workspaces[0]
+        for c in range(n_chunks):
+            compute(work, c)
+            for total, share in zip(totals, shares(work), strict=True):
+                total += share
+
+    def close(self):
+        pass
+
+
+class ArrayAPIExecutor:
+    """Arrays of another Array API namespace, under ``array_api_dispatch``:
+    the kernels on X's device (see the module).
+
+    Parameters
+    ----------
+    xp : namespace
+        X's namespace, as scikit-learn's ``get_namespace`` gives it.
+    device : device
+        X's device.
+    """
+
+    in_memory = True
+
+    def __init__(self, xp, device):
+        self.xp = xp
+        self.device = device
+
+    def _float_dtypes(self):
+        return (self.xp.float64, self.xp.float32)
+
+    def _check_supported(self, estimator):
+        if not estimator.__sklearn_tags__().array_api_support:
+            why = getattr(
+                estimator,
+                "_no_array_api_because",
+                "its kernel is not yet written for the Array API",
+            )
+            raise TypeError(
+                f"{type(estimator).__name__} does not compute on "
+                f"{self.xp.__name__} arrays: it has no array API support yet, "
+                f"because {why} (docs: GPUs). Fit it on NumPy arrays: "
+                "X.cpu().numpy() for a PyTorch tensor, X.get() for a CuPy "
+                "array, or outside config_context(array_api_dispatch=True)."
+            )
+        if self.xp.float64 not in array_api().supported_float_dtypes(
+            self.xp, self.device
+        ):
+            raise TypeError(
+                f"{type(estimator).__name__} needs float64 on X's device "
+                f"({self.device}) for its sums over the samples, and this "
+                "device has none (Apple's MPS has no float64). Fit on the CPU "
+                "(X.cpu()) or on a device with float64 (CUDA)."
+            )
+
+    def training_data(self, estimator, X, *, accept_sparse):
+        self._check_supported(estimator)
+        X = validate_data(estimator, X, dtype=self._float_dtypes())
+        # X's range, computed on its device: two numbers come down.
+        bounds = None
+        if X.shape[0] * X.shape[1]:
+            bounds = (float(self.xp.min(X)), float(self.xp.max(X)))
+        return X, bounds
+
+    def training_data_and_targets(self, estimator, X, y, *, accept_sparse):
+        self._check_supported(estimator)
+        return validate_data(estimator, X, y, dtype=self._float_dtypes())
+
+    def fitted_input(self, estimator, X, *, accept_sparse, method):
+        check_same_namespace(estimator, X, method)
+        return validate_data(estimator, X, dtype=self._float_dtypes(), reset=False)
+
+    def codes(self, X, estimator):
+        check_same_namespace(estimator, X, "inverse_transform")
+        return check_array(X, dtype=self._float_dtypes())
+
+    def objective(self, factory, X, *targets, **options):
+        runner = ArrayAPIRunner(ArrayAPIOps(self.xp, self.device))
+        return factory(X, *targets, runner=runner, **options)
+
+    def map_rows(self, X, function, n_columns, dtype=None):
+        return function(X)
+
+    def mean(self, values, check, X, *, compute=True):
+        def range_of():
+            return (float(self.xp.min(X)), float(self.xp.max(X)))
+
+        return check(float(self.xp.mean(values)), range_of)
+
+
 IN_MEMORY = InMemoryExecutor()
 DASK = DaskExecutor()
 
 
 def executor_for(X):
     """The executor of X's kind (see the module): the one place that asks."""
-    return DASK if is_dask_collection(X) else IN_MEMORY
+    if is_dask_collection(X):
+        return DASK
+    if (
+        get_config().get("array_api_dispatch", False)
+        and not isinstance(X, np.ndarray)
+        and not sp.issparse(X)
+    ):
+        tools = array_api()
+        xp, _, device = tools.get_namespace_and_device(X)
+        if not tools._is_numpy_namespace(xp):
+            if not hasattr(tools, "move_estimator_to"):
+                raise ImportError(
+                    f"Fitting {xp.__name__} arrays needs scikit-learn 1.9 or "
+                    f"newer (found {sklearn_version}): pip install "
+                    "'skl_sparseae[array-api]'."
+                )
+            return ArrayAPIExecutor(xp, device)
+    return IN_MEMORY
+
+
+def check_same_namespace(estimator, X, method):
+    """Under ``array_api_dispatch``, X given to ``method`` must be where the
+    fitted ``estimator``'s arrays are: scikit-learn's check and message,
+    which say how to move the estimator. An estimator names the array that
+    shows where its arrays are in ``_namespace_attribute``."""
+    if not get_config().get("array_api_dispatch", False):
+        return
+    attribute = getattr(estimator, "_namespace_attribute", None)
+    if attribute is not None:
+        array_api().check_same_namespace(
+            X, estimator, attribute=attribute, method=method
+        )

@@ -149,6 +149,12 @@ class ChunkRunner(Protocol):
     #: for each (and never more than it has chunks).
     n_threads: int
 
+    #: The array operations for where the rows are
+    #: (:data:`~skl_sparseae._array_ops.NUMPY_OPS`, or an
+    #: :class:`~skl_sparseae._array_ops.ArrayAPIOps` of X's namespace and
+    #: device): the kernel allocates and computes with them.
+    ops: object
+
     def chunk_rows(self, chunk_size, n_samples, n_features):
         """Rows per chunk for the estimator's ``chunk_size`` (an int, "auto"
         or None for one chunk)."""
@@ -184,6 +190,9 @@ class ChunkedObjective:
         self.X = X
         self._sparse = sp.issparse(X)
         self._runner = runner
+        # The array operations for where the rows are (NumPy's out= buffers,
+        # or an Array API namespace's device): skl_sparseae._array_ops.
+        self._ops = runner.ops
         self.chunk_size = runner.chunk_rows(chunk_size, n_samples, n_features)
         self._chunks = row_chunks(n_samples, self.chunk_size)
         # One workspace per task that may run at once, and no more than
@@ -192,16 +201,15 @@ class ChunkedObjective:
         # Parameters in the working dtype (float32 training casts theta once
         # per call; float64 uses theta itself).
         self._params = (
-            None if X.dtype == np.float64 else np.empty(n_parameters, dtype=X.dtype)
+            None
+            if X.dtype == self._ops.xp.float64
+            else self._ops.buffer(n_parameters, X.dtype)
         )
 
     def _working_parameters(self, theta):
-        """``(theta as float64, theta in X's dtype)``."""
+        """``(theta as NumPy float64, theta in X's dtype where X is)``."""
         theta = np.asarray(theta, dtype=np.float64)
-        if self._params is None:
-            return theta, theta
-        self._params[:] = theta
-        return theta, self._params
+        return theta, self._ops.working_parameters(theta, self.X.dtype, self._params)
 
     def evaluate(self, theta):
         """The :class:`Evaluation` at ``theta`` (also kept as

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
+from ._array_ops import ops_for
 from ._validation import estimator_label
 
 # Iterations over which J's relative decrease is measured.
@@ -356,7 +357,7 @@ def minimize_for(
         label=label if stage is None else f"{label} {stage}",
         verbose=estimator.verbose,
         progress=progress,
-        rounding=float(np.finfo(X.dtype).eps),
+        rounding=float(ops_for(X).xp.finfo(X.dtype).eps),
         explain_overflow=explain,
         explain_stall=explain,
     )

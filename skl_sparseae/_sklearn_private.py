@@ -12,9 +12,22 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
 )
 
+
+def array_api():
+    """scikit-learn's array API helpers (``sklearn.utils._array_api``):
+    ``get_namespace_and_device``, ``move_to``, ``check_same_namespace`` and
+    ``move_estimator_to`` as scikit-learn 1.9 has them. Imported when
+    arrays of another namespace than NumPy arrive, the only time they are
+    needed."""
+    from sklearn.utils import _array_api
+
+    return _array_api
+
+
 __all__ = [
     "Interval",
     "StrOptions",
     "_fit_context",
+    "array_api",
     "validate_parameter_constraints",
 ]

@@ -8,6 +8,7 @@ from numbers import Real
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ._array_ops import as_host, ops_for
 from ._autoencoder_objective import (
     NetworkLayout,
     SparseAutoencoderObjective,
@@ -214,6 +215,10 @@ class SparseAutoencoder(AutoencoderBase):
         self.verbose = verbose
         self.chunk_size = chunk_size
 
+    # The fitted array that tells where the model's arrays are (namespace,
+    # device): X given to transform must be there too.
+    _namespace_attribute = "components_"
+
     @property
     def n_components_(self):
         """Number of hidden units of the fitted model."""
@@ -227,16 +232,18 @@ class SparseAutoencoder(AutoencoderBase):
     # Internals -------------------------------------------------------------
 
     def _encode(self, X):
+        ops = ops_for(X)
         with np.errstate(all="ignore"):
-            W1 = self.components_.astype(X.dtype, copy=False)
-            b1 = self.intercept_hidden_.astype(X.dtype, copy=False)
-            H = encode(X, W1, b1)
+            W1 = ops.astype(self.components_, X.dtype)
+            b1 = ops.astype(self.intercept_hidden_, X.dtype)
+            H = encode(X, W1, b1, ops=ops)
         check_finite_output(H, "transform", X)
         return H
 
     def _decoder_pre_activation(self, H):
-        W2 = self.decoder_components_.astype(H.dtype, copy=False)
-        b2 = self.intercept_visible_.astype(H.dtype, copy=False)
+        ops = ops_for(H)
+        W2 = ops.astype(self.decoder_components_, H.dtype)
+        b2 = ops.astype(self.intercept_visible_, H.dtype)
         Z_out = H @ W2
         Z_out += b2
         return Z_out
@@ -292,12 +299,15 @@ class SparseAutoencoder(AutoencoderBase):
                     # (None where they stay on Dask's workers).
                     codes = objective.last_evaluation.codes
 
+            # The fitted arrays in X's dtype, where X is (its namespace and
+            # device under array API dispatch).
+            publish = ops_for(X).publish
             W1, W2, b1, b2 = unpack_parameters(result.theta, n_features, k, tied)
             fitted = {
-                "components_": W1.astype(X.dtype),
-                "decoder_components_": W2.astype(X.dtype),
-                "intercept_hidden_": b1.astype(X.dtype),
-                "intercept_visible_": b2.astype(X.dtype),
+                "components_": publish(W1, X),
+                "decoder_components_": publish(W2, X),
+                "intercept_hidden_": publish(b1, X),
+                "intercept_visible_": publish(b2, X),
                 "loss_": result.loss,
                 "loss_curve_": result.loss_curve,
                 "n_iter_": result.n_iter,
@@ -311,9 +321,13 @@ class SparseAutoencoder(AutoencoderBase):
     def _packed_parameters(self, X=None):
         """The fitted parameters as one flat float64 vector (X: unused)."""
         return pack_parameters(
-            self.components_,
-            self.decoder_components_,
-            self.intercept_hidden_,
-            self.intercept_visible_,
+            *as_host(
+                [
+                    self.components_,
+                    self.decoder_components_,
+                    self.intercept_hidden_,
+                    self.intercept_visible_,
+                ]
+            ),
             self.tied_weights,
         )

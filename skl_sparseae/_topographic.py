@@ -17,7 +17,7 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array
 
 from ._autoencoder_objective import initialization_bound
 from ._base import (
@@ -40,7 +40,6 @@ from ._sparse_coding_objective import (
 from ._validation import (
     DOC_LINK_MODULE,
     DOC_LINK_TEMPLATE,
-    FLOAT_DTYPES,
     ParameterRulesMixin,
     PositiveInt,
     estimator_label,
@@ -221,6 +220,15 @@ class TopographicSparseCoding(
 
     _doc_link_module = DOC_LINK_MODULE
     _doc_link_template = DOC_LINK_TEMPLATE
+    # Why fit and transform stay on NumPy (the error under array API
+    # dispatch says it): see docs/gpus.rst.
+    _no_array_api_because = (
+        "its fit alternates L-BFGS on the basis with solves for every "
+        "sample's codes (a Newton step per sample: batches of small dense "
+        "solves with scipy.linalg.solve and numpy.linalg.solve), which are not "
+        "yet written for the Array API"
+    )
+
     _parameter_constraints: dict = {
         "n_components": [PositiveInt()],
         "grid_side": [PositiveInt(), None],
@@ -287,14 +295,15 @@ class TopographicSparseCoding(
             The fitted estimator.
         """
         with atomic_fit(self):
-            if not executor_for(X).in_memory:
+            executor = executor_for(X)
+            if not executor.in_memory:
                 raise TypeError(
                     "TopographicSparseCoding cannot fit a Dask array: its codes "
                     "are one row per training sample and live beside X in "
                     "memory. Fit on a NumPy sample of the rows (e.g. "
                     "X[:100000].compute()); transform accepts Dask arrays."
                 )
-            X = validate_data(self, X, dtype=FLOAT_DTYPES, order="C")
+            X, _ = executor.training_data(self, X, accept_sparse=False)
             grouping = self._grouping()
             n_samples, n_features = X.shape
             random_state = check_random_state(self.random_state)

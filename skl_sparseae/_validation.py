@@ -16,6 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
+from ._array_ops import ops_for
 from ._sklearn_private import (
     Interval,
     StrOptions,
@@ -217,6 +218,12 @@ def value_range(X):
         if X.nnz < X.shape[0] * X.shape[1]:
             low, high = min(low, 0.0), max(high, 0.0)
         return low, high
+    if not isinstance(X, np.ndarray):
+        # An array of another Array API namespace (on its device).
+        xp = ops_for(X).xp
+        if X.shape[0] * X.shape[1] == 0:
+            return None
+        return float(xp.min(X)), float(xp.max(X))
     if X.size == 0:
         return None
     return float(X.min()), float(X.max())

@@ -6,9 +6,10 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn
 
 from skl_sparseae import _executors
-from skl_sparseae._executors import DASK, IN_MEMORY, executor_for
+from skl_sparseae._executors import DASK, IN_MEMORY, ArrayAPIExecutor, executor_for
 
 PACKAGE = pathlib.Path(_executors.__file__).parent
 
@@ -33,11 +34,25 @@ def test_dask_collections_run_on_dask():
     assert executor_for(da.ones((3, 2), chunks=2)) is DASK
 
 
-def test_the_executors_offer_the_same_methods():
-    def public(executor):
-        return {name for name in dir(type(executor)) if not name.startswith("_")}
+def test_device_arrays_run_where_they_are_under_array_api_dispatch():
+    torch = pytest.importorskip("torch")
+    if not hasattr(pytest.importorskip("sklearn.utils._array_api"), "move_to"):
+        pytest.skip("array API input needs scikit-learn 1.9")
+    X = torch.ones((3, 2), dtype=torch.float64)
+    assert executor_for(X) is IN_MEMORY  # dispatch off: converted to NumPy
+    with sklearn.config_context(array_api_dispatch=True):
+        executor = executor_for(X)
+        assert isinstance(executor, ArrayAPIExecutor)
+        assert executor.device == X.device
+        assert executor_for(np.ones((3, 2))) is IN_MEMORY
+        assert executor_for(sp.csr_matrix(np.ones((3, 2)))) is IN_MEMORY
 
-    assert public(IN_MEMORY) == public(DASK)
+
+def test_the_executors_offer_the_same_methods():
+    def public(executor_class):
+        return {name for name in dir(executor_class) if not name.startswith("_")}
+
+    assert public(type(IN_MEMORY)) == public(type(DASK)) == public(ArrayAPIExecutor)
     assert IN_MEMORY.in_memory and not DASK.in_memory
 
 

@@ -17,6 +17,7 @@ from skl_sparseae import (
     TopographicSparseCoding,
 )
 from skl_sparseae import _kernel as kernel_module
+from skl_sparseae._array_ops import NUMPY_OPS
 from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._executors import IN_MEMORY
 from skl_sparseae._kernel import Evaluation, RowSums, Stage, add_row_sums
@@ -61,6 +62,7 @@ class SerialRunner:
     thread, shares added in chunk order; it records what it was asked."""
 
     n_threads = 1
+    ops = NUMPY_OPS
 
     def __init__(self, rows):
         self.rows = rows

@@ -1,0 +1,312 @@
+"""The array operations a kernel needs, for NumPy and for any Array API namespace.
+
+A kernel (:mod:`skl_sparseae._kernel`) is written once, with these
+operations, and is handed the set that fits where its rows are:
+
+- :data:`NUMPY_OPS` for NumPy arrays and SciPy sparse matrices (the thread
+  executor, and Dask's blocks): every product and elementwise step writes
+  into a buffer the kernel allocated once (``out=``), in place, exactly as
+  the engine always has, so its speed and its bits do not change.
+- :class:`ArrayAPIOps` for arrays of another namespace (PyTorch, CuPy,
+  array-api-strict) under scikit-learn's ``array_api_dispatch``: the
+  standard has no ``out=``, so each step allocates its result (on X's
+  device), and the kernel's buffers are ``None``.
+
+Every call that has an ``out`` argument returns its result, and the kernel
+uses what is returned: NumPy returns ``out`` itself.
+
+Host and device: the only copies between them are :meth:`ArrayAPIOps.to_device`
+(theta up, once per evaluation) and :meth:`ArrayAPIOps.to_host` (the
+evaluation's sums down, in one copy). Both count what they move, in
+``transfers``, so that a test can hold the kernel to it.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+
+
+def sigmoid_inplace(Z):
+    """Overwrite Z with sigmoid(Z) = 1 / (1 + exp(-Z)); returns Z.
+
+    Four simple passes whose exp numpy vectorises (for float32 on AVX2 too),
+    faster than scipy's ``expit`` on both dtypes. exp(-z) overflows to inf
+    for z below about -709 (float64) or -88 (float32), and 1 / inf = 0 is
+    then the correctly rounded sigmoid, so the overflow warning is silenced.
+    """
+    np.negative(Z, out=Z)
+    with np.errstate(over="ignore"):
+        np.exp(Z, out=Z)
+    Z += 1.0
+    return np.reciprocal(Z, out=Z)
+
+
+class NumpyOps:
+    """NumPy: results into the kernel's buffers (see the module)."""
+
+    xp = np
+    device = None
+    is_numpy = True
+
+    @staticmethod
+    def buffer(shape, dtype):
+        """A work buffer (uninitialised), or None where the namespace allocates."""
+        return np.empty(shape, dtype=dtype)
+
+    @staticmethod
+    def empty(shape, dtype):
+        """An array the kernel writes and reads (not a buffer: always made)."""
+        return np.empty(shape, dtype=dtype)
+
+    @staticmethod
+    def zeros(shape):
+        """float64 zeros where the sums are added (totals)."""
+        return np.zeros(shape)
+
+    @staticmethod
+    def ones(shape, dtype):
+        return np.ones(shape, dtype=dtype)
+
+    @staticmethod
+    def rows(buffer, n_rows):
+        """The first ``n_rows`` rows of a buffer, to write a result into."""
+        return buffer[:n_rows]
+
+    @staticmethod
+    def part(array, start, stop):
+        """``array[start:stop]``, to write a result into."""
+        return array[start:stop]
+
+    @staticmethod
+    def matmul(a, b, out=None):
+        return np.matmul(a, b, out=out)
+
+    @staticmethod
+    def subtract(a, b, out=None):
+        return np.subtract(a, b, out=out)
+
+    @staticmethod
+    def one_minus(A, out=None):
+        """1 - A."""
+        return np.subtract(1.0, A, out=out)
+
+    @staticmethod
+    def sigmoid(Z):
+        """sigmoid(Z), in place."""
+        return sigmoid_inplace(Z)
+
+    @staticmethod
+    def expit(Z):
+        """sigmoid(Z), a new array (scipy's expit)."""
+        return expit(Z)
+
+    @staticmethod
+    def softplus(Z):
+        """log(1 + exp(Z)), a new array."""
+        return np.logaddexp(0.0, Z)
+
+    @staticmethod
+    def astype(array, dtype, copy=False):
+        return array.astype(dtype, copy=copy)
+
+    @staticmethod
+    def publish(array, like):
+        """A float64 NumPy result (a fitted attribute) as a copy in the
+        dtype of ``like``, the data, where the data is."""
+        return array.astype(like.dtype)
+
+    @staticmethod
+    def working_parameters(theta, dtype, buffer):
+        """theta (NumPy float64) in the working dtype: itself for float64,
+        else cast into ``buffer`` (made once by the kernel)."""
+        if buffer is None:
+            return theta
+        buffer[:] = theta
+        return buffer
+
+    @staticmethod
+    def put_rows(target, start, stop, values):
+        """``target[start:stop] = values``: NumPy wrote them there already."""
+
+    @staticmethod
+    def loss_share(value, share):
+        """A chunk's loss (a Python float) into its 1-entry float64 share."""
+        share[0] = value
+        return share
+
+    @staticmethod
+    def half_squared_norm(R):
+        """0.5 ||R||^2 (the sum in R's dtype, as BLAS's dot gives it)."""
+        return 0.5 * float(np.vdot(R, R))
+
+    @staticmethod
+    def softplus_minus_product_sum(Z, X):
+        """sum(softplus(Z) - X * Z), the cross-entropy of a chunk."""
+        return float(np.sum(np.logaddexp(0.0, Z), dtype=np.float64)) - float(
+            np.vdot(X, Z)
+        )
+
+    @staticmethod
+    def pack(parts, out):
+        """The flat share of ``parts`` (in layout order): NumPy wrote them
+        into ``out``'s views already."""
+        return out
+
+    @staticmethod
+    def to_device(theta):
+        return theta
+
+    @staticmethod
+    def to_host(*arrays):
+        return arrays
+
+
+class ArrayAPIOps:
+    """An Array API namespace ``xp`` on ``device``: each step allocates.
+
+    ``transfers`` counts the copies between host and device:
+    ``{"to_device": n, "to_host": n}``.
+    """
+
+    is_numpy = False
+
+    def __init__(self, xp, device):
+        self.xp = xp
+        self.device = device
+        self.transfers = {"to_device": 0, "to_host": 0}
+
+    def buffer(self, shape, dtype):
+        return None
+
+    def empty(self, shape, dtype):
+        return self.xp.empty(shape, dtype=dtype, device=self.device)
+
+    def zeros(self, shape):
+        return self.xp.zeros(shape, dtype=self.xp.float64, device=self.device)
+
+    def ones(self, shape, dtype):
+        return self.xp.ones(shape, dtype=dtype, device=self.device)
+
+    @staticmethod
+    def rows(buffer, n_rows):
+        return None
+
+    @staticmethod
+    def part(array, start, stop):
+        return None
+
+    @staticmethod
+    def matmul(a, b, out=None):
+        return a @ b
+
+    @staticmethod
+    def subtract(a, b, out=None):
+        return a - b
+
+    @staticmethod
+    def one_minus(A, out=None):
+        return 1.0 - A
+
+    def sigmoid(self, Z):
+        # 1 / (1 + exp(-z)) for z >= 0 and exp(z) / (1 + exp(z)) below: exp
+        # of -|z| never overflows, so no namespace warns or makes an inf.
+        xp = self.xp
+        e = xp.exp(-xp.abs(Z))
+        return xp.where(Z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def expit(self, Z):
+        return self.sigmoid(Z)
+
+    def softplus(self, Z):
+        return self.xp.logaddexp(self.xp.zeros_like(Z), Z)
+
+    def astype(self, array, dtype, copy=False):
+        return self.xp.astype(array, dtype, copy=copy)
+
+    def publish(self, array, like):
+        return self.xp.asarray(array, dtype=like.dtype, device=self.device)
+
+    def working_parameters(self, theta, dtype, buffer):
+        """theta up to the device (the one copy up of an evaluation), in
+        the working dtype."""
+        return self.astype(self.to_device(theta), dtype)
+
+    @staticmethod
+    def put_rows(target, start, stop, values):
+        target[start:stop, ...] = values
+
+    def loss_share(self, value, share):
+        """A chunk's loss (a 0-d float64 array on the device) as its 1-entry
+        share: it stays on the device."""
+        return self.xp.reshape(value, (1,))
+
+    def half_squared_norm(self, R):
+        return 0.5 * self.xp.sum(R * R, dtype=self.xp.float64)
+
+    def softplus_minus_product_sum(self, Z, X):
+        return self.xp.sum(self.softplus(Z) - X * Z, dtype=self.xp.float64)
+
+    def pack(self, parts, out):
+        xp = self.xp
+        return xp.concat([xp.reshape(part, (-1,)) for part in parts])
+
+    def to_device(self, theta):
+        """theta (NumPy float64) on the device: one copy up."""
+        self.transfers["to_device"] += 1
+        return self.xp.asarray(np.asarray(theta, dtype=np.float64), device=self.device)
+
+    def to_host(self, *arrays):
+        """float64 device arrays as NumPy arrays, brought down in one copy."""
+        xp = self.xp
+        self.transfers["to_host"] += 1
+        sizes = [int(np.prod(array.shape)) for array in arrays]
+        flat = xp.concat([xp.reshape(array, (-1,)) for array in arrays])
+        host = to_numpy(flat, xp)
+        parts, start = [], 0
+        for array, size in zip(arrays, sizes, strict=True):
+            parts.append(host[start : start + size].reshape(array.shape))
+            start += size
+        return tuple(parts)
+
+
+NUMPY_OPS = NumpyOps()
+
+
+def _is_host_array(array):
+    return isinstance(array, np.ndarray) or sp.issparse(array)
+
+
+def ops_for(*arrays):
+    """The operations for arrays of one kind: :data:`NUMPY_OPS` for NumPy
+    and SciPy sparse (and for anything while scikit-learn's
+    ``array_api_dispatch`` is off), else :class:`ArrayAPIOps` of their
+    namespace and device, as scikit-learn finds them."""
+    if all(_is_host_array(array) for array in arrays):
+        return NUMPY_OPS
+    from ._sklearn_private import array_api
+
+    xp, _, device = array_api().get_namespace_and_device(*arrays)
+    if array_api()._is_numpy_namespace(xp):
+        return NUMPY_OPS
+    return ArrayAPIOps(xp, device)
+
+
+def to_numpy(array, xp):
+    """A device array as a NumPy array on the host (scikit-learn's converter)."""
+    from ._sklearn_private import array_api
+
+    return array_api().move_to(array, xp=np, device="cpu")
+
+
+def dtype_name(dtype):
+    """``"float32"`` or ``"float64"``, of a NumPy or another namespace's dtype."""
+    if isinstance(dtype, np.dtype) or isinstance(dtype, type):
+        return np.dtype(dtype).name
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def as_host(arrays):
+    """A list of arrays as NumPy arrays (device arrays copied to the host)."""
+    return [
+        array if _is_host_array(array) else to_numpy(array, None) for array in arrays
+    ]
