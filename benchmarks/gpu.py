@@ -1,0 +1,342 @@
+"""The fit with X on a GPU, per L-BFGS iteration, against everything it must
+be measured by, in one run.
+
+    python benchmarks/gpu.py                      # CUDA, the issue's shapes
+    python benchmarks/gpu.py --device cpu --quick # a trial on torch's CPU
+
+It needs PyTorch and a CUDA GPU (``--device cuda``, the default), and exits
+with a message where there is none. For each shape (rows, 784, 196), dtype
+(float64, float32) and model (the SAE; the deep model (196, 64) without
+pretraining) it fits X on the device with ``tol=0`` for a fixed number of
+iterations under ``array_api_dispatch`` and prints, per iteration:
+
+- ``device eval``: the time inside the objective's evaluations (device
+  work, with the two copies below), per iteration;
+- ``transfers``: theta up and the sums down (what crosses per evaluation);
+- ``L-BFGS-B host``: the fit's time outside the evaluations: scipy's
+  L-BFGS-B on the host, and the driver around it;
+- ``GEMM floor``: the matrix products of one evaluation alone on the
+  device (5 for one hidden layer, 6L - 1 for L), times evaluations per
+  iteration;
+- ``CPU engine``: the same fit on NumPy X on this machine's CPU engine,
+  every core, in this run (fewer iterations at a million rows);
+- ``torch SAE eval``: a hand-written PyTorch SAE (forward and backward by
+  hand, the same J) per evaluation on the same device (SAE rows only);
+
+and the ratios the GPU issue sets targets for: iteration speed-up over the
+CPU engine, iteration / (L-BFGS-B host + floor), device evaluation / torch
+evaluation. Fine-tuning (SparseAutoencoderClassifier) has no array API
+support yet, so it has no row. A last table times one evaluation at a
+million rows for several ``chunk_size`` values, which is what "auto" picks
+from. Everything runs in under 8 minutes on an H200-class GPU.
+"""
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+
+import skl_sparseae._kernel as kernel_module  # noqa: E402
+from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder  # noqa: E402
+from skl_sparseae._array_ops import ArrayAPIOps  # noqa: E402
+from skl_sparseae._executors import executor_for  # noqa: E402
+
+N_FEATURES, N_COMPONENTS = 784, 196
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda", help="torch device (cuda, cpu)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small shapes: a trial of the script"
+    )
+    return parser.parse_args()
+
+
+def torch_or_exit(device_name):
+    try:
+        import torch
+    except ImportError:
+        sys.exit("benchmarks/gpu.py needs PyTorch: pip install torch")
+    if device_name.startswith("cuda") and not torch.cuda.is_available():
+        sys.exit(
+            "No CUDA GPU here (torch.cuda.is_available() is False): this "
+            "benchmark times the fit on a GPU. For a trial of the script on "
+            "the CPU: python benchmarks/gpu.py --device cpu --quick"
+        )
+    # No TF32: the products must be float32 (and float64) as asked.
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    return torch, torch.device(device_name)
+
+
+class Clock:
+    """Seconds spent in the objective's evaluations and in the transfers,
+    with the device synchronised at each edge."""
+
+    def __init__(self, torch, device):
+        self.sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+        self.evaluations = self.evaluate_seconds = self.transfer_seconds = 0.0
+
+    def install(self):
+        clock = self
+        evaluate = kernel_module.ChunkedObjective.evaluate
+        to_device, to_host = ArrayAPIOps.to_device, ArrayAPIOps.to_host
+
+        def timed_evaluate(objective, theta):
+            clock.sync()
+            start = time.perf_counter()
+            result = evaluate(objective, theta)
+            clock.sync()
+            clock.evaluate_seconds += time.perf_counter() - start
+            clock.evaluations += 1
+            return result
+
+        def timed(method):
+            def wrapper(ops, *arrays):
+                clock.sync()
+                start = time.perf_counter()
+                result = method(ops, *arrays)
+                clock.sync()
+                clock.transfer_seconds += time.perf_counter() - start
+                return result
+
+            return wrapper
+
+        kernel_module.ChunkedObjective.evaluate = timed_evaluate
+        ArrayAPIOps.to_device = timed(to_device)
+        ArrayAPIOps.to_host = timed(to_host)
+        self._originals = (evaluate, to_device, to_host)
+
+    def uninstall(self):
+        evaluate, to_device, to_host = self._originals
+        kernel_module.ChunkedObjective.evaluate = evaluate
+        ArrayAPIOps.to_device, ArrayAPIOps.to_host = to_device, to_host
+
+
+def model(kind, max_iter, dtype_chunk="auto"):
+    common = dict(tol=0.0, max_iter=max_iter, random_state=0, chunk_size=dtype_chunk)
+    if kind == "SAE":
+        return SparseAutoencoder(N_COMPONENTS, **common)
+    return DeepSparseAutoencoder((N_COMPONENTS, 64), pretrain=False, **common)
+
+
+def fit_seconds(estimator, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        start = time.perf_counter()
+        estimator.fit(X)
+        return time.perf_counter() - start
+
+
+def device_fit(torch, device, kind, X, max_iter):
+    clock = Clock(torch, device)
+    clock.install()
+    try:
+        with sklearn.config_context(array_api_dispatch=True):
+            estimator = model(kind, max_iter)
+            clock.sync()
+            seconds = fit_seconds(estimator, X)
+            clock.sync()
+    finally:
+        clock.uninstall()
+    n_iter = estimator.n_iter_
+    return {
+        "iteration": seconds / n_iter,
+        "device_eval": clock.evaluate_seconds / n_iter,
+        "transfers": clock.transfer_seconds / n_iter,
+        "host": (seconds - clock.evaluate_seconds) / n_iter,
+        "evaluations_per_iteration": clock.evaluations / n_iter,
+    }
+
+
+def gemm_floor(torch, device, X, widths, repeats=3):
+    """Seconds of one evaluation's matrix products alone, as
+    benchmarks/run.py counts them: per layer of the mirrored network the
+    forward product and the weight gradient, and the delta product of every
+    layer but the first (6L - 1 for L encoder layers); the best of
+    ``repeats``. The activations and deltas are X's shape and dtype."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    n_samples, n_features = X.shape
+    sizes = [n_features, *widths, *widths[-2::-1], n_features]
+    generator = torch.Generator(device=device).manual_seed(1)
+
+    def uniform(*shape):
+        return torch.rand(*shape, dtype=X.dtype, device=device, generator=generator)
+
+    activations = [X] + [uniform(n_samples, w) for w in sizes[1:]]
+    deltas = [uniform(n_samples, w) for w in sizes]
+    weights = [uniform(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    best = np.inf
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        for i, W in enumerate(weights):
+            activations[i] @ W  # forward
+            activations[i].T @ deltas[i + 1]  # gradient
+            if i > 0:
+                deltas[i + 1] @ W.T  # delta of the layer below
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def cpu_fit(kind, X_host, max_iter):
+    estimator = model(kind, max_iter)
+    seconds = fit_seconds(estimator, X_host)
+    return seconds / estimator.n_iter_
+
+
+def torch_sae_evaluation(torch, device, X, repeats=3, rho=0.01, beta=3.0, alpha=1e-4):
+    """One evaluation of the SAE's J and gradient written by hand in PyTorch
+    (the whole batch at once, as a hand-written script would)."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    m, n = X.shape
+    generator = torch.Generator(device=device).manual_seed(0)
+    W1 = torch.rand(N_COMPONENTS, n, dtype=X.dtype, device=device, generator=generator)
+    W2 = torch.rand(N_COMPONENTS, n, dtype=X.dtype, device=device, generator=generator)
+    W1, W2 = (W1 - 0.5) * 0.1, (W2 - 0.5) * 0.1
+    b1 = torch.zeros(N_COMPONENTS, dtype=X.dtype, device=device)
+    b2 = torch.zeros(n, dtype=X.dtype, device=device)
+    best = np.inf
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        A = torch.sigmoid(X @ W1.T + b1)
+        X_hat = torch.sigmoid(A @ W2 + b2)
+        rho_hat = A.mean(dim=0)
+        residual = X_hat - X
+        J = (
+            0.5 * (residual * residual).sum() / m
+            + 0.5 * alpha * ((W1 * W1).sum() + (W2 * W2).sum())
+            + beta
+            * (
+                rho * torch.log(rho / rho_hat)
+                + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+            ).sum()
+        )
+        delta_out = residual * X_hat * (1 - X_hat)
+        sparsity = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+        delta_hidden = (delta_out @ W2.T + sparsity) * A * (1 - A)
+        grad = torch.cat(
+            [
+                (delta_hidden.T @ X / m + alpha * W1).reshape(-1),
+                (A.T @ delta_out / m + alpha * W2).reshape(-1),
+                delta_hidden.sum(0) / m,
+                delta_out.sum(0) / m,
+            ]
+        )
+        grad_host = torch.cat([J.reshape(1), grad]).cpu().numpy()
+        sync()
+        best = min(best, time.perf_counter() - start)
+    assert np.isfinite(grad_host).all()
+    return best
+
+
+def chunk_sweep(torch, device, X, chunk_sizes):
+    """Seconds of one SAE evaluation for each chunk_size, on the device."""
+    estimator = SparseAutoencoder(N_COMPONENTS)
+    theta = np.random.RandomState(0).uniform(
+        -0.05, 0.05, estimator._layout(X.shape[1]).n_parameters
+    )
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    rows = {}
+    with sklearn.config_context(array_api_dispatch=True):
+        for chunk_size in chunk_sizes:
+            estimator.set_params(chunk_size=chunk_size)
+            with executor_for(X).objective(estimator._objective, X) as objective:
+                objective(theta)  # warm up
+                sync()
+                start = time.perf_counter()
+                objective(theta)
+                sync()
+                rows[(chunk_size, objective.chunk_size)] = time.perf_counter() - start
+    return rows
+
+
+def main():
+    arguments = parse_arguments()
+    torch, device = torch_or_exit(arguments.device)
+    if arguments.quick:
+        shapes = [(2000, 5, 2), (6000, 5, 2)]
+    else:
+        # (rows, device iterations, CPU iterations)
+        shapes = [(60000, 10, 3), (1000000, 10, 1)]
+    name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
+    print(f"device: {device} ({name})")
+    versions = f"torch {torch.__version__}, numpy {np.__version__}"
+    print(f"{versions}, scikit-learn {sklearn.__version__}")
+    print()
+    header = (
+        "| model | rows | dtype | iteration | device eval | transfers | "
+        "L-BFGS-B host | GEMM floor | CPU engine | torch SAE eval | "
+        "vs CPU | it / (host + floor) | eval / torch |"
+    )
+    print(header)
+    print("|" + "---|" * 13)
+    started = time.perf_counter()
+    for n_samples, device_iterations, cpu_iterations in shapes:
+        for dtype in ("float64", "float32"):
+            generator = torch.Generator(device=device).manual_seed(0)
+            X = torch.rand(
+                n_samples,
+                N_FEATURES,
+                dtype=getattr(torch, dtype),
+                device=device,
+                generator=generator,
+            )
+            X_host = X.cpu().numpy()
+            for kind, widths in (
+                ("SAE", (N_COMPONENTS,)),
+                ("deep", (N_COMPONENTS, 64)),
+            ):
+                timing = device_fit(torch, device, kind, X, device_iterations)
+                floor = gemm_floor(torch, device, X, widths)
+                floor *= timing["evaluations_per_iteration"]
+                cpu = cpu_fit(kind, X_host, cpu_iterations)
+                torch_eval = (
+                    torch_sae_evaluation(torch, device, X) if kind == "SAE" else None
+                )
+                device_eval = (
+                    timing["device_eval"] / timing["evaluations_per_iteration"]
+                )
+                cells = [
+                    kind,
+                    f"{n_samples}",
+                    dtype,
+                    f"{timing['iteration'] * 1e3:.1f} ms",
+                    f"{timing['device_eval'] * 1e3:.1f} ms",
+                    f"{timing['transfers'] * 1e3:.2f} ms",
+                    f"{timing['host'] * 1e3:.1f} ms",
+                    f"{floor * 1e3:.1f} ms",
+                    f"{cpu * 1e3:.0f} ms",
+                    "" if torch_eval is None else f"{torch_eval * 1e3:.1f} ms",
+                    f"{cpu / timing['iteration']:.1f}x",
+                    f"{timing['iteration'] / (timing['host'] + floor):.2f}",
+                    "" if torch_eval is None else f"{device_eval / torch_eval:.2f}",
+                ]
+                print("| " + " | ".join(cells) + " |", flush=True)
+            del X, X_host
+    print()
+    print("Evaluations per iteration are in 'device eval' / one evaluation; the")
+    print("GEMM floor is per iteration (one evaluation's products x evaluations).")
+    print()
+    n_sweep = 6000 if arguments.quick else 1000000
+    X = torch.rand(n_sweep, N_FEATURES, dtype=torch.float64, device=device)
+    sizes = [1024, 4096, 16384, 65536, None, "auto"]
+    print(f"One SAE evaluation at ({n_sweep}, 784, 196) float64 by chunk_size:")
+    print("| chunk_size | rows per chunk | evaluation |")
+    print("|---|---|---|")
+    for (chunk_size, rows), seconds in chunk_sweep(torch, device, X, sizes).items():
+        print(f"| {chunk_size} | {rows} | {seconds * 1e3:.1f} ms |")
+    print(f"\n(all of it in {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
