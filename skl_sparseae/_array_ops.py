@@ -153,10 +153,6 @@ class NumpyOps:
         return out
 
     @staticmethod
-    def to_device(theta):
-        return theta
-
-    @staticmethod
     def to_host(*arrays):
         return arrays
 

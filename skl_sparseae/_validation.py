@@ -218,12 +218,12 @@ def value_range(X):
         if X.nnz < X.shape[0] * X.shape[1]:
             low, high = min(low, 0.0), max(high, 0.0)
         return low, high
-    if not isinstance(X, np.ndarray):
+    ops = ops_for(X)
+    if not ops.is_numpy:
         # An array of another Array API namespace (on its device).
-        xp = ops_for(X).xp
         if X.shape[0] * X.shape[1] == 0:
             return None
-        return float(xp.min(X)), float(xp.max(X))
+        return float(ops.xp.min(X)), float(ops.xp.max(X))
     if X.size == 0:
         return None
     return float(X.min()), float(X.max())
