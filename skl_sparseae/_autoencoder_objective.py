@@ -78,11 +78,13 @@ class NetworkLayout:
         """``(W_enc, W_dec, b_enc, b_dec)``: lists of reshaped views of theta
         (a NumPy array, or an array of the Array API namespace ``xp``)."""
         position = 0
+        # NumPy's method is several times faster than the function.
+        reshape = xp.reshape if xp is not np else np.ndarray.reshape
 
         def take(shape):
             nonlocal position
             size = shape[0] * shape[1] if len(shape) == 2 else shape[0]
-            view = xp.reshape(theta[position : position + size], shape)
+            view = reshape(theta[position : position + size], shape)
             position += size
             return view
 
@@ -433,14 +435,16 @@ class AutoencoderObjective(ChunkedObjective):
         # Pass 1: every encoder layer's activations a_l for every sample, and
         # rho_hat_l = (1/m) sum_i a_l(x_i), which the deltas need.
         hidden_sum = self._hidden_pass(weights)
-        _, sparsity_deltas = self.sparsity_deltas(hidden_sum, n_samples, ops.xp)
+        rho_hats, sparsity_deltas = self.sparsity_deltas(hidden_sum, n_samples, ops.xp)
         # Pass 2: decoder, reconstruction, deltas and gradient shares.
         grad_sum, reconstruction_sum = self._backprop_pass(weights, sparsity_deltas)
-        # The sums, where X is (NumPy: already here; a device: one copy down).
+        # The sums, where X is (NumPy: already here; a device: one copy down,
+        # and rho_hat again on the host from the hidden sums brought down).
         grad_sum, reconstruction_sum, hidden_sum = ops.to_host(
             grad_sum, reconstruction_sum, hidden_sum
         )
-        rho_hats, _ = self.sparsity_deltas(hidden_sum, n_samples)
+        if not ops.is_numpy:
+            rho_hats, _ = self.sparsity_deltas(hidden_sum, n_samples)
         return self.total(
             theta,
             grad_sum,
