@@ -86,6 +86,23 @@ class NumpyOps:
         return np.subtract(a, b, out=out)
 
     @staticmethod
+    def multiply(a, b, out=None):
+        return np.multiply(a, b, out=out)
+
+    @staticmethod
+    def divide(a, b, out=None):
+        return np.divide(a, b, out=out)
+
+    @staticmethod
+    def sqrt(a, out=None):
+        return np.sqrt(a, out=out)
+
+    @staticmethod
+    def sum_float64(a):
+        """The sum of a's entries, accumulated in float64, a Python float."""
+        return float(np.sum(a, dtype=np.float64))
+
+    @staticmethod
     def one_minus(A, out=None):
         """1 - A."""
         return np.subtract(1.0, A, out=out)
@@ -129,9 +146,58 @@ class NumpyOps:
         """``target[start:stop] = values``: NumPy wrote them there already."""
 
     @staticmethod
+    def exp(Z, out=None):
+        return np.exp(Z, out=out)
+
+    @staticmethod
+    def rows_where(X, mask):
+        """The rows of X where the NumPy boolean ``mask`` is True."""
+        return X[mask]
+
+    @staticmethod
+    def classes_of(classes, indices):
+        """``classes[indices]``: labels (``classes`` a NumPy array)."""
+        return classes[indices]
+
+    # Class labels (the classifier): positions (row, label) NumPy indexes
+    # with; a one-hot matrix on a device, where the standard has no such
+    # indexing.
+
+    @staticmethod
+    def labels(y):
+        """Class indices 0 .. n_classes - 1, as the kernel keeps them."""
+        return np.asarray(y, dtype=np.intp)
+
+    @staticmethod
+    def label_positions(labels, n_classes, Z):
+        return (np.arange(len(labels)), labels)
+
+    @staticmethod
+    def at_labels(Z, positions):
+        """``z_(i, y_i)`` of each row, float64."""
+        return Z[positions].astype(np.float64)
+
+    @staticmethod
+    def subtract_one_at_labels(Z, positions):
+        """``Z - onehot(y)``, in place."""
+        Z[positions] -= 1.0
+        return Z
+
+    @staticmethod
+    def log_loss_sum(normaliser, z_max, z_true):
+        """``sum_i log(normaliser_i) + z_max_i - z_true_i``, a Python float."""
+        return float(np.sum(np.log(normaliser, dtype=np.float64) + z_max - z_true))
+
+    @staticmethod
     def loss_share(value, share):
         """A chunk's loss (a Python float) into its 1-entry float64 share."""
         share[0] = value
+        return share
+
+    @staticmethod
+    def loss_shares(values, share):
+        """A chunk's loss sums (Python floats) into its float64 share."""
+        share[:] = values
         return share
 
     @staticmethod
@@ -200,6 +266,20 @@ class ArrayAPIOps:
         return a - b
 
     @staticmethod
+    def multiply(a, b, out=None):
+        return a * b
+
+    @staticmethod
+    def divide(a, b, out=None):
+        return a / b
+
+    def sqrt(self, a, out=None):
+        return self.xp.sqrt(a)
+
+    def sum_float64(self, a):
+        return self.xp.sum(a, dtype=self.xp.float64)
+
+    @staticmethod
     def one_minus(A, out=None):
         return 1.0 - A
 
@@ -231,10 +311,49 @@ class ArrayAPIOps:
     def put_rows(target, start, stop, values):
         target[start:stop, ...] = values
 
+    def exp(self, Z, out=None):
+        return self.xp.exp(Z)
+
+    def rows_where(self, X, mask):
+        return X[self.xp.asarray(mask, device=self.device), ...]
+
+    def classes_of(self, classes, indices):
+        """Labels where the indices are, for numeric ``classes``; string
+        labels cannot live on a device and come back as a NumPy array."""
+        labels = classes[to_numpy(indices, self.xp)]
+        if labels.dtype.kind in "biuf":
+            return self.xp.asarray(labels, device=self.device)
+        return labels
+
+    def labels(self, y):
+        return y
+
+    def label_positions(self, labels, n_classes, Z):
+        xp = self.xp
+        classes = xp.arange(n_classes, device=self.device)
+        return xp.astype(labels[:, None] == classes[None, :], Z.dtype)
+
+    def at_labels(self, Z, onehot):
+        return self.xp.sum(Z * onehot, axis=1, dtype=self.xp.float64)
+
+    @staticmethod
+    def subtract_one_at_labels(Z, onehot):
+        return Z - onehot
+
+    def log_loss_sum(self, normaliser, z_max, z_true):
+        xp = self.xp
+        float64 = xp.float64
+        return xp.sum(
+            xp.log(xp.astype(normaliser, float64)) + xp.astype(z_max, float64) - z_true
+        )
+
     def loss_share(self, value, share):
         """A chunk's loss (a 0-d float64 array on the device) as its 1-entry
         share: it stays on the device."""
         return self.xp.reshape(value, (1,))
+
+    def loss_shares(self, values, share):
+        return self.xp.stack(values)
 
     def half_squared_norm(self, R):
         return 0.5 * self.xp.sum(R * R, dtype=self.xp.float64)

@@ -862,11 +862,15 @@ class ClassifierLayout:
         self.n_weights = sum(rows * cols for rows, cols in self.shapes)
         self.n_parameters = self.n_weights + sum(sizes[1:])
 
-    def unpack(self, theta):
-        """``(weights, biases)``: lists of reshaped views of theta."""
+    def unpack(self, theta, xp=np):
+        """``(weights, biases)``: lists of reshaped views of theta (a NumPy
+        array, or an array of the Array API namespace ``xp``)."""
         weights, position = [], 0
+        reshape = xp.reshape if xp is not np else np.ndarray.reshape
         for rows, cols in self.shapes:
-            weights.append(theta[position : position + rows * cols].reshape(rows, cols))
+            weights.append(
+                reshape(theta[position : position + rows * cols], (rows, cols))
+            )
             position += rows * cols
         biases = []
         for rows, _ in self.shapes:
@@ -890,6 +894,7 @@ class ClassifierLayout:
         """The flat float64 theta of :meth:`to_layers`' layers."""
         theta = np.zeros(self.n_parameters)
         weights, biases = self.unpack(theta)
+        coefs, intercepts = as_host(coefs), as_host(intercepts)
         for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
             weights[layer][...] = W.T
             biases[layer][...] = b
@@ -907,33 +912,36 @@ class ClassifierLayout:
         return blocks
 
 
-def softmax_inplace(Z):
-    """Overwrite each row of Z with softmax(z) = exp(z - max z) / sum; returns Z."""
-    Z -= Z.max(axis=1, keepdims=True)
-    np.exp(Z, out=Z)
-    Z /= Z.sum(axis=1, keepdims=True)
+def softmax_inplace(Z, ops=NUMPY_OPS):
+    """Overwrite each row of Z with softmax(z) = exp(z - max z) / sum; returns Z
+    (a new array where ``ops`` allocate)."""
+    xp = ops.xp
+    Z -= xp.max(Z, axis=1, keepdims=True)
+    Z = ops.exp(Z, out=Z)
+    Z /= xp.sum(Z, axis=1, keepdims=True)
     return Z
 
 
 class _ClassifierWorkspace:
-    """One thread's buffers for :class:`ClassifierObjective`."""
+    """One thread's buffers for :class:`ClassifierObjective` (None where the
+    namespace allocates, as :class:`_Workspace`'s)."""
 
-    def __init__(self, chunk_rows, layout, dtype):
-        self.activations = [
-            np.empty((chunk_rows, h), dtype=dtype) for h in layout.hidden_layer_sizes
-        ]
-        self.delta = [
-            np.empty((chunk_rows, h), dtype=dtype) for h in layout.hidden_layer_sizes
-        ]
-        self.slope = [
-            np.empty((chunk_rows, h), dtype=dtype) for h in layout.hidden_layer_sizes
-        ]
-        self.out = np.empty((chunk_rows, layout.n_classes), dtype=dtype)
-        self.ones = np.ones(chunk_rows, dtype=dtype)
-        self.loss_share = np.zeros(1)
-        self.grad_share = np.empty(layout.n_parameters, dtype=dtype)
+    def __init__(self, chunk_rows, layout, dtype, ops=NUMPY_OPS):
+        widths = layout.hidden_layer_sizes
+        buffer = ops.buffer
+        self.activations = [buffer((chunk_rows, h), dtype) for h in widths]
+        self.delta = [buffer((chunk_rows, h), dtype) for h in widths]
+        self.slope = [buffer((chunk_rows, h), dtype) for h in widths]
+        self.out = buffer((chunk_rows, layout.n_classes), dtype)
+        self.ones = ops.ones(chunk_rows, dtype)
+        self.loss_share = ops.zeros(1)
+        self.grad_share = buffer(layout.n_parameters, dtype)
         # Views of grad_share, made once: (weights, biases).
-        self.shares = layout.unpack(self.grad_share)
+        if self.grad_share is None:
+            n_matrices = len(layout.shapes)
+            self.shares = ([None] * n_matrices, [None] * n_matrices)
+        else:
+            self.shares = layout.unpack(self.grad_share)
 
 
 class ClassifierObjective(OnePassObjective):
@@ -973,17 +981,19 @@ class ClassifierObjective(OnePassObjective):
         runner,
     ):
         n_features = X.shape[1]
-        self.y = np.asarray(y, dtype=np.intp)
         self.layout = ClassifierLayout(n_features, hidden_layer_sizes, n_classes)
         self.alpha = alpha
         self._set_up(X, chunk_size, runner, self.layout.n_parameters)
+        # The class indices where X is (an integer array of X's namespace on
+        # a device, sent there once by the executor).
+        self.y = self._ops.labels(y)
         self._workspaces = [
-            _ClassifierWorkspace(self.chunk_size, self.layout, X.dtype)
+            _ClassifierWorkspace(self.chunk_size, self.layout, X.dtype, self._ops)
             for _ in range(self.n_workspaces)
         ]
 
     def _chunk_arguments(self, params):
-        return self.layout.unpack(params)
+        return self.layout.unpack(params, self._ops.xp)
 
     def total(self, theta, grad_sum, loss_sum, n_samples):
         """The :class:`~skl_sparseae._kernel.Evaluation` from the sums over
@@ -1002,36 +1012,40 @@ class ClassifierObjective(OnePassObjective):
     def _chunk(self, work, start, stop, weights, biases):
         """One chunk's share: sum_i -log p(y_i) and sum_i d(-log p(y_i))/dtheta,
         into ``work``."""
+        ops = self._ops
+        xp = ops.xp
         rows = stop - start
         n_hidden = len(self.layout.hidden_layer_sizes)
         share_weights, share_biases = work.shares
-        X_chunk = self.X[start:stop]
+        X_chunk = self.X[start:stop, :]
         # Forward: a_l = sigmoid(a_(l-1) W_l^T + b_l); z = a_L W_out^T + b_out.
         inputs = [X_chunk]
         for layer in range(n_hidden):
-            A = work.activations[layer][:rows]
-            encode(inputs[-1], weights[layer], biases[layer], out=A)
+            A = encode(
+                inputs[-1],
+                weights[layer],
+                biases[layer],
+                out=ops.rows(work.activations[layer], rows),
+                ops=ops,
+            )
             inputs.append(A)
-        Z = work.out[:rows]
         if n_hidden == 0 and self._sparse:
+            Z = work.out[:rows]
             Z[:] = X_chunk @ weights[-1].T
         else:
-            np.matmul(inputs[-1], weights[-1].T, out=Z)
+            Z = ops.matmul(inputs[-1], weights[-1].T, out=ops.rows(work.out, rows))
         Z += biases[-1]
         # -log p(y) = logsumexp(z) - z_y, computed stably; then p = softmax(z).
-        labels = self.y[start:stop]
-        rows_index = np.arange(rows)
-        z_true = Z[rows_index, labels].astype(np.float64)
-        z_max = Z.max(axis=1)
+        labels = ops.label_positions(self.y[start:stop], self.layout.n_classes, Z)
+        z_true = ops.at_labels(Z, labels)
+        z_max = xp.max(Z, axis=1)
         Z -= z_max[:, None]
-        np.exp(Z, out=Z)
-        normaliser = Z.sum(axis=1)
-        chunk_loss = float(
-            np.sum(np.log(normaliser, dtype=np.float64) + z_max - z_true)
-        )
+        Z = ops.exp(Z, out=Z)
+        normaliser = xp.sum(Z, axis=1)
+        chunk_loss = ops.log_loss_sum(normaliser, z_max, z_true)
         Z /= normaliser[:, None]
         # delta_out = p - onehot(y)
-        Z[rows_index, labels] -= 1.0
+        Z = ops.subtract_one_at_labels(Z, labels)
         delta = Z
         # Backward: dW_l = delta_l^T a_(l-1); delta_(l-1) = (delta_l W_l) a (1 - a).
         for layer in range(n_hidden, -1, -1):
@@ -1039,12 +1053,20 @@ class ClassifierObjective(OnePassObjective):
             if layer == 0 and self._sparse:
                 share_weights[0][:] = (layer_input.T @ delta).T
             else:
-                np.matmul(delta.T, layer_input, out=share_weights[layer])
-            _column_sums(delta, work.ones, out=share_biases[layer])
+                share_weights[layer] = ops.matmul(
+                    delta.T, layer_input, out=share_weights[layer]
+                )
+            share_biases[layer] = _column_sums(
+                delta, work.ones, out=share_biases[layer], ops=ops
+            )
             if layer > 0:
-                below = work.delta[layer - 1][:rows]
-                np.matmul(delta, weights[layer], out=below)
+                below = ops.matmul(
+                    delta, weights[layer], out=ops.rows(work.delta[layer - 1], rows)
+                )
                 below *= layer_input
-                below *= np.subtract(1.0, layer_input, out=work.slope[layer - 1][:rows])
+                below *= ops.one_minus(
+                    layer_input, out=ops.rows(work.slope[layer - 1], rows)
+                )
                 delta = below
-        work.loss_share[0] = chunk_loss
+        work.grad_share = ops.pack([*share_weights, *share_biases], work.grad_share)
+        work.loss_share = ops.loss_share(chunk_loss, work.loss_share)

@@ -382,7 +382,7 @@ class BasisTransformerMixin(TransformerMixin):
             self,
             X,
             "components",
-            lambda codes: codes @ self.components_.astype(codes.dtype, copy=False),
+            lambda codes: codes @ ops_for(codes).astype(self.components_, codes.dtype),
         )
 
     # The fitted array that tells where the model's arrays are: X given to

@@ -21,6 +21,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from ._array_ops import ops_for
 from ._autoencoder_objective import (
     ClassifierLayout,
     ClassifierObjective,
@@ -322,8 +323,11 @@ class SparseAutoencoderClassifier(
             verbose=self.verbose,
             chunk_size=self.chunk_size,
         )
-        X_labelled = X[labelled] if not labelled.all() else X
-        codes_labelled = codes[labelled] if not labelled.all() else codes
+        ops = ops_for(X)
+        X_labelled = ops.rows_where(X, labelled) if not labelled.all() else X
+        codes_labelled = (
+            ops.rows_where(codes, labelled) if not labelled.all() else codes
+        )
 
         # 2. Softmax regression on the top codes of the labelled samples.
         n_classes = len(classes)
@@ -358,11 +362,14 @@ class SparseAutoencoderClassifier(
                     loss = float(network(theta)[0])
                 curve, n_iter = softmax_result.loss_curve, softmax_result.n_iter
 
-        coefs, intercepts = layout.to_layers(theta, X.dtype)
+        # The fitted arrays in X's dtype, where X is (its namespace and device
+        # under array API dispatch); classes_ stays a NumPy array, as
+        # scikit-learn allows, since labels may be strings.
+        coefs, intercepts = layout.to_layers(theta)
         fitted = {
             "classes_": classes,
-            "coefs_": coefs,
-            "intercepts_": intercepts,
+            "coefs_": [ops.publish(W, X) for W in coefs],
+            "intercepts_": [ops.publish(b, X) for b in intercepts],
             "loss_": loss,
             "loss_curve_": curve,
             "n_iter_": n_iter,
@@ -413,10 +420,11 @@ class SparseAutoencoderClassifier(
 
     def _forward(self, X):
         """``(codes, softmax input)`` of validated X, in X's dtype."""
+        ops = ops_for(X)
         with np.errstate(all="ignore"):
             H = encode_layers(X, self.coefs_[:-1], self.intercepts_[:-1])
-            Z = H @ self.coefs_[-1].astype(X.dtype, copy=False)
-            Z += self.intercepts_[-1].astype(X.dtype, copy=False)
+            Z = H @ ops.astype(self.coefs_[-1], X.dtype)
+            Z += ops.astype(self.intercepts_[-1], X.dtype)
         check_finite_output(Z, "predict", X)
         return H, Z
 
@@ -444,15 +452,17 @@ class SparseAutoencoderClassifier(
 
     def _output_of_validated(self, X, kind):
         H, Z = self._forward(X)
+        ops = ops_for(Z)
+        xp = ops.xp
         if kind == "codes":
             return H
         if kind == "label":
-            return self.classes_[np.argmax(Z, axis=1)]
+            return ops.classes_of(self.classes_, xp.argmax(Z, axis=1))
         if kind == "proba":
-            return softmax_inplace(Z)
+            return softmax_inplace(Z, ops)
         # log p = z - logsumexp(z), computed stably
-        Z -= Z.max(axis=1, keepdims=True)
-        Z -= np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        Z -= xp.max(Z, axis=1, keepdims=True)
+        Z -= xp.log(xp.sum(xp.exp(Z), axis=1, keepdims=True))
         return Z
 
     def predict_proba(self, X):
@@ -571,6 +581,9 @@ class SparseAutoencoderClassifier(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = [np.dtype(t).name for t in FLOAT_DTYPES]
+        # Under array_api_dispatch, X of another namespace is fitted and
+        # predicted on its device (skl_sparseae._executors).
+        tags.array_api_support = True
         return tags
 
 

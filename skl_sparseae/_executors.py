@@ -72,7 +72,7 @@ from sklearn import __version__ as sklearn_version
 from sklearn import get_config
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from ._array_ops import ArrayAPIOps
+from ._array_ops import ArrayAPIOps, to_numpy
 from ._dask import (
     DaskObjective,
     check_dask_array,
@@ -282,8 +282,27 @@ class ArrayAPIExecutor:
         return X, bounds
 
     def training_data_and_targets(self, estimator, X, y, *, accept_sparse):
+        """X on its device; its labels (one per sample) as a NumPy array,
+        where the estimator encodes them: the class indices go to X's
+        device with the objective."""
         self._check_supported(estimator)
-        return validate_data(estimator, X, y, dtype=self._float_dtypes())
+        if y is None:
+            raise ValueError(
+                f"{type(estimator).__name__} requires y to be passed, but the "
+                "target y is None."
+            )
+        X = validate_data(estimator, X, dtype=self._float_dtypes())
+        if not isinstance(y, np.ndarray):
+            xp_y, _ = array_api().get_namespace(y)
+            if not array_api()._is_numpy_namespace(xp_y):
+                y = to_numpy(y, xp_y)
+        y = column_or_1d(y, warn=True)
+        if len(y) != X.shape[0]:
+            raise ValueError(
+                f"X has {X.shape[0]} samples but y has {len(y)} labels: give one "
+                "label per sample."
+            )
+        return X, y
 
     def fitted_input(self, estimator, X, *, accept_sparse, method):
         check_same_namespace(estimator, X, method)
@@ -294,7 +313,13 @@ class ArrayAPIExecutor:
         return check_array(X, dtype=self._float_dtypes())
 
     def objective(self, factory, X, *targets, **options):
+        """The kernel on X's device; per-sample targets (class indices) go
+        to the device once."""
         runner = ArrayAPIRunner(ArrayAPIOps(self.xp, self.device))
+        targets = [
+            self.xp.asarray(np.asarray(target, dtype=np.int64), device=self.device)
+            for target in targets
+        ]
         return factory(X, *targets, runner=runner, **options)
 
     def map_rows(self, X, function, n_columns, dtype=None):

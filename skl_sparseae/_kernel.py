@@ -250,7 +250,9 @@ class OnePassObjective(ChunkedObjective):
     def _evaluate(self, theta):
         theta = np.asarray(theta, dtype=np.float64)
         sums = self.row_sums(theta, Stage.ONE_PASS)
-        return self.total(theta, sums.grad, sums.losses, self.X.shape[0])
+        # The sums where X is (NumPy: already here; a device: one copy down).
+        grad_sum, loss_sums = self._ops.to_host(sums.grad, sums.losses)
+        return self.total(theta, grad_sum, loss_sums, self.X.shape[0])
 
     def row_sums(self, theta, stage, sparsity_deltas=None):
         """This kernel's rows' :class:`RowSums` (``grad`` and ``losses``):
@@ -258,8 +260,8 @@ class OnePassObjective(ChunkedObjective):
         theta, params = self._working_parameters(theta)
         arguments = self._chunk_arguments(params)
         chunks = self._chunks
-        grad_sum = np.zeros(theta.size)
-        loss_sums = np.zeros(self._n_loss_sums)
+        grad_sum = self._ops.zeros(theta.size)
+        loss_sums = self._ops.zeros(self._n_loss_sums)
 
         def chunk_task(work, c):
             self._chunk(work, *chunks[c], *arguments)

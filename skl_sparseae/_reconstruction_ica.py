@@ -12,6 +12,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 
+from ._array_ops import as_host, ops_for
 from ._base import (
     BasisTransformerMixin,
     check_finite_output,
@@ -215,7 +216,8 @@ class ReconstructionICA(
                 # The filters J was evaluated at, and transform must use.
                 W = normalized_rows(W)
             fitted = {
-                "components_": W.astype(X.dtype),
+                # X's dtype, where X is (under array API dispatch).
+                "components_": ops_for(X).publish(W, X),
                 "loss_": result.loss,
                 "loss_curve_": result.loss_curve,
                 "n_iter_": result.n_iter,
@@ -225,8 +227,9 @@ class ReconstructionICA(
         return self
 
     def _codes(self, X):
+        ops = ops_for(X)
         with np.errstate(all="ignore"):
-            Z = X @ self.components_.T.astype(X.dtype, copy=False)
+            Z = X @ ops.astype(self.components_.T, X.dtype)
         check_finite_output(Z, "transform", X)
         return Z
 
@@ -260,6 +263,14 @@ class ReconstructionICA(
             runner=runner,
         )
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # Under array_api_dispatch, X of another namespace is fitted and
+        # transformed on its device (skl_sparseae._executors).
+        tags.array_api_support = True
+        return tags
+
     def _packed_parameters(self, X=None):
         """The fitted ``W`` as one flat float64 vector (X: unused)."""
-        return self.components_.astype(np.float64).ravel()
+        (W,) = as_host([self.components_])
+        return W.astype(np.float64).ravel()

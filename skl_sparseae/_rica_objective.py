@@ -36,6 +36,7 @@ gradient ``G~`` (so both executors share it)::
 
 import numpy as np
 
+from ._array_ops import NUMPY_OPS
 from ._autoencoder_objective import initialization_bound
 from ._kernel import Evaluation, OnePassObjective
 
@@ -44,15 +45,17 @@ from ._kernel import Evaluation, OnePassObjective
 ROW_NORM_EPSILON = 1e-5
 
 
-def row_norms(W):
-    """``n_j = sqrt(||w_j||^2 + ROW_NORM_EPSILON)`` of each row, in W's dtype."""
-    return np.sqrt(np.einsum("ij,ij->i", W, W) + ROW_NORM_EPSILON)
+def row_norms(W, xp=np):
+    """``n_j = sqrt(||w_j||^2 + ROW_NORM_EPSILON)`` of each row, in W's dtype
+    (W a NumPy array, or an array of the Array API namespace ``xp``)."""
+    squares = np.einsum("ij,ij->i", W, W) if xp is np else xp.sum(W * W, axis=1)
+    return xp.sqrt(squares + ROW_NORM_EPSILON)
 
 
-def normalized_rows(W):
+def normalized_rows(W, xp=np):
     """``W~``: each row of W divided by its :func:`row_norms` ``n_j``, in
     W's dtype."""
-    return W / row_norms(W)[:, None]
+    return W / row_norms(W, xp)[:, None]
 
 
 def through_row_normalization(W, grad_normalized):
@@ -86,18 +89,24 @@ class RICALayout:
 
 
 class _RICAWorkspace:
-    """One thread's buffers: a chunk's codes, residual and deltas, and its share."""
+    """One thread's buffers: a chunk's codes, residual and deltas, and its
+    share (None where the namespace allocates, see ``_array_ops``)."""
 
-    def __init__(self, chunk_rows, n_components, n_features, dtype):
-        self.codes = np.empty((chunk_rows, n_components), dtype=dtype)
-        self.residual = np.empty((chunk_rows, n_features), dtype=dtype)
-        self.delta = np.empty((chunk_rows, n_components), dtype=dtype)
-        self.back = np.empty((chunk_rows, n_components), dtype=dtype)
-        self.grad_share = np.empty(n_components * n_features, dtype=dtype)
-        self.W_share = self.grad_share.reshape(n_components, n_features)
-        self.decoder_share = np.empty((n_components, n_features), dtype=dtype)
+    def __init__(self, chunk_rows, n_components, n_features, dtype, ops=NUMPY_OPS):
+        buffer = ops.buffer
+        self.codes = buffer((chunk_rows, n_components), dtype)
+        self.residual = buffer((chunk_rows, n_features), dtype)
+        self.delta = buffer((chunk_rows, n_components), dtype)
+        self.back = buffer((chunk_rows, n_components), dtype)
+        self.grad_share = buffer(n_components * n_features, dtype)
+        self.W_share = (
+            None
+            if self.grad_share is None
+            else self.grad_share.reshape(n_components, n_features)
+        )
+        self.decoder_share = buffer((n_components, n_features), dtype)
         # sum sqrt(z^2 + eps) and sum ||r||^2 / 2 of the chunk, in float64
-        self.loss_share = np.zeros(2)
+        self.loss_share = ops.zeros(2)
 
 
 class ReconstructionICAObjective(OnePassObjective):
@@ -141,7 +150,9 @@ class ReconstructionICAObjective(OnePassObjective):
         self.epsilon = float(epsilon)
         self._set_up(X, chunk_size, runner, self.n_parameters)
         self._workspaces = [
-            _RICAWorkspace(self.chunk_size, self.n_components, n_features, X.dtype)
+            _RICAWorkspace(
+                self.chunk_size, self.n_components, n_features, X.dtype, self._ops
+            )
             for _ in range(self.n_workspaces)
         ]
 
@@ -149,9 +160,14 @@ class ReconstructionICAObjective(OnePassObjective):
     _n_loss_sums = 2
 
     def _chunk_arguments(self, params):
-        W = params.reshape(self.n_components, -1)
+        xp = self._ops.xp
+        W = (
+            params.reshape(self.n_components, -1)
+            if xp is np
+            else xp.reshape(params, (self.n_components, -1))
+        )
         # The chunks compute with W~ (rows of unit norm) when normalizing.
-        return (normalized_rows(W) if self.normalize_filters else W,)
+        return (normalized_rows(W, xp) if self.normalize_filters else W,)
 
     def total(self, theta, grad_sum, loss_sums, n_samples):
         """The :class:`~skl_sparseae._kernel.Evaluation` from the sums over
@@ -171,21 +187,24 @@ class ReconstructionICAObjective(OnePassObjective):
 
     def _chunk(self, work, start, stop, W):
         """One chunk's share of the loss sums and of sum_i dL_i/dW."""
+        ops = self._ops
         rows = stop - start
-        X_chunk = self.X[start:stop]
+        X_chunk = self.X[start:stop, :]
         # Z = X W^T ;  R = Z W - X
-        Z = np.matmul(X_chunk, W.T, out=work.codes[:rows])
-        R = np.matmul(Z, W, out=work.residual[:rows])
+        Z = ops.matmul(X_chunk, W.T, out=ops.rows(work.codes, rows))
+        R = ops.matmul(Z, W, out=ops.rows(work.residual, rows))
         R -= X_chunk
         # sqrt(z^2 + eps), then D = sparsity * z / sqrt(z^2 + eps) + R W^T
-        D = np.multiply(Z, Z, out=work.delta[:rows])
+        D = ops.multiply(Z, Z, out=ops.rows(work.delta, rows))
         D += self.epsilon
-        np.sqrt(D, out=D)
-        work.loss_share[0] = float(np.sum(D, dtype=np.float64))
-        work.loss_share[1] = 0.5 * float(np.vdot(R, R))
-        np.divide(Z, D, out=D)
+        D = ops.sqrt(D, out=D)
+        work.loss_share = ops.loss_shares(
+            (ops.sum_float64(D), ops.half_squared_norm(R)), work.loss_share
+        )
+        D = ops.divide(Z, D, out=D)
         D *= self.sparsity
-        D += np.matmul(R, W.T, out=work.back[:rows])
+        D += ops.matmul(R, W.T, out=ops.rows(work.back, rows))
         # dL/dW over the chunk: D^T X (encoder use) + Z^T R (decoder use)
-        np.matmul(D.T, X_chunk, out=work.W_share)
-        work.W_share += np.matmul(Z.T, R, out=work.decoder_share)
+        W_share = ops.matmul(D.T, X_chunk, out=work.W_share)
+        W_share += ops.matmul(Z.T, R, out=work.decoder_share)
+        work.grad_share = ops.pack([W_share], work.grad_share)

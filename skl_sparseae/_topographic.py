@@ -223,10 +223,11 @@ class TopographicSparseCoding(
     # Why fit and transform stay on NumPy (the error under array API
     # dispatch says it): see docs/gpus.rst.
     _no_array_api_because = (
-        "its fit alternates L-BFGS on the basis with solves for every "
-        "sample's codes (a Newton step per sample: batches of small dense "
-        "solves with scipy.linalg.solve and numpy.linalg.solve), which are not "
-        "yet written for the Array API"
+        "its codes step runs scipy's L-BFGS over every sample's codes, which "
+        "live on the host: each evaluation would copy all codes (n_samples x "
+        "n_components) to the device and their gradient back, as large as X "
+        "itself, and its Newton polish solves one small system per sample "
+        "with scipy.linalg"
     )
 
     _parameter_constraints: dict = {

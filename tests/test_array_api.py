@@ -1,5 +1,6 @@
 """Arrays of other namespaces under scikit-learn's array_api_dispatch: the
-autoencoders fit and transform where X is, with the NumPy engine's numbers.
+autoencoders, the classifier and RICA fit and transform where X is, with
+the NumPy engine's numbers.
 
 Namespaces checked here: array-api-strict (on its CPU device and on its
 ``device1``, where any conversion to NumPy that does not go through the
@@ -22,6 +23,7 @@ from skl_sparseae import (
     TopographicSparseCoding,
 )
 from skl_sparseae._array_ops import ArrayAPIOps
+from skl_sparseae._autoencoder_objective import ClassifierLayout
 from skl_sparseae._executors import (
     _DEVICE_CHUNK_ENTRIES,
     IN_MEMORY,
@@ -29,6 +31,7 @@ from skl_sparseae._executors import (
     ArrayAPIRunner,
     executor_for,
 )
+from skl_sparseae._kernel import ChunkedObjective
 
 array_api_strict = pytest.importorskip("array_api_strict")
 array_api_tools = pytest.importorskip("sklearn.utils._array_api")
@@ -88,9 +91,24 @@ def _quick(model_class, **params):
     defaults = dict(random_state=0, max_iter=15, chunk_size=23)
     if model_class is DeepSparseAutoencoder:
         defaults["hidden_layer_sizes"] = (5, 3)
+    elif model_class is SparseAutoencoderClassifier:
+        defaults.update(hidden_layer_sizes=(5,), pretrain_max_iter=8)
     else:
         defaults["n_components"] = 5
     return model_class(**{**defaults, **params})
+
+
+MODELS = [
+    SparseAutoencoder,
+    DeepSparseAutoencoder,
+    SparseAutoencoderClassifier,
+    ReconstructionICA,
+]
+
+
+def _labels(n_samples):
+    """Three classes, as integers (the labels follow X to its device)."""
+    return np.arange(n_samples) % 3
 
 
 def _estimator_of(depth, loss, decoder, tied):
@@ -134,6 +152,50 @@ def test_J_and_its_gradient_equal_the_numpy_engines(
     np.testing.assert_allclose(
         namespace.to_numpy(got.codes), expected.codes, rtol=1e-12
     )
+
+
+def _other_kernels():
+    """``(name, estimator, targets)`` of the kernels other than the
+    autoencoders': the classifier's (softmax regression, one and two
+    hidden layers) and RICA's (plain and with normalized filters)."""
+    classifier = SparseAutoencoderClassifier(alpha=1e-3, chunk_size=7)
+    for sizes in [(), (4,), (4, 3)]:
+        yield (
+            f"classifier{sizes}",
+            classifier,
+            dict(hidden_layer_sizes=sizes, n_classes=3),
+            ClassifierLayout(6, sizes, 3).n_parameters,
+            True,
+        )
+    for normalize in (False, True):
+        rica = ReconstructionICA(4, normalize_filters=normalize, chunk_size=7)
+        yield f"rica-normalize={normalize}", rica, {}, 4 * 6, False
+
+
+@pytest.mark.parametrize(
+    "name, estimator, options, n_parameters, labelled",
+    list(_other_kernels()),
+    ids=[case[0] for case in _other_kernels()],
+)
+def test_the_classifiers_and_ricas_J_equal_the_numpy_engines(
+    namespace, dispatch, name, estimator, options, n_parameters, labelled
+):
+    X = unit_data(30, 6)
+    targets = (_labels(30),) if labelled else ()
+    theta = np.random.RandomState(1).uniform(-0.5, 0.5, n_parameters)
+    with IN_MEMORY.objective(estimator._objective, X, *targets, **options) as kernel:
+        expected = kernel.evaluate(theta)
+    X_device = namespace.asarray(X)
+    executor = executor_for(X_device)
+    with executor.objective(estimator._objective, X_device, *targets, **options) as k:
+        got = k.evaluate(theta)
+        if labelled:
+            # The class indices went to X's device with the kernel.
+            _, _, labels_device = array_api_tools.get_namespace_and_device(k.y)
+            assert labels_device == X_device.device
+    assert relative_error(got.loss, expected.loss) < 1e-12
+    assert relative_error(got.grad, expected.grad) < 1e-12
+    assert got.terms == pytest.approx(expected.terms, rel=1e-12)
 
 
 def test_float32_trains_in_float32_with_float64_sums(namespace, dispatch):
@@ -219,41 +281,43 @@ def test_a_fit_moves_theta_and_the_sums_once_per_evaluation(dispatch, monkeypatc
         made.append(self)
 
     monkeypatch.setattr(ArrayAPIOps, "__init__", recording_init)
-    X_device = Namespace("strict-device1").asarray(unit_data(40, 6))
-    model = _quick(SparseAutoencoder, max_iter=8)
     evaluations = []
-    original_call = type(model)._minimize
+    original_evaluate = ChunkedObjective.evaluate
 
-    def counting_minimize(self, objective, theta0, X, progress):
-        original_evaluate = objective.evaluate
+    def counted_evaluate(self, theta):
+        evaluations.append(self._ops)
+        return original_evaluate(self, theta)
 
-        def evaluate(theta):
-            evaluations.append(1)
-            return original_evaluate(theta)
-
-        objective.evaluate = evaluate
-        return original_call(self, objective, theta0, X, progress)
-
-    monkeypatch.setattr(type(model), "_minimize", counting_minimize)
-    quietly(model.fit, X_device)
-    (kernel_ops,) = [ops for ops in made if ops.transfers["to_host"]]
-    assert len(evaluations) >= model.n_iter_
-    assert kernel_ops.transfers == {
-        "to_device": len(evaluations),
-        "to_host": len(evaluations),
-    }
+    monkeypatch.setattr(ChunkedObjective, "evaluate", counted_evaluate)
+    namespace = Namespace("strict-device1")
+    X_device = namespace.asarray(unit_data(40, 6))
+    for model_class in MODELS:
+        made.clear()
+        evaluations.clear()
+        model = _quick(model_class, max_iter=8)
+        quietly(model.fit, X_device, namespace.asarray(_labels(40)))
+        # Every kernel of the fit (pretraining stages, the softmax layer and
+        # fine-tuning included) made one copy up and one down per evaluation.
+        kernels = [ops for ops in made if ops.transfers["to_host"]]
+        assert kernels and len(evaluations) >= model.n_iter_
+        for ops in kernels:
+            n_evaluations = sum(ops is evaluated for evaluated in evaluations)
+            assert ops.transfers == {
+                "to_device": n_evaluations,
+                "to_host": n_evaluations,
+            }
 
 
 # --- fits, and everything following X -----------------------------------------
 
 
-@pytest.mark.parametrize("model_class", [SparseAutoencoder, DeepSparseAutoencoder])
+@pytest.mark.parametrize("model_class", MODELS)
 def test_a_short_fit_agrees_with_the_numpy_fit(namespace, model_class):
-    X = unit_data(60, 7)
-    on_numpy = quietly(_quick(model_class).fit, X)
+    X, y = unit_data(60, 7), _labels(60)
+    on_numpy = quietly(_quick(model_class).fit, X, y)
     with sklearn.config_context(array_api_dispatch=True):
         X_device = namespace.asarray(X)
-        on_device = quietly(_quick(model_class).fit, X_device)
+        on_device = quietly(_quick(model_class).fit, X_device, namespace.asarray(y))
         codes = on_device.transform(X_device)
     assert on_device.n_iter_ == on_numpy.n_iter_
     assert relative_error(on_device.loss_, on_numpy.loss_) < 1e-10
@@ -263,33 +327,45 @@ def test_a_short_fit_agrees_with_the_numpy_fit(namespace, model_class):
     )
 
 
-@pytest.mark.parametrize("model_class", [SparseAutoencoder, DeepSparseAutoencoder])
+def _fitted_arrays(model):
+    if isinstance(model, SparseAutoencoder):
+        return [model.components_, model.decoder_components_] + [
+            model.intercept_hidden_,
+            model.intercept_visible_,
+        ]
+    if isinstance(model, ReconstructionICA):
+        return [model.components_]
+    return model.coefs_ + model.intercepts_
+
+
+@pytest.mark.parametrize("model_class", MODELS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fitted_arrays_and_outputs_follow_X(namespace, dispatch, model_class, dtype):
     X_device = namespace.asarray(unit_data(40, 6), dtype)
+    y_device = namespace.asarray(_labels(40))
     xp, _, device = array_api_tools.get_namespace_and_device(X_device)
-    model = _quick(model_class)
-    codes = quietly(model.fit_transform, X_device)
-    fitted = (
-        [model.components_, model.decoder_components_]
-        + [model.intercept_hidden_, model.intercept_visible_]
-        if model_class is SparseAutoencoder
-        else model.coefs_ + model.intercepts_
-    )
-    outputs = [
-        codes,
-        model.transform(X_device),
-        model.inverse_transform(codes),
-        quietly(model.fit, X_device).transform(X_device),
-    ]
-    for array in fitted + outputs:
+    model = quietly(_quick(model_class).fit, X_device, y_device)
+    codes = model.transform(X_device)
+    outputs = [codes]
+    if model_class is SparseAutoencoderClassifier:
+        outputs += [model.predict_proba(X_device), model.predict_log_proba(X_device)]
+        labels = model.predict(X_device)
+        assert array_api_tools.get_namespace_and_device(labels)[2] == device
+        score = model.score(X_device, y_device)
+        assert type(score) is float and 0 <= score <= 1
+    else:
+        outputs += [model.inverse_transform(codes)]
+        assert outputs[-1].shape == X_device.shape
+    if hasattr(model, "fit_transform"):
+        outputs.append(quietly(_quick(model_class).fit_transform, X_device, y_device))
+    if hasattr(model, "score") and model_class is not SparseAutoencoderClassifier:
+        score = model.score(X_device)
+        assert type(score) is float and score < 0
+    for array in _fitted_arrays(model) + outputs:
         array_xp, _, array_device = array_api_tools.get_namespace_and_device(array)
         assert array_xp is xp
         assert array_device == device
         assert array.dtype == X_device.dtype
-    assert outputs[2].shape == X_device.shape
-    score = model.score(X_device)
-    assert type(score) is float and score < 0
 
 
 def test_numpy_input_with_dispatch_on_gives_the_same_bits():
@@ -326,20 +402,12 @@ def test_x_must_be_where_the_fitted_arrays_are(dispatch):
         model.inverse_transform(X_device[:, :5])
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: SparseAutoencoderClassifier((4,), max_iter=5, random_state=0),
-        lambda: ReconstructionICA(4, max_iter=5, random_state=0),
-        lambda: TopographicSparseCoding(4, max_iter=2, random_state=0),
-    ],
-    ids=["classifier", "rica", "topographic"],
-)
-def test_models_without_array_api_support_say_so(dispatch, make):
+def test_sparse_coding_says_why_it_has_no_array_api_support(dispatch):
     X_device = Namespace("strict-CPU_DEVICE").asarray(unit_data(40, 6))
-    y = np.arange(40) % 2
-    with pytest.raises(TypeError, match="has no array API support yet"):
-        make().fit(X_device, y)
+    model = TopographicSparseCoding(4, max_iter=2, random_state=0)
+    with pytest.raises(TypeError, match="has no array API support yet, because"):
+        model.fit(X_device)
+    assert not hasattr(model, "components_")
 
 
 def test_a_device_without_float64_is_refused_with_what_to_do(dispatch, monkeypatch):
