@@ -25,11 +25,13 @@ iterations under ``array_api_dispatch`` and prints, per iteration:
 
 and the ratios the GPU issue sets targets for: iteration speed-up over the
 CPU engine, iteration / (L-BFGS-B host + floor), device evaluation / torch
-evaluation. Fine-tuning (SparseAutoencoderClassifier) has no array API
-support yet, so it has no row. A last table times one evaluation at a
-million rows for several ``chunk_size`` values, which is what "auto" picks
-from. It is meant to run in under 8 minutes on an H200-class GPU (not yet
-run on one: the CPU-engine fits at a million rows are its longest part).
+evaluation. Fine-tuning (SparseAutoencoderClassifier's (196,) network, 10
+classes) is counted per evaluation, as the project decided: its objective
+on the device against the same objective on the CPU engine, and its GEMM
+floor. A last table times one evaluation at a million rows for several
+``chunk_size`` values, which is what "auto" picks from. It is meant to
+run in under 8 minutes on an H200-class GPU (not yet run on one: the
+CPU-engine fits at a million rows are its longest part).
 """
 
 import argparse
@@ -44,8 +46,13 @@ import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 
 import skl_sparseae._kernel as kernel_module  # noqa: E402
-from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder  # noqa: E402
+from skl_sparseae import (  # noqa: E402
+    DeepSparseAutoencoder,
+    SparseAutoencoder,
+    SparseAutoencoderClassifier,
+)
 from skl_sparseae._array_ops import ArrayAPIOps  # noqa: E402
+from skl_sparseae._autoencoder_objective import ClassifierLayout  # noqa: E402
 from skl_sparseae._executors import executor_for  # noqa: E402
 
 N_FEATURES, N_COMPONENTS = 784, 196
@@ -157,15 +164,20 @@ def device_fit(torch, device, kind, X, max_iter):
     }
 
 
-def gemm_floor(torch, device, X, widths, repeats=3):
+def mirrored(widths):
+    """The layer sizes of an autoencoder with encoder ``widths``."""
+    return [N_FEATURES, *widths, *widths[-2::-1], N_FEATURES]
+
+
+def gemm_floor(torch, device, X, sizes, repeats=3):
     """Seconds of one evaluation's matrix products alone, as
-    benchmarks/run.py counts them: per layer of the mirrored network the
-    forward product and the weight gradient, and the delta product of every
-    layer but the first (6L - 1 for L encoder layers); the best of
+    benchmarks/run.py counts them, for a network of layer ``sizes``: per
+    layer the forward product and the weight gradient, and the delta
+    product of every layer but the first (6L - 1 for an autoencoder of L
+    encoder layers, 5 for the classifier's one hidden layer); the best of
     ``repeats``. The activations and deltas are X's shape and dtype."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    n_samples, n_features = X.shape
-    sizes = [n_features, *widths, *widths[-2::-1], n_features]
+    n_samples = X.shape[0]
     generator = torch.Generator(device=device).manual_seed(1)
 
     def uniform(*shape):
@@ -240,6 +252,34 @@ def torch_sae_evaluation(torch, device, X, repeats=3, rho=0.01, beta=3.0, alpha=
     return best
 
 
+def fine_tuning_evaluations(torch, device, X, X_host, repeats=3):
+    """``(device seconds, CPU seconds)`` of one evaluation of the
+    classifier's fine-tuning objective, (196,) hidden units and 10 classes,
+    at the same theta: on X's device and on the CPU engine."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    estimator = SparseAutoencoderClassifier((N_COMPONENTS,))
+    y = np.arange(X.shape[0]) % 10
+    options = dict(hidden_layer_sizes=(N_COMPONENTS,), n_classes=10)
+    theta = np.random.RandomState(0).uniform(
+        -0.05, 0.05, ClassifierLayout(X.shape[1], (N_COMPONENTS,), 10).n_parameters
+    )
+    seconds = []
+    for data, dispatch in ((X, True), (X_host, False)):
+        with sklearn.config_context(array_api_dispatch=dispatch):
+            executor = executor_for(data)
+            with executor.objective(estimator._objective, data, y, **options) as f:
+                f(theta)  # warm up
+                best = np.inf
+                for _ in range(repeats):
+                    sync()
+                    start = time.perf_counter()
+                    f(theta)
+                    sync()
+                    best = min(best, time.perf_counter() - start)
+        seconds.append(best)
+    return tuple(seconds)
+
+
 def chunk_sweep(torch, device, X, chunk_sizes):
     """Seconds of one SAE evaluation for each chunk_size, on the device."""
     estimator = SparseAutoencoder(N_COMPONENTS)
@@ -282,6 +322,7 @@ def main():
     print(header)
     print("|" + "---|" * 13)
     started = time.perf_counter()
+    fine_tuning_rows = []
     for n_samples, device_iterations, cpu_iterations in shapes:
         for dtype in ("float64", "float32"):
             generator = torch.Generator(device=device).manual_seed(0)
@@ -298,7 +339,7 @@ def main():
                 ("deep", (N_COMPONENTS, 64)),
             ):
                 timing = device_fit(torch, device, kind, X, device_iterations)
-                floor = gemm_floor(torch, device, X, widths)
+                floor = gemm_floor(torch, device, X, mirrored(widths))
                 floor *= timing["evaluations_per_iteration"]
                 cpu = cpu_fit(kind, X_host, cpu_iterations)
                 torch_eval = (
@@ -323,10 +364,22 @@ def main():
                     "" if torch_eval is None else f"{device_eval / torch_eval:.2f}",
                 ]
                 print("| " + " | ".join(cells) + " |", flush=True)
+            on_device, on_cpu = fine_tuning_evaluations(torch, device, X, X_host)
+            floor = gemm_floor(torch, device, X, [N_FEATURES, N_COMPONENTS, 10])
+            fine_tuning_rows.append(
+                f"| {n_samples} | {dtype} | {on_device * 1e3:.1f} ms | "
+                f"{floor * 1e3:.1f} ms | {on_cpu * 1e3:.0f} ms | "
+                f"{on_cpu / on_device:.1f}x |"
+            )
             del X, X_host
     print()
     print("Evaluations per iteration are in 'device eval' / one evaluation; the")
     print("GEMM floor is per iteration (one evaluation's products x evaluations).")
+    print()
+    print("Fine-tuning, (784, (196,), 10 classes), per evaluation:")
+    print("| rows | dtype | device eval | GEMM floor | CPU engine | vs CPU |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(fine_tuning_rows))
     print()
     n_sweep = 6000 if arguments.quick else 1000000
     X = torch.rand(n_sweep, N_FEATURES, dtype=torch.float64, device=device)
