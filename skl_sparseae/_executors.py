@@ -140,21 +140,11 @@ class DaskExecutor:
     def training_data_and_targets(self, estimator, X, y, *, accept_sparse):
         """A Dask X stays on its workers; its labels (one value per sample,
         small) are gathered here."""
-        if y is None:
-            raise ValueError(
-                f"{type(estimator).__name__} requires y to be passed, but the "
-                "target y is None."
-            )
+        _check_targets_given(estimator, y)
         X, _ = prepare_training_array(X, estimator)
         if is_dask_collection(y):
             y = y.compute()
-        y = column_or_1d(y, warn=True)
-        if len(y) != X.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[0]} samples but y has {len(y)} labels: give one "
-                "label per sample."
-            )
-        return X, y
+        return X, _one_label_per_sample(X, y)
 
     def fitted_input(self, estimator, X, *, accept_sparse, method):
         return check_dask_array(X, estimator, reset=False)
@@ -184,6 +174,25 @@ class DaskExecutor:
         # Each block's values on its worker; only the mean comes back.
         lazy = values.mean().map_blocks(partial(check, range_of=None), dtype=np.float64)
         return float(lazy.compute()) if compute else lazy
+
+
+def _check_targets_given(estimator, y):
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the "
+            "target y is None."
+        )
+
+
+def _one_label_per_sample(X, y):
+    """y (gathered here) as a 1-d NumPy array with one label per row of X."""
+    y = column_or_1d(y, warn=True)
+    if len(y) != X.shape[0]:
+        raise ValueError(
+            f"X has {X.shape[0]} samples but y has {len(y)} labels: give one "
+            "label per sample."
+        )
+    return y
 
 
 def _on_checked_rows(function, block):
@@ -286,23 +295,13 @@ class ArrayAPIExecutor:
         where the estimator encodes them: the class indices go to X's
         device with the objective."""
         self._check_supported(estimator)
-        if y is None:
-            raise ValueError(
-                f"{type(estimator).__name__} requires y to be passed, but the "
-                "target y is None."
-            )
+        _check_targets_given(estimator, y)
         X = validate_data(estimator, X, dtype=self._float_dtypes())
         if not isinstance(y, np.ndarray):
             xp_y, _ = array_api().get_namespace(y)
             if not array_api()._is_numpy_namespace(xp_y):
                 y = to_numpy(y, xp_y)
-        y = column_or_1d(y, warn=True)
-        if len(y) != X.shape[0]:
-            raise ValueError(
-                f"X has {X.shape[0]} samples but y has {len(y)} labels: give one "
-                "label per sample."
-            )
-        return X, y
+        return X, _one_label_per_sample(X, y)
 
     def fitted_input(self, estimator, X, *, accept_sparse, method):
         check_same_namespace(estimator, X, method)
