@@ -318,12 +318,12 @@ class ArrayAPIOps:
         return X[self.xp.asarray(mask, device=self.device), ...]
 
     def classes_of(self, classes, indices):
-        """Labels where the indices are, for numeric ``classes``; string
-        labels cannot live on a device and come back as a NumPy array."""
-        labels = classes[to_numpy(indices, self.xp)]
-        if labels.dtype.kind in "biuf":
-            return self.xp.asarray(labels, device=self.device)
-        return labels
+        """Numeric labels taken on the device, where the indices are; string
+        labels cannot live on a device: taken on the host, a NumPy array."""
+        if classes.dtype.kind in "biuf":
+            on_device = self.xp.asarray(classes, device=self.device)
+            return self.xp.take(on_device, indices, axis=0)
+        return classes[to_numpy(indices, self.xp)]
 
     def labels(self, y):
         return y

@@ -438,3 +438,19 @@ def test_a_pipeline_and_a_grid_search_keep_x_on_its_device(dispatch):
     codes = search.transform(X_device)
     assert array_api_tools.get_namespace_and_device(codes)[2] == X_device.device
     assert codes.shape == (90, 5)
+
+
+def test_string_labels_stay_on_the_host_and_numeric_ones_follow_x(dispatch):
+    namespace = Namespace("strict-device1")
+    X_device = namespace.asarray(unit_data(60, 5))
+    names = np.array(["a", "b", "c"])[_labels(60)]
+    on_strings = quietly(_quick(SparseAutoencoderClassifier).fit, X_device, names)
+    predicted = on_strings.predict(X_device)
+    assert isinstance(predicted, np.ndarray) and set(predicted) <= {"a", "b", "c"}
+    on_numbers = quietly(_quick(SparseAutoencoderClassifier).fit, X_device, _labels(60))
+    numbers = on_numbers.predict(X_device)
+    assert array_api_tools.get_namespace_and_device(numbers)[2] == X_device.device
+    # The same network on either kind of label predicts the same classes.
+    np.testing.assert_array_equal(
+        names[namespace.to_numpy(numbers).astype(int)], predicted
+    )
