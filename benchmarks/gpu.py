@@ -84,12 +84,17 @@ def torch_or_exit(device_name):
     return torch, torch.device(device_name)
 
 
+def synchronizer(torch, device):
+    """What waits for the device's queued work (nothing to wait for on the CPU)."""
+    return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+
 class Clock:
     """Seconds spent in the objective's evaluations and in the transfers,
     with the device synchronised at each edge."""
 
     def __init__(self, torch, device):
-        self.sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+        self.sync = synchronizer(torch, device)
         self.evaluations = self.evaluate_seconds = self.transfer_seconds = 0.0
 
     def install(self):
@@ -176,7 +181,7 @@ def gemm_floor(torch, device, X, sizes, repeats=3):
     product of every layer but the first (6L - 1 for an autoencoder of L
     encoder layers, 5 for the classifier's one hidden layer); the best of
     ``repeats``. The activations and deltas are X's shape and dtype."""
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync = synchronizer(torch, device)
     n_samples = X.shape[0]
     generator = torch.Generator(device=device).manual_seed(1)
 
@@ -209,7 +214,7 @@ def cpu_fit(kind, X_host, max_iter):
 def torch_sae_evaluation(torch, device, X, repeats=3, rho=0.01, beta=3.0, alpha=1e-4):
     """One evaluation of the SAE's J and gradient written by hand in PyTorch
     (the whole batch at once, as a hand-written script would)."""
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync = synchronizer(torch, device)
     m, n = X.shape
     generator = torch.Generator(device=device).manual_seed(0)
     W1 = torch.rand(N_COMPONENTS, n, dtype=X.dtype, device=device, generator=generator)
@@ -256,7 +261,7 @@ def fine_tuning_evaluations(torch, device, X, X_host, repeats=3):
     """``(device seconds, CPU seconds)`` of one evaluation of the
     classifier's fine-tuning objective, (196,) hidden units and 10 classes,
     at the same theta: on X's device and on the CPU engine."""
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync = synchronizer(torch, device)
     estimator = SparseAutoencoderClassifier((N_COMPONENTS,))
     y = np.arange(X.shape[0]) % 10
     options = dict(hidden_layer_sizes=(N_COMPONENTS,), n_classes=10)
@@ -286,7 +291,7 @@ def chunk_sweep(torch, device, X, chunk_sizes):
     theta = np.random.RandomState(0).uniform(
         -0.05, 0.05, estimator._layout(X.shape[1]).n_parameters
     )
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync = synchronizer(torch, device)
     rows = {}
     with sklearn.config_context(array_api_dispatch=True):
         for chunk_size in chunk_sizes:

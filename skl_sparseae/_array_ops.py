@@ -323,7 +323,7 @@ class ArrayAPIOps:
         if classes.dtype.kind in "biuf":
             on_device = self.xp.asarray(classes, device=self.device)
             return self.xp.take(on_device, indices, axis=0)
-        return classes[to_numpy(indices, self.xp)]
+        return classes[to_numpy(indices)]
 
     def labels(self, y):
         return y
@@ -376,7 +376,7 @@ class ArrayAPIOps:
         self.transfers["to_host"] += 1
         sizes = [int(np.prod(array.shape)) for array in arrays]
         flat = xp.concat([xp.reshape(array, (-1,)) for array in arrays])
-        host = to_numpy(flat, xp)
+        host = to_numpy(flat)
         parts, start = [], 0
         for array, size in zip(arrays, sizes, strict=True):
             parts.append(host[start : start + size].reshape(array.shape))
@@ -406,7 +406,7 @@ def ops_for(*arrays):
     return ArrayAPIOps(xp, device)
 
 
-def to_numpy(array, xp):
+def to_numpy(array):
     """A device array as a NumPy array on the host (scikit-learn's converter)."""
     from ._sklearn_private import array_api
 
@@ -422,6 +422,4 @@ def dtype_name(dtype):
 
 def as_host(arrays):
     """A list of arrays as NumPy arrays (device arrays copied to the host)."""
-    return [
-        array if _is_host_array(array) else to_numpy(array, None) for array in arrays
-    ]
+    return [array if _is_host_array(array) else to_numpy(array) for array in arrays]

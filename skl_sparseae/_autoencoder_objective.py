@@ -444,7 +444,7 @@ class AutoencoderObjective(ChunkedObjective):
             grad_sum, reconstruction_sum, hidden_sum
         )
         if not ops.is_numpy:
-            rho_hats, _ = self.sparsity_deltas(hidden_sum, n_samples)
+            rho_hats = self.rho_hats(hidden_sum, n_samples)
         return self.total(
             theta,
             grad_sum,
@@ -534,16 +534,21 @@ class AutoencoderObjective(ChunkedObjective):
         Each sample's delta at encoder layer l gets this term (see the user
         guide for why the 1/m is applied once, to the summed gradient).
         """
-        bounds = np.cumsum((0,) + self.layout.hidden_layer_sizes)
-        rho_hats = tuple(
-            clipped_rho_hat(hidden_sum[start:stop], n_samples, xp)
-            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
-        )
+        rho_hats = self.rho_hats(hidden_sum, n_samples, xp)
         deltas = [
             beta * kl_divergence_derivative(rho, rho_hat)
             for rho, beta, rho_hat in zip(self.rho, self.beta, rho_hats, strict=True)
         ]
         return rho_hats, deltas
+
+    def rho_hats(self, hidden_sum, n_samples, xp=np):
+        """Each encoder layer's mean activation ``rho_hat_l`` (float64, kept
+        off 0 and 1), from the column sums of all ``n_samples``."""
+        bounds = np.cumsum((0,) + self.layout.hidden_layer_sizes)
+        return tuple(
+            clipped_rho_hat(hidden_sum[start:stop], n_samples, xp)
+            for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
+        )
 
     def add_first_layer_sparsity(self, sums, sparsity_delta):
         """Add the sparsity term to the gradient sums of a one-layer network

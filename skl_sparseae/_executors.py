@@ -285,10 +285,7 @@ class ArrayAPIExecutor:
         self._check_supported(estimator)
         X = validate_data(estimator, X, dtype=self._float_dtypes())
         # X's range, computed on its device: two numbers come down.
-        bounds = None
-        if X.shape[0] * X.shape[1]:
-            bounds = (float(self.xp.min(X)), float(self.xp.max(X)))
-        return X, bounds
+        return X, value_range(X)
 
     def training_data_and_targets(self, estimator, X, y, *, accept_sparse):
         """X on its device; its labels (one per sample) as a NumPy array,
@@ -300,7 +297,7 @@ class ArrayAPIExecutor:
         if not isinstance(y, np.ndarray):
             xp_y, _ = array_api().get_namespace(y)
             if not array_api()._is_numpy_namespace(xp_y):
-                y = to_numpy(y, xp_y)
+                y = to_numpy(y)
         return X, _one_label_per_sample(X, y)
 
     def fitted_input(self, estimator, X, *, accept_sparse, method):
@@ -325,10 +322,7 @@ class ArrayAPIExecutor:
         return function(X)
 
     def mean(self, values, check, X, *, compute=True):
-        def range_of():
-            return (float(self.xp.min(X)), float(self.xp.max(X)))
-
-        return check(float(self.xp.mean(values)), range_of)
+        return check(float(self.xp.mean(values)), lambda: value_range(X))
 
 
 IN_MEMORY = InMemoryExecutor()
