@@ -22,8 +22,9 @@ each page:
 It saves a screenshot of each page (PNG) in the screenshots folder, which is
 under the ignored docs/_build, and exits with status 1 and a line per
 problem if any check fails (2 if it could not run). Needs Debian's chromium
-(``apt-get install -y chromium``; .ci/docs installs it) and nothing from
-PyPI: it speaks the Chrome DevTools protocol over a pipe.
+(.ci/docs installs it:
+``apt-get install -y --no-install-recommends chromium fonts-dejavu-core``)
+and nothing from PyPI: it speaks the Chrome DevTools protocol over a pipe.
 """
 
 import argparse
@@ -362,7 +363,8 @@ def main(argv=None):
     if not args.chromium:
         print(
             "browser_check: no chromium found; install Debian's: "
-            "apt-get update && apt-get install -y chromium",
+            "apt-get update && apt-get install -y --no-install-recommends "
+            "chromium fonts-dejavu-core",
             file=sys.stderr,
         )
         return 2
