@@ -149,6 +149,19 @@ class NumpyOps:
     def exp(Z, out=None):
         return np.exp(Z, out=out)
 
+    # The methods, not np.max / np.sum: the same reduction, without the
+    # function's dispatch (a few microseconds a call, which small chunks see).
+
+    @staticmethod
+    def max_per_row(Z):
+        """The largest entry of each row of Z."""
+        return Z.max(axis=1)
+
+    @staticmethod
+    def sum_per_row(Z):
+        """The sum of each row of Z, in Z's dtype."""
+        return Z.sum(axis=1)
+
     @staticmethod
     def rows_where(X, mask):
         """The rows of X where the NumPy boolean ``mask`` is True."""
@@ -313,6 +326,12 @@ class ArrayAPIOps:
 
     def exp(self, Z, out=None):
         return self.xp.exp(Z)
+
+    def max_per_row(self, Z):
+        return self.xp.max(Z, axis=1)
+
+    def sum_per_row(self, Z):
+        return self.xp.sum(Z, axis=1)
 
     def rows_where(self, X, mask):
         return X[self.xp.asarray(mask, device=self.device), ...]

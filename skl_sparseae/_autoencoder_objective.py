@@ -1018,7 +1018,6 @@ class ClassifierObjective(OnePassObjective):
         """One chunk's share: sum_i -log p(y_i) and sum_i d(-log p(y_i))/dtheta,
         into ``work``."""
         ops = self._ops
-        xp = ops.xp
         rows = stop - start
         n_hidden = len(self.layout.hidden_layer_sizes)
         share_weights, share_biases = work.shares
@@ -1043,10 +1042,10 @@ class ClassifierObjective(OnePassObjective):
         # -log p(y) = logsumexp(z) - z_y, computed stably; then p = softmax(z).
         labels = ops.label_positions(self.y[start:stop], self.layout.n_classes, Z)
         z_true = ops.at_labels(Z, labels)
-        z_max = xp.max(Z, axis=1)
+        z_max = ops.max_per_row(Z)
         Z -= z_max[:, None]
         Z = ops.exp(Z, out=Z)
-        normaliser = xp.sum(Z, axis=1)
+        normaliser = ops.sum_per_row(Z)
         chunk_loss = ops.log_loss_sum(normaliser, z_max, z_true)
         Z /= normaliser[:, None]
         # delta_out = p - onehot(y)
