@@ -77,25 +77,14 @@ class NumpyOps:
         """``array[start:stop]``, to write a result into."""
         return array[start:stop]
 
-    @staticmethod
-    def matmul(a, b, out=None):
-        return np.matmul(a, b, out=out)
-
-    @staticmethod
-    def subtract(a, b, out=None):
-        return np.subtract(a, b, out=out)
-
-    @staticmethod
-    def multiply(a, b, out=None):
-        return np.multiply(a, b, out=out)
-
-    @staticmethod
-    def divide(a, b, out=None):
-        return np.divide(a, b, out=out)
-
-    @staticmethod
-    def sqrt(a, out=None):
-        return np.sqrt(a, out=out)
+    # NumPy's ufuncs themselves, ``f(a, [b,] out=None)`` as the kernels call
+    # them (a ufunc binds to no instance): no wrapper's call in the chunks.
+    matmul = np.matmul
+    subtract = np.subtract
+    multiply = np.multiply
+    divide = np.divide
+    sqrt = np.sqrt
+    exp = np.exp
 
     @staticmethod
     def sum_float64(a):
@@ -144,10 +133,6 @@ class NumpyOps:
     @staticmethod
     def put_rows(target, start, stop, values):
         """``target[start:stop] = values``: NumPy wrote them there already."""
-
-    @staticmethod
-    def exp(Z, out=None):
-        return np.exp(Z, out=out)
 
     # The methods, not np.max / np.sum: the same reduction, without the
     # function's dispatch (a few microseconds a call, which small chunks see).
