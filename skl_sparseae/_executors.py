@@ -72,7 +72,7 @@ from sklearn import __version__ as sklearn_version
 from sklearn import get_config
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from ._array_ops import ArrayAPIOps, to_numpy
+from ._array_ops import ArrayAPIOps, ops_for, to_numpy
 from ._dask import (
     DaskObjective,
     check_dask_array,
@@ -333,21 +333,18 @@ def executor_for(X):
     """The executor of X's kind (see the module): the one place that asks."""
     if is_dask_collection(X):
         return DASK
-    if (
-        get_config().get("array_api_dispatch", False)
-        and not isinstance(X, np.ndarray)
-        and not sp.issparse(X)
-    ):
-        tools = array_api()
-        xp, _, device = tools.get_namespace_and_device(X)
-        if not tools._is_numpy_namespace(xp):
-            if not hasattr(tools, "move_estimator_to"):
+    if get_config().get("array_api_dispatch", False):
+        # The namespace and device as the kernels will see them (NumPy and
+        # SciPy sparse: NUMPY_OPS, at once).
+        ops = ops_for(X)
+        if not ops.is_numpy:
+            if not hasattr(array_api(), "move_estimator_to"):
                 raise ImportError(
-                    f"Fitting {xp.__name__} arrays needs scikit-learn 1.9 or "
-                    f"newer (found {sklearn_version}): pip install "
+                    f"Fitting {ops.xp.__name__} arrays needs scikit-learn 1.9 "
+                    f"or newer (found {sklearn_version}): pip install "
                     "'skl_sparseae[array-api]'."
                 )
-            return ArrayAPIExecutor(xp, device)
+            return ArrayAPIExecutor(ops.xp, ops.device)
     return IN_MEMORY
 
 
