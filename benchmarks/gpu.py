@@ -39,6 +39,7 @@ import os
 import sys
 import time
 import warnings
+from functools import partial
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
@@ -87,6 +88,19 @@ def torch_or_exit(device_name):
 def synchronizer(torch, device):
     """What waits for the device's queued work (nothing to wait for on the CPU)."""
     return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+
+def best_seconds(sync, work, repeats=3):
+    """The fewest seconds one call of ``work()`` took in ``repeats`` calls,
+    the device synchronised (``sync()``) before and after each."""
+    best = np.inf
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        work()
+        sync()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 class Clock:
@@ -191,18 +205,15 @@ def gemm_floor(torch, device, X, sizes, repeats=3):
     activations = [X] + [uniform(n_samples, w) for w in sizes[1:]]
     deltas = [uniform(n_samples, w) for w in sizes]
     weights = [uniform(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
-    best = np.inf
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
+
+    def products():
         for i, W in enumerate(weights):
             activations[i] @ W  # forward
             activations[i].T @ deltas[i + 1]  # gradient
             if i > 0:
                 deltas[i + 1] @ W.T  # delta of the layer below
-        sync()
-        best = min(best, time.perf_counter() - start)
-    return best
+
+    return best_seconds(sync, products, repeats)
 
 
 def cpu_fit(kind, X_host, max_iter):
@@ -222,10 +233,9 @@ def torch_sae_evaluation(torch, device, X, repeats=3, rho=0.01, beta=3.0, alpha=
     W1, W2 = (W1 - 0.5) * 0.1, (W2 - 0.5) * 0.1
     b1 = torch.zeros(N_COMPONENTS, dtype=X.dtype, device=device)
     b2 = torch.zeros(n, dtype=X.dtype, device=device)
-    best = np.inf
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
+    results = []
+
+    def evaluation():
         A = torch.sigmoid(X @ W1.T + b1)
         X_hat = torch.sigmoid(A @ W2 + b2)
         rho_hat = A.mean(dim=0)
@@ -250,11 +260,12 @@ def torch_sae_evaluation(torch, device, X, repeats=3, rho=0.01, beta=3.0, alpha=
                 delta_out.sum(0) / m,
             ]
         )
-        grad_host = torch.cat([J.reshape(1), grad]).cpu().numpy()
-        sync()
-        best = min(best, time.perf_counter() - start)
-    assert np.isfinite(grad_host).all()
-    return best
+        # J and the gradient down to the host, as L-BFGS-B would need them.
+        results.append(torch.cat([J.reshape(1), grad]).cpu().numpy())
+
+    seconds = best_seconds(sync, evaluation, repeats)
+    assert np.isfinite(results[-1]).all()
+    return seconds
 
 
 def fine_tuning_evaluations(torch, device, X, X_host, repeats=3):
@@ -274,14 +285,7 @@ def fine_tuning_evaluations(torch, device, X, X_host, repeats=3):
             executor = executor_for(data)
             with executor.objective(estimator._objective, data, y, **options) as f:
                 f(theta)  # warm up
-                best = np.inf
-                for _ in range(repeats):
-                    sync()
-                    start = time.perf_counter()
-                    f(theta)
-                    sync()
-                    best = min(best, time.perf_counter() - start)
-        seconds.append(best)
+                seconds.append(best_seconds(sync, partial(f, theta), repeats))
     return tuple(seconds)
 
 
@@ -299,14 +303,9 @@ def chunk_sweep(torch, device, X, chunk_sizes, repeats=3):
             estimator.set_params(chunk_size=chunk_size)
             with executor_for(X).objective(estimator._objective, X) as objective:
                 objective(theta)  # warm up
-                best = np.inf
-                for _ in range(repeats):
-                    sync()
-                    start = time.perf_counter()
-                    objective(theta)
-                    sync()
-                    best = min(best, time.perf_counter() - start)
-                rows[(chunk_size, objective.chunk_size)] = best
+                rows[(chunk_size, objective.chunk_size)] = best_seconds(
+                    sync, partial(objective, theta), repeats
+                )
     return rows
 
 
