@@ -9,26 +9,29 @@ objective in torch, one whole chunk at a time, on PyTorch's own threads),
 and a NumPy array the CPU engine (chunks on its threads, BLAS held to one
 thread each). This measures what docs/gpus.rst tells CPU users: pass NumPy
 there. Both fits run ``tol=0`` for the same number of iterations on the same
-data, float64 and float32; the ratio is torch / NumPy. Needs PyTorch.
+data, float64 and float32, after one warm-up fit of each (run.py's
+``interleaved_medians``); the ratio is torch / NumPy. Needs PyTorch.
 """
 
 import argparse
 import os
-import statistics
 import time
 import warnings
+from functools import partial
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
+from run import interleaved_medians  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 from skl_sparseae import SparseAutoencoder  # noqa: E402
 
 
 def per_iteration(X, max_iter):
-    """Seconds per L-BFGS iteration of one fit of X (NumPy or a tensor)."""
+    """``(seconds per L-BFGS iteration,)`` of one fit of X (NumPy or a
+    tensor), a measurement for ``interleaved_medians``."""
     model = SparseAutoencoder(196, max_iter=max_iter, tol=0, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -36,7 +39,7 @@ def per_iteration(X, max_iter):
             start = time.perf_counter()
             model.fit(X)
             elapsed = time.perf_counter() - start
-    return elapsed / model.n_iter_
+    return (elapsed / model.n_iter_,)
 
 
 def main():
@@ -58,15 +61,14 @@ def main():
     X64 = np.random.RandomState(0).uniform(size=(args.rows, 784))
     for dtype in (np.float64, np.float32):
         X = X64.astype(dtype)
-        inputs = {"numpy": X, "torch": torch.from_numpy(X)}
-        times = {"numpy": [], "torch": []}
-        for round_ in range(args.rounds):
-            # Alternate which goes first, so that a slow minute hits both.
-            order = ["numpy", "torch"] if round_ % 2 else ["torch", "numpy"]
-            for name in order:
-                times[name].append(per_iteration(inputs[name], args.max_iter))
-        numpy_time = statistics.median(times["numpy"])
-        torch_time = statistics.median(times["torch"])
+        medians = interleaved_medians(
+            {
+                "numpy": partial(per_iteration, X, args.max_iter),
+                "torch": partial(per_iteration, torch.from_numpy(X), args.max_iter),
+            },
+            args.rounds,
+        )
+        (numpy_time,), (torch_time,) = medians["numpy"], medians["torch"]
         print(
             f"{np.dtype(dtype).name:8s} {numpy_time * 1e3:8.0f} "
             f"{torch_time * 1e3:10.0f} {torch_time / numpy_time:14.2f}"
