@@ -3,6 +3,7 @@ one-layer autoencoder, quiet fits, BLAS's thread counts, and the two ways of
 measuring how far two vectors are apart."""
 
 import itertools
+import re
 import warnings
 
 import numpy as np
@@ -79,6 +80,23 @@ def quietly(fit, *args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return fit(*args)
+
+
+def warned_from(record, category, match=""):
+    """The files that the warnings of ``category`` whose message matches
+    ``match`` point at, of those ``pytest.warns`` recorded.
+
+    ``pytest.warns`` records every warning raised in its block, also one of
+    another kind that the garbage collector or another thread raises there
+    (a left-over resource's, say): a test of where a warning points looks at
+    the warning it is about, not at whichever came first.
+    """
+    return {
+        warning.filename
+        for warning in record
+        if issubclass(warning.category, category)
+        and re.search(match, str(warning.message))
+    }
 
 
 def blas_threads():
