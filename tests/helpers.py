@@ -116,3 +116,16 @@ def relative_error(actual, expected):
     the value it must equal."""
     actual, expected = np.asarray(actual), np.asarray(expected)
     return np.linalg.norm(actual - expected) / np.linalg.norm(expected)
+
+
+def cupy_sees_a_gpu():
+    """Whether CuPy is installed and sees a CUDA GPU (without one, making
+    any CuPy array raises inside CuPy)."""
+    try:
+        import cupy
+    except ImportError:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except cupy.cuda.runtime.CUDARuntimeError:
+        return False

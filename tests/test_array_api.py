@@ -4,8 +4,8 @@ the NumPy engine's numbers.
 
 Namespaces checked here: array-api-strict (on its CPU device and on its
 ``device1``, where any conversion to NumPy that does not go through the
-package's one helper raises) and PyTorch, on the CPU and, where there is
-one, on a CUDA GPU.
+package's one helper raises), PyTorch, on the CPU and, where there is one,
+on a CUDA GPU, and CuPy where it is installed and sees a GPU.
 """
 
 import pickle
@@ -13,7 +13,14 @@ import pickle
 import numpy as np
 import pytest
 import sklearn
-from helpers import VALID_OPTIONS, hyperparameters, quietly, relative_error, unit_data
+from helpers import (
+    VALID_OPTIONS,
+    cupy_sees_a_gpu,
+    hyperparameters,
+    quietly,
+    relative_error,
+    unit_data,
+)
 
 from skl_sparseae import (
     DeepSparseAutoencoder,
@@ -46,6 +53,13 @@ def _torch_device(name):
     return torch, torch.device(name)
 
 
+def _cupy():
+    cupy = pytest.importorskip("cupy")
+    if not cupy_sees_a_gpu():
+        pytest.skip("CuPy sees no CUDA GPU")
+    return cupy
+
+
 class Namespace:
     """How a test makes arrays of one namespace on one device."""
 
@@ -57,6 +71,8 @@ class Namespace:
         if self.name.startswith("torch"):
             torch, device = _torch_device(self.name.split("-")[1])
             return torch.asarray(array, device=device)
+        if self.name == "cupy-cuda":
+            return _cupy().asarray(array)
         device = array_api_strict.Device(self.name.split("-")[1])
         return array_api_strict.asarray(array, device=device)
 
@@ -69,7 +85,13 @@ class Namespace:
 
 NAMESPACES = [
     Namespace(name)
-    for name in ("strict-CPU_DEVICE", "strict-device1", "torch-cpu", "torch-cuda")
+    for name in (
+        "strict-CPU_DEVICE",
+        "strict-device1",
+        "torch-cpu",
+        "torch-cuda",
+        "cupy-cuda",
+    )
 ]
 NAMES = [namespace.name for namespace in NAMESPACES]
 
