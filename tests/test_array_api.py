@@ -9,6 +9,7 @@ on a CUDA GPU, and CuPy where it is installed and sees a GPU.
 """
 
 import pickle
+import weakref
 
 import numpy as np
 import pytest
@@ -258,6 +259,111 @@ def test_auto_chunks_on_a_device_are_bounded_by_memory_not_cache():
         rows = ArrayAPIRunner.chunk_rows("auto", n_samples, n_features)
         assert 1 <= rows <= n_samples
         assert rows == min(n_samples, _DEVICE_CHUNK_ENTRIES // n_features)
+
+
+class _LiveTensorBytes:
+    """The bytes of the tensors PyTorch allocates inside the block, counted as
+    they are made and as they are freed; ``peak`` is the most alive at once.
+
+    Every operation's results that own new memory count (views and in-place
+    results, which reuse an input's, do not); each is uncounted when it is
+    freed.
+    """
+
+    def __init__(self, torch):
+        from torch.utils._python_dispatch import TorchDispatchMode
+        from torch.utils._pytree import tree_flatten
+
+        counter = self
+
+        class Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                result = func(*args, **(kwargs or {}))
+                inputs = {
+                    item.untyped_storage().data_ptr()
+                    for item in tree_flatten((args, kwargs))[0]
+                    if isinstance(item, torch.Tensor)
+                }
+                for item in tree_flatten(result)[0]:
+                    if not isinstance(item, torch.Tensor) or item._is_view():
+                        continue
+                    storage = item.untyped_storage()
+                    if storage.data_ptr() not in inputs:
+                        counter.allocated(item, storage.nbytes())
+                return result
+
+        self.mode = Mode()
+        self.live = self.peak = 0
+
+    def allocated(self, tensor, n_bytes):
+        self.live += n_bytes
+        self.peak = max(self.peak, self.live)
+        weakref.finalize(tensor, self.freed, n_bytes)
+
+    def freed(self, n_bytes):
+        self.live -= n_bytes
+
+    def __enter__(self):
+        self.mode.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        return self.mode.__exit__(*exc_info)
+
+
+def _peak_bytes_of_an_evaluation(torch, estimator, X, targets, options, theta):
+    with executor_for(X).objective(estimator._objective, X, *targets, **options) as k:
+        k(theta)  # the first evaluation may make what the next ones reuse
+        with _LiveTensorBytes(torch) as counted:
+            k(theta)
+    return counted.peak, k.chunk_size
+
+
+@pytest.mark.parametrize("model_class", MODELS)
+def test_chunk_size_bounds_the_device_memory_an_evaluation_adds(dispatch, model_class):
+    # The GPUs page's bound: beyond X, at most about 6 * chunk_size *
+    # (n_features + the hidden widths) entries for the chunk's steps, the
+    # stored activations of every row (n_samples * the hidden widths) and 4
+    # parameter-sized vectors (theta, its cast, the gradient's shares and
+    # totals), float64.
+    torch, device = _torch_device("cpu")
+    n_samples, n_features = 600, 50
+    X = torch.asarray(unit_data(n_samples, n_features), device=device)
+    estimator = _quick(model_class)
+    if model_class is SparseAutoencoderClassifier:
+        widths = estimator.hidden_layer_sizes
+        targets, options = (
+            (_labels(n_samples),),
+            dict(hidden_layer_sizes=widths, n_classes=3),
+        )
+        n_parameters = ClassifierLayout(n_features, widths, 3).n_parameters
+    else:
+        widths = (
+            estimator.hidden_layer_sizes
+            if model_class is DeepSparseAutoencoder
+            else (estimator.n_components,)
+        )
+        targets, options = (), {}
+        n_parameters = estimator._layout(n_features).n_parameters
+    theta = np.random.RandomState(0).uniform(-0.1, 0.1, n_parameters)
+
+    def bound(chunk_rows):
+        chunk_entries = 6 * chunk_rows * (n_features + sum(widths))
+        return 8 * (chunk_entries + n_samples * sum(widths) + 4 * n_parameters)
+
+    estimator.set_params(chunk_size=10)
+    peak, chunk_rows = _peak_bytes_of_an_evaluation(
+        torch, estimator, X, targets, options, theta
+    )
+    assert chunk_rows == 10
+    assert peak <= bound(chunk_rows)
+    # One chunk of every row goes past it: what is counted is what a chunk
+    # allocates.
+    estimator.set_params(chunk_size=None)
+    whole, _ = _peak_bytes_of_an_evaluation(
+        torch, estimator, X, targets, options, theta
+    )
+    assert whole > bound(chunk_rows)
 
 
 # --- what crosses between host and device -------------------------------------
