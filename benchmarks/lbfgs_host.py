@@ -10,20 +10,22 @@ rows the two are expected to be of the same size (docs/gpus.rst). This
 times the host part alone, on any machine: L-BFGS-B minimises an
 ill-conditioned diagonal quadratic (``J = 1/2 sum_k d_k theta_k^2``,
 ``d_k`` in [1, 1000], so that no run converges early) whose evaluation, one
-multiply and one dot, is timed and taken out. What remains per iteration is
+multiply and one dot, is timed and taken out. A run of 20 iterations is
+subtracted from a run of 20 + n, so that the n counted are iterations with
+L-BFGS's history full, without a run's fixed costs. What remains is
 scipy's ``setulb`` and its Python wrapper (``scipy alone`` rows), and with
 ``driver`` the package's own :func:`~skl_sparseae._optimize.minimize_lbfgs`
 around it as every fit runs it (the cache of the last point, the finiteness
 checks, the stopping rule).
 
 Rows: the number of parameters (the SAE 784-196-784 and the deep model
-784-(196, 64), as the GPU benchmark fits them, and others to show the
-slope), scipy's ``maxcor`` (the correction pairs kept; 10 is scipy's default
-and what every fit uses), and BLAS threads (1, as the estimators hold them
-during a fit, and every core). Every number is a median over interleaved
-rounds taken in this one run (``benchmarks/run.py``'s
-``interleaved_medians``), ``tol=0`` style: ``gtol=0``, ``ftol=0``, so every
-run takes the same number of iterations.
+784-(196, 64), as the GPU benchmark fits them, and a million), scipy's
+``maxcor`` (the correction pairs kept; 10 is scipy's default and what every
+fit uses), and BLAS threads (1, as the estimators hold them during a fit,
+and every core). Every number is a median over interleaved rounds taken in
+this one run (``benchmarks/run.py``'s ``interleaved_medians``), with
+``gtol=0`` and ``ftol=0``, so that every run takes the iterations it is
+given.
 """
 
 import argparse
