@@ -44,6 +44,9 @@ status=0
 timeout 120 python3 -m pytest -q -p no:cacheprovider -rs \
     tests/test_array_api.py tests/test_common.py -k "cuda or cupy" 2>&1 \
     | tee "$output/tests.txt" || status=$?
-timeout 480 python3 benchmarks/gpu.py "$@" 2>&1 | tee "$output/gpu.txt" \
-    || { [ "$status" -ne 0 ] || status=$?; }
+timeout 480 python3 benchmarks/gpu.py "$@" 2>&1 | tee "$output/gpu.txt"
+benchmark_status=$?
+if [ "$status" -eq 0 ]; then
+    status=$benchmark_status
+fi
 exit "$status"
