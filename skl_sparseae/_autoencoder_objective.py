@@ -798,9 +798,9 @@ class AutoencoderObjective(ChunkedObjective):
         below = ops.matmul(delta, W, out=ops.rows(work.delta[layer - 1], rows))
         if sparsity_delta is not None:
             below += sparsity_delta
-        below *= A
-        below *= ops.one_minus(A, out=ops.rows(work.slope[layer - 1], rows))
-        return below
+        return ops.times_logistic_slope(
+            below, A, out=ops.rows(work.slope[layer - 1], rows)
+        )
 
     def _reconstruction(self, work, Z_out, X_chunk):
         """Sum of L_i over the chunk, and delta_out = dL_i/dz_out (in a buffer).
@@ -826,9 +826,7 @@ class AutoencoderObjective(ChunkedObjective):
             X_hat, X_chunk, out=ops.rows(work.residual, Z_out.shape[0])
         )
         chunk_loss = ops.half_squared_norm(residual)
-        residual *= X_hat
-        residual *= ops.one_minus(X_hat, out=X_hat)
-        return chunk_loss, residual
+        return chunk_loss, ops.times_logistic_slope(residual, X_hat, out=X_hat)
 
 
 class SparseAutoencoderObjective(AutoencoderObjective):
@@ -1067,10 +1065,8 @@ class ClassifierObjective(OnePassObjective):
                 below = ops.matmul(
                     delta, weights[layer], out=ops.rows(work.delta[layer - 1], rows)
                 )
-                below *= layer_input
-                below *= ops.one_minus(
-                    layer_input, out=ops.rows(work.slope[layer - 1], rows)
+                delta = ops.times_logistic_slope(
+                    below, layer_input, out=ops.rows(work.slope[layer - 1], rows)
                 )
-                delta = below
         work.grad_share = ops.pack([*share_weights, *share_biases], work.grad_share)
         work.loss_share = ops.loss_share(chunk_loss, work.loss_share)

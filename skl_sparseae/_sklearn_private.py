@@ -24,10 +24,21 @@ def array_api():
     return _array_api
 
 
+def array_api_compat():
+    """The array-api-compat that scikit-learn vendors
+    (``sklearn.externals.array_api_compat``): its ``is_*_namespace`` tests
+    name the libraries whose own functions :mod:`skl_sparseae._array_ops`
+    uses where the standard has none (a fused logistic function)."""
+    from sklearn.externals import array_api_compat
+
+    return array_api_compat
+
+
 __all__ = [
     "Interval",
     "StrOptions",
     "_fit_context",
     "array_api",
+    "array_api_compat",
     "validate_parameter_constraints",
 ]

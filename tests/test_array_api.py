@@ -9,6 +9,7 @@ on a CUDA GPU, and CuPy where it is installed and sees a GPU.
 """
 
 import pickle
+import warnings
 import weakref
 
 import numpy as np
@@ -30,7 +31,7 @@ from skl_sparseae import (
     SparseAutoencoderClassifier,
     TopographicSparseCoding,
 )
-from skl_sparseae._array_ops import ArrayAPIOps
+from skl_sparseae._array_ops import ArrayAPIOps, ops_for, standard_logistic
 from skl_sparseae._autoencoder_objective import ClassifierLayout
 from skl_sparseae._executors import (
     _DEVICE_CHUNK_ENTRIES,
@@ -252,6 +253,73 @@ def test_the_chunk_size_changes_only_rounding(dispatch):
             evaluations.append(kernel.evaluate(theta))
     for evaluation in evaluations[1:]:
         assert relative_error(evaluation.grad, evaluations[0].grad) < 1e-13
+
+
+# --- the device's own steps equal the standard's ------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_logistic_function_equals_the_standards_formula(namespace, dispatch, dtype):
+    """PyTorch and CuPy have a fused sigmoid (one pass over the array, not
+    nine): the device uses it, and it equals the standard's formula to a
+    few ulps from exp's overflow to 1, with no inf, nan or warning;
+    array-api-strict uses the formula itself."""
+    z = np.concatenate(
+        [np.linspace(-800, 800, 8001), np.random.RandomState(0).normal(0, 8, 7999)]
+    ).reshape(-1, 8)
+    Z = namespace.asarray(z, dtype)
+    ops = ops_for(Z)
+    assert (ops._logistic is not None) == namespace.name.startswith(("torch", "cupy"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fused = namespace.to_numpy(ops.sigmoid(Z))
+        standard = namespace.to_numpy(standard_logistic(ops.xp, Z))
+    assert fused.dtype == standard.dtype == dtype
+    assert np.all((fused >= 0) & (fused <= 1))
+    finfo = np.finfo(dtype)
+    # Below exp's overflow the fused 1 / (1 + inf) is 0 where the formula
+    # keeps exp(z)'s subnormals: an absolute difference below the smallest
+    # normal number there, a relative one of a few ulps everywhere else.
+    assert np.all(np.abs(fused - standard) <= 4 * finfo.eps * standard + finfo.tiny)
+    assert fused[z > 0].min() > 0.5 > fused[z < 0].max()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_fused_logistic_slope_equals_the_standards_steps(
+    namespace, dispatch, dtype
+):
+    """delta * A * (1 - A), the backward step through every sigmoid layer:
+    PyTorch's fused one (one pass, not three) is used and equals the
+    standard's in-place steps to a few ulps."""
+    rng = np.random.RandomState(2)
+    delta, a = rng.normal(size=(41, 9)), rng.uniform(size=(41, 9))
+    a[0, :3] = [0.0, 1.0, 0.5]
+    standard = delta.astype(dtype) * a.astype(dtype) * (1 - a.astype(dtype))
+    ops = ops_for(namespace.asarray(a, dtype))
+    assert (ops._logistic_slope is not None) == namespace.name.startswith("torch")
+    # (copies: the standard's steps write into delta, which may share memory)
+    fused = namespace.to_numpy(
+        ops.times_logistic_slope(
+            namespace.asarray(delta.astype(dtype)), namespace.asarray(a, dtype)
+        )
+    )
+    assert fused.dtype == dtype
+    assert np.all(np.abs(fused - standard) <= 4 * np.finfo(dtype).eps * abs(standard))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_device_dot_is_the_sum_of_the_products(namespace, dispatch, dtype):
+    """``ops.dot`` (the squared error, and the cross-entropy's x . z) as one
+    1-D product: sum(A * B) as NumPy's vdot gives it, a 0-d float64 array."""
+    rng = np.random.RandomState(1)
+    a, b = rng.normal(size=(37, 11)), rng.normal(size=(37, 11))
+    A, B = namespace.asarray(a, dtype), namespace.asarray(b, dtype)
+    ops = ops_for(A)
+    product = ops.dot(A, B)
+    assert product.shape == () and ops.xp.isdtype(product.dtype, ops.xp.float64)
+    expected = np.vdot(a.astype(dtype), b.astype(dtype))
+    tolerance = 1e-13 if dtype == np.float64 else 1e-5
+    assert relative_error(float(namespace.to_numpy(product)), expected) < tolerance
 
 
 def test_auto_chunks_on_a_device_are_bounded_by_memory_not_cache():
