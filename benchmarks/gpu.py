@@ -222,10 +222,12 @@ def cpu_fit(kind, X_host, max_iter):
     return seconds / estimator.n_iter_
 
 
-def torch_sae_evaluation(torch, device, X, repeats=3, rho=0.01, beta=3.0, alpha=1e-4):
-    """One evaluation of the SAE's J and gradient written by hand in PyTorch
-    (the whole batch at once, as a hand-written script would)."""
-    sync = synchronizer(torch, device)
+def hand_written_torch_sae(torch, X, rho=0.01, beta=3.0, alpha=1e-4):
+    """The SAE's J and gradient written by hand in PyTorch (the whole batch
+    at once, as a hand-written script would), at a fixed random theta on
+    X's device: a function of no arguments that returns J and the gradient
+    on the host, as L-BFGS-B would need them."""
+    device = X.device
     m, n = X.shape
     generator = torch.Generator(device=device).manual_seed(0)
     W1 = torch.rand(N_COMPONENTS, n, dtype=X.dtype, device=device, generator=generator)
@@ -233,7 +235,6 @@ def torch_sae_evaluation(torch, device, X, repeats=3, rho=0.01, beta=3.0, alpha=
     W1, W2 = (W1 - 0.5) * 0.1, (W2 - 0.5) * 0.1
     b1 = torch.zeros(N_COMPONENTS, dtype=X.dtype, device=device)
     b2 = torch.zeros(n, dtype=X.dtype, device=device)
-    results = []
 
     def evaluation():
         A = torch.sigmoid(X @ W1.T + b1)
@@ -261,9 +262,19 @@ def torch_sae_evaluation(torch, device, X, repeats=3, rho=0.01, beta=3.0, alpha=
             ]
         )
         # J and the gradient down to the host, as L-BFGS-B would need them.
-        results.append(torch.cat([J.reshape(1), grad]).cpu().numpy())
+        return torch.cat([J.reshape(1), grad]).cpu().numpy()
 
-    seconds = best_seconds(sync, evaluation, repeats)
+    return evaluation
+
+
+def torch_sae_evaluation(torch, device, X, repeats=3):
+    """Seconds of one evaluation of the hand-written PyTorch SAE (the best
+    of ``repeats``)."""
+    evaluation = hand_written_torch_sae(torch, X)
+    results = []
+    seconds = best_seconds(
+        synchronizer(torch, device), lambda: results.append(evaluation()), repeats
+    )
     assert np.isfinite(results[-1]).all()
     return seconds
 
