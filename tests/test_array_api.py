@@ -23,6 +23,7 @@ from helpers import (
     relative_error,
     unit_data,
 )
+from scipy.special import expit
 
 from skl_sparseae import (
     DeepSparseAutoencoder,
@@ -281,6 +282,10 @@ def test_the_logistic_function_equals_the_standards_formula(namespace, dispatch,
     # keeps exp(z)'s subnormals: an absolute difference below the smallest
     # normal number there, a relative one of a few ulps everywhere else.
     assert np.all(np.abs(fused - standard) <= 4 * finfo.eps * standard + finfo.tiny)
+    # Both are scipy's expit on the host, to as much.
+    host = expit(z.astype(dtype))
+    for values in (fused, standard):
+        assert np.all(np.abs(values - host) <= 4 * finfo.eps * host + finfo.tiny)
     assert fused[z > 0].min() > 0.5 > fused[z < 0].max()
 
 
