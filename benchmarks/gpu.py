@@ -32,6 +32,9 @@ floor. A last table times one evaluation (the best of three) at a million
 rows for several ``chunk_size`` values, which is what "auto" picks from.
 It is meant to run in under 8 minutes on an H200-class GPU (not yet run on
 one: the CPU-engine fits at a million rows are its longest part).
+``benchmarks/device_traffic.py`` models the same evaluations from their
+counted flops and bytes (docs/gpus.rst has its table): where the two
+disagree, the model's peaks or its list of operations are wrong.
 """
 
 import argparse
