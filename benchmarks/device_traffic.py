@@ -8,9 +8,10 @@ It needs PyTorch, and its CPU build is enough: nothing here is timed. Every
 operation PyTorch runs in one evaluation is seen through a
 ``TorchDispatchMode``. A matrix product counts its 2 m k n floating-point
 operations and its bytes. Any other operation counts the bytes of the
-tensors it reads and writes (views cost nothing). Each operation's modelled
-device time is the larger of flops / peak and bytes / bandwidth, plus one
-launch latency.
+tensors it reads and writes (views cost nothing). The modelled device time
+is the products' flops at the peak (or their bytes at the bandwidth, were
+that longer), the other bytes at the bandwidth, and one launch latency per
+operation.
 
 The counts are taken at a few thousand rows and carried to the issue's
 shapes, (60000, 784, 196) and (1000000, 784, 196): each figure is ``a + b *
@@ -36,7 +37,7 @@ moves the device's time and by about how much where no GPU is at hand.
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
@@ -87,29 +88,16 @@ class Counts:
     other_bytes: float = 0.0
     operations: int = 0
 
-    def __sub__(self, other):
-        return Counts(
-            self.product_flops - other.product_flops,
-            self.product_bytes - other.product_bytes,
-            self.other_bytes - other.other_bytes,
-            self.operations - other.operations,
-        )
-
-    def scaled(self, factor):
-        return Counts(
-            self.product_flops * factor,
-            self.product_bytes * factor,
-            self.other_bytes * factor,
-            self.operations * factor,
-        )
-
     def __add__(self, other):
         return Counts(
-            self.product_flops + other.product_flops,
-            self.product_bytes + other.product_bytes,
-            self.other_bytes + other.other_bytes,
-            self.operations + other.operations,
+            *(a + b for a, b in zip(astuple(self), astuple(other), strict=True))
         )
+
+    def __sub__(self, other):
+        return self + other.scaled(-1)
+
+    def scaled(self, factor):
+        return Counts(*(a * factor for a in astuple(self)))
 
 
 def counted(torch, evaluation):
@@ -140,11 +128,9 @@ def counted(torch, evaluation):
                 t for t in tree_flatten(result)[0] if isinstance(t, torch.Tensor)
             ]
             moved = read + sum(size(t) for t in outputs)
-            flops = 0.0
             if name in PRODUCTS:
                 a, b = inputs[-2], inputs[-1]
-                flops = 2.0 * a.numel() * (b.numel() / a.shape[-1])
-                counts.product_flops += flops
+                counts.product_flops += 2.0 * a.numel() * (b.numel() / a.shape[-1])
                 counts.product_bytes += moved
             else:
                 counts.other_bytes += moved
@@ -204,24 +190,29 @@ def count_hand_written(torch, X):
     return counted(torch, evaluation)
 
 
-def at_rows(count_at, rows, n_rows, chunks_at_n):
-    """The counts at ``n_rows`` rows in ``chunks_at_n`` chunks, from counts
-    taken at ``rows`` and ``2 * rows`` rows in one chunk and at ``2 * rows``
-    in two: ``a + b * n_rows + (chunks - 1) * per_chunk``."""
-    one, two = count_at(rows, None), count_at(2 * rows, None)
-    per_row = two - one
-    fixed = one - per_row
-    per_chunk = count_at(2 * rows, rows) - two
-    return fixed + per_row.scaled(n_rows / rows) + per_chunk.scaled(chunks_at_n - 1)
+class Linear:
+    """Counts as ``fixed + per_row * rows + per_chunk * (chunks - 1)``, from
+    counts taken at ``rows`` and ``2 * rows`` rows in one chunk and, where
+    the evaluation is chunked, at ``2 * rows`` in two."""
+
+    def __init__(self, count_at, rows, chunked=True):
+        one, two = count_at(rows, None), count_at(2 * rows, None)
+        self.per_row = (two - one).scaled(1 / rows)
+        self.fixed = one - self.per_row.scaled(rows)
+        self.per_chunk = count_at(2 * rows, rows) - two if chunked else Counts()
+
+    def at(self, n_rows, chunks):
+        return (
+            self.fixed + self.per_row.scaled(n_rows) + self.per_chunk.scaled(chunks - 1)
+        )
 
 
 def modelled_seconds(counts, peak, bandwidth, launch):
-    """Sum over operations of max(flops / peak, bytes / bandwidth) + launch.
-
-    ``counts`` here is carried to a shape, so its operations are modelled
-    as the two groups they fall in: products at the peak, the rest at the
-    bandwidth (every product is far past the ridge point at these shapes).
-    """
+    """The products at the peak (or their bytes at the bandwidth, were that
+    longer), the other operations' bytes at the bandwidth, and one launch
+    per operation: ``counts`` is carried to a shape, so it holds the two
+    groups' sums, not each operation (every product is far past the ridge
+    point at these shapes)."""
     products = max(counts.product_flops / peak, counts.product_bytes / bandwidth)
     return products + counts.other_bytes / bandwidth + counts.operations * launch
 
@@ -257,34 +248,28 @@ def main():
                 data[n] = torch.asarray(rng.uniform(size=(n, N_FEATURES)), dtype=dtype)
             return data[n]
 
+        # Counted once per dtype, carried to every shape.
+        linear = {
+            kind: Linear(
+                lambda n, chunk, kind=kind: count_package(torch, kind, X_of(n), chunk),
+                rows,
+            )
+            for kind in ("SAE", "deep", "fine-tuning")
+        }
+        linear["hand-written SAE"] = Linear(
+            lambda n, chunk: count_hand_written(torch, X_of(n)), rows, chunked=False
+        )
         for n_rows in SHAPES:
             chunks = -(-n_rows // ArrayAPIRunner.chunk_rows("auto", n_rows, N_FEATURES))
-            hand_written = at_rows(
-                lambda n, chunk: count_hand_written(torch, X_of(n)), rows, n_rows, 1
+            hand_seconds = modelled_seconds(
+                linear["hand-written SAE"].at(n_rows, 1), peak, bandwidth, launch
             )
-            hand_seconds = modelled_seconds(hand_written, peak, bandwidth, launch)
             for kind in ("SAE", "hand-written SAE", "deep", "fine-tuning"):
-                if kind == "hand-written SAE":
-                    counts, n_chunks = hand_written, 1
-                else:
-                    counts, n_chunks = (
-                        at_rows(
-                            lambda n, chunk, kind=kind: count_package(
-                                torch, kind, X_of(n), chunk
-                            ),
-                            rows,
-                            n_rows,
-                            chunks,
-                        ),
-                        chunks,
-                    )
+                n_chunks = 1 if kind == "hand-written SAE" else chunks
+                counts = linear[kind].at(n_rows, n_chunks)
                 seconds = modelled_seconds(counts, peak, bandwidth, launch)
                 products = counts.product_flops / peak
-                ratio = (
-                    f"{seconds / hand_seconds:.2f}"
-                    if kind in ("SAE", "hand-written SAE")
-                    else ""
-                )
+                ratio = f"{seconds / hand_seconds:.2f}" if "SAE" in kind else ""
                 print(
                     f"| {kind} | {str(dtype).split('.')[-1]} | {n_rows} | {n_chunks} "
                     f"| {counts.product_flops / 1e9:.0f} GFLOP "
