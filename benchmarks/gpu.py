@@ -57,6 +57,7 @@ from skl_sparseae import (  # noqa: E402
 )
 from skl_sparseae._array_ops import ArrayAPIOps  # noqa: E402
 from skl_sparseae._autoencoder_objective import ClassifierLayout  # noqa: E402
+from skl_sparseae._engine import default_n_threads  # noqa: E402
 from skl_sparseae._executors import executor_for  # noqa: E402
 
 N_FEATURES, N_COMPONENTS = 784, 196
@@ -219,10 +220,20 @@ def gemm_floor(torch, device, X, sizes, repeats=3):
     return best_seconds(sync, products, repeats)
 
 
-def cpu_fit(kind, X_host, max_iter):
-    estimator = model(kind, max_iter)
-    seconds = fit_seconds(estimator, X_host)
-    return seconds / estimator.n_iter_
+def cpu_fit(torch, device, kind, X_host, max_iter):
+    """The same fit on NumPy X on the CPU engine (every core):
+    ``(seconds per iteration of the short fit, seconds per evaluation)``.
+    A fit of one or three iterations carries its start (the first
+    evaluation, the line search's first trials, the checks of X), so the
+    table's CPU iteration is built from the evaluation instead."""
+    clock = Clock(torch, device)
+    clock.install()
+    try:
+        estimator = model(kind, max_iter)
+        seconds = fit_seconds(estimator, X_host)
+    finally:
+        clock.uninstall()
+    return seconds / estimator.n_iter_, clock.evaluate_seconds / clock.evaluations
 
 
 def hand_written_torch_sae(torch, X, rho=0.01, beta=3.0, alpha=1e-4):
@@ -323,94 +334,193 @@ def chunk_sweep(torch, device, X, chunk_sizes, repeats=3):
     return rows
 
 
+def guarded(label, work):
+    """``work()``, or None once what failed is printed: on a machine lent for
+    a few minutes one failure must not cost the rest of the run."""
+    try:
+        return work()
+    except Exception as error:
+        print(f"| {label}: failed: {type(error).__name__}: {error} |", flush=True)
+        return None
+
+
+def random_X(torch, device, n_samples, dtype):
+    generator = torch.Generator(device=device).manual_seed(0)
+    return torch.rand(
+        n_samples,
+        N_FEATURES,
+        dtype=getattr(torch, dtype),
+        device=device,
+        generator=generator,
+    )
+
+
+FIT_HEADER = (
+    "| model | rows | dtype | iteration | evals / it | device eval | transfers | "
+    "L-BFGS-B host | GEMM floor | CPU engine | CPU eval | CPU short fit | "
+    "torch SAE eval | vs CPU | it / (host + floor) | eval / torch |"
+)
+
+
+def fit_row(torch, device, kind, X, X_host, device_iterations, cpu_iterations):
+    """One row of the fit table (see the module's docstring)."""
+    widths = (N_COMPONENTS,) if kind == "SAE" else (N_COMPONENTS, 64)
+    timing = device_fit(torch, device, kind, X, device_iterations)
+    per_iteration = timing["evaluations_per_iteration"]
+    floor = gemm_floor(torch, device, X, mirrored(widths)) * per_iteration
+    cpu_short_fit, cpu_eval = cpu_fit(torch, device, kind, X_host, cpu_iterations)
+    # The CPU engine's iteration: its evaluations at the device fit's count
+    # per iteration, and the same L-BFGS-B host time (the same host).
+    cpu = cpu_eval * per_iteration + timing["host"]
+    torch_eval = torch_sae_evaluation(torch, device, X) if kind == "SAE" else None
+    device_eval = timing["device_eval"] / per_iteration
+    cells = [
+        kind,
+        f"{X.shape[0]}",
+        str(X.dtype).removeprefix("torch."),
+        f"{timing['iteration'] * 1e3:.1f} ms",
+        f"{per_iteration:.2f}",
+        f"{timing['device_eval'] * 1e3:.1f} ms",
+        f"{timing['transfers'] * 1e3:.2f} ms",
+        f"{timing['host'] * 1e3:.1f} ms",
+        f"{floor * 1e3:.1f} ms",
+        f"{cpu * 1e3:.0f} ms",
+        f"{cpu_eval * 1e3:.0f} ms",
+        f"{cpu_short_fit * 1e3:.0f} ms",
+        "" if torch_eval is None else f"{torch_eval * 1e3:.1f} ms",
+        f"{cpu / timing['iteration']:.1f}x",
+        f"{timing['iteration'] / (timing['host'] + floor):.2f}",
+        "" if torch_eval is None else f"{device_eval / torch_eval:.2f}",
+    ]
+    print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def fine_tuning_row(torch, device, X, X_host):
+    on_device, on_cpu = fine_tuning_evaluations(torch, device, X, X_host)
+    floor = gemm_floor(torch, device, X, [N_FEATURES, N_COMPONENTS, 10])
+    print(
+        f"| {X.shape[0]} | {str(X.dtype).removeprefix('torch.')} | "
+        f"{on_device * 1e3:.1f} ms | {floor * 1e3:.1f} ms | {on_cpu * 1e3:.0f} ms | "
+        f"{on_cpu / on_device:.1f}x |",
+        flush=True,
+    )
+
+
+def sweep_row(torch, device, X, chunk_size):
+    for (size, rows), seconds in chunk_sweep(torch, device, X, [chunk_size]).items():
+        print(f"| {size} | {rows} | {seconds * 1e3:.1f} ms |", flush=True)
+
+
+def release(torch, device):
+    """Give the device's cached blocks back between shapes: a million rows in
+    float64 must not meet the last shape's leftovers."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def warm_up(torch, device):
+    """Everything the tables time, once, small: the device's context, its
+    libraries' handles and first kernels must not land in the first row."""
+    for dtype in ("float64", "float32"):
+        X = random_X(torch, device, 1000, dtype)
+        for kind, widths in (("SAE", (N_COMPONENTS,)), ("deep", (N_COMPONENTS, 64))):
+            device_fit(torch, device, kind, X, 2)
+            gemm_floor(torch, device, X, mirrored(widths), repeats=1)
+        torch_sae_evaluation(torch, device, X, repeats=1)
+        fine_tuning_evaluations(torch, device, X, X.cpu().numpy(), repeats=1)
+
+
 def main():
     arguments = parse_arguments()
     torch, device = torch_or_exit(arguments.device)
     if arguments.quick:
-        shapes = [(2000, 5, 2), (6000, 5, 2)]
-    else:
         # (rows, device iterations, CPU iterations)
+        shapes = [(2000, 5, 2), (6000, 5, 2)]
+        crossover_rows = [500, 1000]
+        n_sweep = 6000
+    else:
         shapes = [(60000, 10, 3), (1000000, 10, 1)]
+        crossover_rows = [1000, 3000, 10000, 30000]
+        n_sweep = 1000000
     name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
     print(f"device: {device} ({name})")
     versions = f"torch {torch.__version__}, numpy {np.__version__}"
     print(f"{versions}, scikit-learn {sklearn.__version__}")
-    print()
-    header = (
-        "| model | rows | dtype | iteration | device eval | transfers | "
-        "L-BFGS-B host | GEMM floor | CPU engine | torch SAE eval | "
-        "vs CPU | it / (host + floor) | eval / torch |"
+    print(
+        f"host: {os.cpu_count()} CPUs, the CPU engine on {default_n_threads()} threads"
     )
-    print(header)
-    print("|" + "---|" * 13)
     started = time.perf_counter()
-    fine_tuning_rows = []
+    guarded("warm-up", partial(warm_up, torch, device))
+    print()
+    print(FIT_HEADER)
+    print("|" + "---|" * FIT_HEADER.count(" | ") + "---|")
     for n_samples, device_iterations, cpu_iterations in shapes:
         for dtype in ("float64", "float32"):
-            generator = torch.Generator(device=device).manual_seed(0)
-            X = torch.rand(
-                n_samples,
-                N_FEATURES,
-                dtype=getattr(torch, dtype),
-                device=device,
-                generator=generator,
-            )
+            X = random_X(torch, device, n_samples, dtype)
             X_host = X.cpu().numpy()
-            for kind, widths in (
-                ("SAE", (N_COMPONENTS,)),
-                ("deep", (N_COMPONENTS, 64)),
-            ):
-                timing = device_fit(torch, device, kind, X, device_iterations)
-                floor = gemm_floor(torch, device, X, mirrored(widths))
-                floor *= timing["evaluations_per_iteration"]
-                cpu = cpu_fit(kind, X_host, cpu_iterations)
-                torch_eval = (
-                    torch_sae_evaluation(torch, device, X) if kind == "SAE" else None
+            for kind in ("SAE", "deep"):
+                guarded(
+                    f"{kind} {n_samples} {dtype}",
+                    partial(
+                        fit_row,
+                        torch,
+                        device,
+                        kind,
+                        X,
+                        X_host,
+                        device_iterations,
+                        cpu_iterations,
+                    ),
                 )
-                device_eval = (
-                    timing["device_eval"] / timing["evaluations_per_iteration"]
-                )
-                cells = [
-                    kind,
-                    f"{n_samples}",
-                    dtype,
-                    f"{timing['iteration'] * 1e3:.1f} ms",
-                    f"{timing['device_eval'] * 1e3:.1f} ms",
-                    f"{timing['transfers'] * 1e3:.2f} ms",
-                    f"{timing['host'] * 1e3:.1f} ms",
-                    f"{floor * 1e3:.1f} ms",
-                    f"{cpu * 1e3:.0f} ms",
-                    "" if torch_eval is None else f"{torch_eval * 1e3:.1f} ms",
-                    f"{cpu / timing['iteration']:.1f}x",
-                    f"{timing['iteration'] / (timing['host'] + floor):.2f}",
-                    "" if torch_eval is None else f"{device_eval / torch_eval:.2f}",
-                ]
-                print("| " + " | ".join(cells) + " |", flush=True)
-            on_device, on_cpu = fine_tuning_evaluations(torch, device, X, X_host)
-            floor = gemm_floor(torch, device, X, [N_FEATURES, N_COMPONENTS, 10])
-            fine_tuning_rows.append(
-                f"| {n_samples} | {dtype} | {on_device * 1e3:.1f} ms | "
-                f"{floor * 1e3:.1f} ms | {on_cpu * 1e3:.0f} ms | "
-                f"{on_cpu / on_device:.1f}x |"
-            )
             del X, X_host
+            release(torch, device)
     print()
-    print("Evaluations per iteration are in 'device eval' / one evaluation; the")
-    print("GEMM floor is per iteration (one evaluation's products x evaluations).")
+    print("'evals / it' is evaluations per iteration; 'device eval', 'transfers',")
+    print("'L-BFGS-B host' and the GEMM floor (one evaluation's products x evals /")
+    print("it) are per iteration. 'CPU engine' is the CPU engine's evaluation")
+    print("('CPU eval', measured in a short fit on NumPy X, every core) x evals / it")
+    print("+ the same L-BFGS-B host time; 'CPU short fit' is that fit's seconds per")
+    print("iteration, its start included.")
     print()
     print("Fine-tuning, (784, (196,), 10 classes), per evaluation:")
     print("| rows | dtype | device eval | GEMM floor | CPU engine | vs CPU |")
     print("|---|---|---|---|---|---|")
-    print("\n".join(fine_tuning_rows))
+    for n_samples, _, _ in shapes:
+        for dtype in ("float64", "float32"):
+            X = random_X(torch, device, n_samples, dtype)
+            X_host = X.cpu().numpy()
+            guarded(
+                f"fine-tuning {n_samples} {dtype}",
+                partial(fine_tuning_row, torch, device, X, X_host),
+            )
+            del X, X_host
+            release(torch, device)
     print()
-    n_sweep = 6000 if arguments.quick else 1000000
-    X = torch.rand(n_sweep, N_FEATURES, dtype=torch.float64, device=device)
-    sizes = [1024, 4096, 16384, 65536, None, "auto"]
+    X = random_X(torch, device, n_sweep, "float64")
+    sizes = [1024, 4096, 16384, 65536, 262144, None, "auto"]
     print(f"One SAE evaluation at ({n_sweep}, 784, 196) float64 by chunk_size:")
     print("| chunk_size | rows per chunk | evaluation |")
     print("|---|---|---|")
-    for (chunk_size, rows), seconds in chunk_sweep(torch, device, X, sizes).items():
-        print(f"| {chunk_size} | {rows} | {seconds * 1e3:.1f} ms |")
+    for chunk_size in sizes:
+        guarded(
+            f"chunk_size {chunk_size}",
+            partial(sweep_row, torch, device, X, chunk_size),
+        )
+    del X
+    print()
+    print("Where the device pays: the SAE at fewer rows (the fit table's columns):")
+    print(FIT_HEADER)
+    print("|" + "---|" * FIT_HEADER.count(" | ") + "---|")
+    for n_samples in crossover_rows:
+        for dtype in ("float64", "float32"):
+            X = random_X(torch, device, n_samples, dtype)
+            X_host = X.cpu().numpy()
+            guarded(
+                f"SAE {n_samples} {dtype}",
+                partial(fit_row, torch, device, "SAE", X, X_host, 10, 5),
+            )
+            del X, X_host
+            release(torch, device)
     print(f"\n(all of it in {time.perf_counter() - started:.0f} s)")
 
 
