@@ -244,9 +244,7 @@ class SparseAutoencoder(AutoencoderBase):
         ops = ops_for(H)
         W2 = ops.astype(self.decoder_components_, H.dtype)
         b2 = ops.astype(self.intercept_visible_, H.dtype)
-        Z_out = H @ W2
-        Z_out += b2
-        return Z_out
+        return ops.affine(H, W2, b2)
 
     def _layout(self, n_features):
         return NetworkLayout(n_features, (self.n_components,), self.tied_weights)
