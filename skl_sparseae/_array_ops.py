@@ -81,14 +81,6 @@ class NumpyOps:
     # them (a ufunc binds to no instance): no wrapper's call in the chunks.
     matmul = np.matmul
     subtract = np.subtract
-
-    @staticmethod
-    def affine(A, W, b, out=None):
-        """A @ W + b: the product into ``out``, then b added in place."""
-        out = np.matmul(A, W, out=out)
-        out += b
-        return out
-
     multiply = np.multiply
     divide = np.divide
     sqrt = np.sqrt
@@ -246,7 +238,6 @@ class ArrayAPIOps:
         self.device = device
         self.transfers = {"to_device": 0, "to_host": 0}
         self._logistic, self._logistic_slope = native_logistic_functions(xp)
-        self._affine = native_affine(xp)
 
     def buffer(self, shape, dtype):
         return None
@@ -271,16 +262,6 @@ class ArrayAPIOps:
     @staticmethod
     def matmul(a, b, out=None):
         return a @ b
-
-    def affine(self, A, W, b, out=None):
-        """A @ W + b, a new array: PyTorch's ``addmm`` (b added by the
-        product itself, not by one more pass over the result), else the
-        product and b added in place."""
-        if self._affine is not None:
-            return self._affine(b, A, W)
-        Z = A @ W
-        Z += b
-        return Z
 
     @staticmethod
     def subtract(a, b, out=None):
@@ -470,26 +451,6 @@ def native_logistic_functions(xp):
         # (CuPy refuses a silent copy to the host, were it ever not to).
         return expit, None
     return None, None
-
-
-def native_affine(xp):
-    """``affine(b, A, W) = A @ W + b`` in one call of the library behind
-    ``xp``, or None where it has none: PyTorch's ``torch.addmm``.
-
-    A layer's bias added after its product reads and writes the whole
-    (rows, width) result once more; ``addmm`` hands b to the matrix
-    product (on CUDA, cuBLASLt adds it as the product's epilogue), which
-    writes the result once. At (10**6, 784, 196) that is about 16 GB of an
-    SAE evaluation's traffic (``benchmarks/gpu.py`` times both). CuPy and
-    the standard have no such function.
-    """
-    from ._sklearn_private import array_api_compat
-
-    if array_api_compat().is_torch_namespace(xp):
-        import torch
-
-        return torch.addmm
-    return None
 
 
 def _is_host_array(array):

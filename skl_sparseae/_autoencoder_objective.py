@@ -246,9 +246,9 @@ def encode(X, W1, b1, out=None, ops=NUMPY_OPS):
             out = np.asarray(products)
         else:
             out[:] = products
-        out += b1
     else:
-        out = ops.affine(X, W1.T, b1, out=out)
+        out = ops.matmul(X, W1.T, out=out)
+    out += b1
     return ops.sigmoid(out)
 
 
@@ -724,16 +724,15 @@ class AutoencoderObjective(ChunkedObjective):
         # output:  z_out = a'_1 @ W_dec[1] + b_dec[1],  x_hat = f(z_out)
         decoder_inputs = {L: encoded[L]}
         for layer in range(L, 1, -1):
-            Z = ops.affine(
+            Z = ops.matmul(
                 decoder_inputs[layer],
                 W_dec[layer - 1],
-                b_dec[layer - 1],
                 out=ops.rows(work.decoder_hidden[layer - 2], rows),
             )
+            Z += b_dec[layer - 1]
             decoder_inputs[layer - 1] = ops.sigmoid(Z)
-        Z_out = ops.affine(
-            decoder_inputs[1], W_dec[0], b_dec[0], out=ops.rows(work.out, rows)
-        )
+        Z_out = ops.matmul(decoder_inputs[1], W_dec[0], out=ops.rows(work.out, rows))
+        Z_out += b_dec[0]
         chunk_loss, delta = self._reconstruction(work, Z_out, X_dense)
 
         # Backward through the decoder, l = 1..L. With a = the layer's input:
@@ -1035,11 +1034,9 @@ class ClassifierObjective(OnePassObjective):
         if n_hidden == 0 and self._sparse:
             Z = work.out[:rows]
             Z[:] = X_chunk @ weights[-1].T
-            Z += biases[-1]
         else:
-            Z = ops.affine(
-                inputs[-1], weights[-1].T, biases[-1], out=ops.rows(work.out, rows)
-            )
+            Z = ops.matmul(inputs[-1], weights[-1].T, out=ops.rows(work.out, rows))
+        Z += biases[-1]
         # -log p(y) = logsumexp(z) - z_y, computed stably; then p = softmax(z).
         labels = ops.label_positions(self.y[start:stop], self.layout.n_classes, Z)
         z_true = ops.at_labels(Z, labels)

@@ -357,7 +357,8 @@ class DeepSparseAutoencoder(AutoencoderBase):
         )
         ops = ops_for(H)
         for i, (W, b) in enumerate(decoder):
-            Z = ops.affine(H, ops.astype(W, H.dtype), ops.astype(b, H.dtype))
+            Z = H @ ops.astype(W, H.dtype)
+            Z += ops.astype(b, H.dtype)
             H = Z if i == len(decoder) - 1 else ops.sigmoid(Z)
         return H
 

@@ -244,7 +244,9 @@ class SparseAutoencoder(AutoencoderBase):
         ops = ops_for(H)
         W2 = ops.astype(self.decoder_components_, H.dtype)
         b2 = ops.astype(self.intercept_visible_, H.dtype)
-        return ops.affine(H, W2, b2)
+        Z_out = H @ W2
+        Z_out += b2
+        return Z_out
 
     def _layout(self, n_features):
         return NetworkLayout(n_features, (self.n_components,), self.tied_weights)

@@ -32,12 +32,7 @@ from skl_sparseae import (
     SparseAutoencoderClassifier,
     TopographicSparseCoding,
 )
-from skl_sparseae._array_ops import (
-    NUMPY_OPS,
-    ArrayAPIOps,
-    ops_for,
-    standard_logistic,
-)
+from skl_sparseae._array_ops import ArrayAPIOps, ops_for, standard_logistic
 from skl_sparseae._autoencoder_objective import ClassifierLayout
 from skl_sparseae._executors import (
     _DEVICE_CHUNK_ENTRIES,
@@ -330,28 +325,6 @@ def test_the_device_dot_is_the_sum_of_the_products(namespace, dispatch, dtype):
     expected = np.vdot(a.astype(dtype), b.astype(dtype))
     tolerance = 1e-13 if dtype == np.float64 else 1e-5
     assert relative_error(float(namespace.to_numpy(product)), expected) < tolerance
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_the_device_affine_is_the_product_plus_the_bias(namespace, dispatch, dtype):
-    """``ops.affine`` (every layer's A @ W + b): PyTorch's addmm, the bias in
-    the product (one pass fewer), equal to the product then the bias added,
-    in A's dtype; a transposed view of W works as the kernels pass it."""
-    rng = np.random.RandomState(3)
-    a, w, b = rng.normal(size=(37, 13)), rng.normal(size=(11, 13)), rng.normal(size=11)
-    a, w, b = a.astype(dtype), w.astype(dtype), b.astype(dtype)
-    ops = ops_for(namespace.asarray(a))
-    assert (ops._affine is not None) == namespace.name.startswith("torch")
-    Z = ops.affine(namespace.asarray(a), namespace.asarray(w).T, namespace.asarray(b))
-    result = namespace.to_numpy(Z)
-    assert result.dtype == dtype and result.shape == (37, 11)
-    expected = a.astype(np.float64) @ w.T.astype(np.float64) + b
-    scale = np.abs(a) @ np.abs(w.T) + np.abs(b)
-    assert np.all(np.abs(result - expected) <= 16 * np.finfo(dtype).eps * scale)
-    # NumPy's writes into the buffer it is given, the bits of matmul then +=.
-    out = np.empty((37, 11), dtype)
-    assert NUMPY_OPS.affine(a, w.T, b, out=out) is out
-    np.testing.assert_array_equal(out, np.matmul(a, w.T) + b)
 
 
 def test_auto_chunks_on_a_device_are_bounded_by_memory_not_cache():
