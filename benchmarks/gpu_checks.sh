@@ -7,7 +7,7 @@
 #      estimator (check_estimator) with PyTorch CUDA and CuPy, which skip
 #      themselves on a machine without a GPU (CI has none); if any fails,
 #      once more with warnings shown rather than raised;
-#   2. benchmarks/gpu.py, its tables (under 7 minutes on an H200-class GPU).
+#   2. benchmarks/gpu.py, its tables (the two steps took 3 minutes on an H200).
 #
 #   bash benchmarks/gpu_checks.sh OUTPUT_FOLDER [gpu.py's options]
 #   bash benchmarks/gpu_checks.sh /tmp/trial --device cpu --quick  # a CPU trial
