@@ -10,16 +10,22 @@ with a message where there is none. For each shape (rows, 784, 196), dtype
 pretraining) it fits X on the device with ``tol=0`` for a fixed number of
 iterations under ``array_api_dispatch`` and prints, per iteration:
 
+- ``evals / it``: evaluations per iteration;
 - ``device eval``: the time inside the objective's evaluations (device
   work, with the two copies below), per iteration;
 - ``transfers``: theta up and the sums down (what crosses per evaluation);
 - ``L-BFGS-B host``: the fit's time outside the evaluations: scipy's
-  L-BFGS-B on the host, and the driver around it;
+  L-BFGS-B on the host, the driver around it, and the fit's start (the
+  checks of X) spread over its iterations;
 - ``GEMM floor``: the matrix products of one evaluation alone on the
   device (5 for one hidden layer, 6L - 1 for L), times evaluations per
   iteration;
-- ``CPU engine``: the same fit on NumPy X on this machine's CPU engine,
-  every core, in this run (fewer iterations at a million rows);
+- ``CPU engine``: the same fit on this machine's CPU engine, every core,
+  in this run: ``CPU eval`` (its evaluation, measured in a short fit on
+  NumPy X: 3 iterations, 1 at a million rows) times the device fit's
+  evaluations per iteration, plus the same L-BFGS-B host time. ``CPU short
+  fit`` is that fit's own seconds per iteration, which carry its start
+  (the first evaluation, the line search's first trials, the checks of X);
 - ``torch SAE eval``: a hand-written PyTorch SAE (forward and backward by
   hand, the same J) per evaluation on the same device (SAE rows only);
 
@@ -33,7 +39,8 @@ several ``chunk_size`` values, which is what "auto" picks from, and last
 the SAE's fit table at fewer rows, where the device starts to pay. The
 CPU engine's iteration is its measured evaluation times the device fit's
 evaluations per iteration, plus the same L-BFGS-B host time: a fit of one
-iteration carries its start. On an H200 it ran in 130 s, the two GPU test
+iteration carries its start. A row that fails prints why, the rest
+still run, and the exit status is then 1. On an H200 it ran in 130 s, the two GPU test
 files before it in 40 s (``benchmarks/gpu_checks.sh``; docs/gpus.rst has
 the tables).
 ``benchmarks/device_traffic.py`` models the same evaluations from their
@@ -338,12 +345,17 @@ def chunk_sweep(torch, device, X, chunk_sizes, repeats=3):
     return rows
 
 
+FAILURES = []
+
+
 def guarded(label, work):
-    """``work()``, or None once what failed is printed: on a machine lent for
-    a few minutes one failure must not cost the rest of the run."""
+    """``work()``, or None once what failed is printed (and kept in
+    ``FAILURES``): on a machine lent for a few minutes one failure must not
+    cost the rest of the run."""
     try:
         return work()
     except Exception as error:
+        FAILURES.append(label)
         print(f"| {label}: failed: {type(error).__name__}: {error} |", flush=True)
         return None
 
@@ -526,6 +538,8 @@ def main():
             del X, X_host
             release(torch, device)
     print(f"\n(all of it in {time.perf_counter() - started:.0f} s)")
+    if FAILURES:
+        sys.exit(f"{len(FAILURES)} failed: {', '.join(FAILURES)}")
 
 
 if __name__ == "__main__":
