@@ -325,24 +325,21 @@ def fine_tuning_evaluations(torch, device, X, X_host, repeats=3):
     return tuple(seconds)
 
 
-def chunk_sweep(torch, device, X, chunk_sizes, repeats=3):
-    """Seconds of one SAE evaluation for each chunk_size, on the device
-    (the best of ``repeats``)."""
-    estimator = SparseAutoencoder(N_COMPONENTS)
+def sweep_row(torch, device, X, chunk_size, repeats=3):
+    """One SAE evaluation on the device at ``chunk_size`` (the best of
+    ``repeats``): a row of the chunk_size table."""
+    estimator = SparseAutoencoder(N_COMPONENTS, chunk_size=chunk_size)
     theta = np.random.RandomState(0).uniform(
         -0.05, 0.05, estimator._layout(X.shape[1]).n_parameters
     )
-    sync = synchronizer(torch, device)
-    rows = {}
     with sklearn.config_context(array_api_dispatch=True):
-        for chunk_size in chunk_sizes:
-            estimator.set_params(chunk_size=chunk_size)
-            with executor_for(X).objective(estimator._objective, X) as objective:
-                objective(theta)  # warm up
-                rows[(chunk_size, objective.chunk_size)] = best_seconds(
-                    sync, partial(objective, theta), repeats
-                )
-    return rows
+        with executor_for(X).objective(estimator._objective, X) as objective:
+            objective(theta)  # warm up
+            seconds = best_seconds(
+                synchronizer(torch, device), partial(objective, theta), repeats
+            )
+            rows = objective.chunk_size
+    print(f"| {chunk_size} | {rows} | {seconds * 1e3:.1f} ms |", flush=True)
 
 
 FAILURES = []
@@ -420,11 +417,6 @@ def fine_tuning_row(torch, device, X, X_host):
         f"{on_cpu / on_device:.1f}x |",
         flush=True,
     )
-
-
-def sweep_row(torch, device, X, chunk_size):
-    for (size, rows), seconds in chunk_sweep(torch, device, X, [chunk_size]).items():
-        print(f"| {size} | {rows} | {seconds * 1e3:.1f} ms |", flush=True)
 
 
 def release(torch, device):
