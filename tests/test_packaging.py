@@ -18,6 +18,13 @@ ROOT = pathlib.Path(__file__).parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 # The import name of each distribution the package's code imports.
 IMPORT_NAMES = {"scikit-learn": "sklearn", "pillow": "PIL"}
+# Imported only where X is that library's array, which the user brought (the
+# package reaches for PyTorch's fused functions on PyTorch tensors): never
+# declared, since the package index's build of it is CUDA's (docs: GPUs).
+USERS_ARRAY_LIBRARIES = {"torch"}
+# Distributions whose package-index builds bring CUDA (several GB) on any
+# machine: no extra that CI or a CPU-only user installs may name them.
+CUDA_FROM_THE_INDEX = ("torch", "cupy", "jax", "nvidia-")
 
 
 def requirement(line):
@@ -61,9 +68,22 @@ def test_every_package_the_code_imports_is_declared():
         for name in imported_top_level_names()
         if name not in declared and provided.get(name) not in extras
     }
-    assert missing == set()
+    assert missing - USERS_ARRAY_LIBRARIES == set()
     # What every import of the package needs is a core dependency, not an extra.
     assert {"numpy", "scipy", "scikit-learn", "threadpoolctl"} <= core
+
+
+def test_the_test_extra_downloads_no_cuda_on_a_cpu_machine():
+    # "torch" from the package index is a CUDA build with about 3 GB of
+    # nvidia-* packages: the test extra leaves it out, and .ci/run asks for
+    # the CPU build by its local version label, which the index never serves.
+    for extra in ("test", "array-api", "callbacks"):
+        names = [
+            requirement(line)[0] for line in PROJECT["optional-dependencies"][extra]
+        ]
+        assert not [name for name in names if name.startswith(CUDA_FROM_THE_INDEX)]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert '"torch==2.13.0+cpu"' in ci
 
 
 def test_the_lowest_versions_ci_installs_are_the_declared_lower_bounds():
