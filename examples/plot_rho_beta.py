@@ -43,9 +43,9 @@ def fit(rho, beta):
 # %%
 # Mean hidden activations for a few targets rho
 # ---------------------------------------------
-# With ``beta=3`` the histogram of ``rho_hat_j`` (one value per hidden unit)
-# gathers at the target; with ``beta=0`` (no penalty) the units are anything
-# but sparse.
+# With ``beta=3`` the histogram of ``rho_hat_j`` (one value per hidden unit,
+# the fitted ``mean_activation_``) gathers at the target; with ``beta=0``
+# (no penalty) the units are anything but sparse.
 settings = [
     {"rho": 0.05, "beta": 0.0},
     {"rho": 0.05, "beta": 3.0},
@@ -54,7 +54,7 @@ settings = [
 ]
 fig, axes = plt.subplots(1, len(settings), figsize=(12, 2.8), sharey=True)
 for ax, params in zip(axes, settings, strict=True):
-    rho_hat = fit(params["rho"], params["beta"]).transform(X).mean(axis=0)
+    rho_hat = fit(params["rho"], params["beta"]).mean_activation_
     ax.hist(rho_hat, bins=np.linspace(0, 1, 41))
     ax.axvline(params["rho"], color="k", linestyle="--")
     ax.set_title(f"rho={params['rho']}, beta={params['beta']}")

@@ -19,8 +19,11 @@ from sklearn.base import (
 from sklearn.utils import metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
+from ._activity import report_units
 from ._array_ops import dtype_name, ops_for
 from ._autoencoder_objective import reconstruction_loss_per_sample
+from ._callbacks import CallbackSupportMixin
+from ._engine import serial_blas
 from ._executors import executor_for
 from ._gradient_check import GradientCheckProblem
 from ._optimize import OUT_OF_SCALE, minimize_for, user_stacklevel
@@ -30,11 +33,13 @@ from ._validation import (
     DOC_LINK_TEMPLATE,
     ParameterRulesMixin,
     check_loss_and_decoder,
+    estimator_label,
     value_range,
 )
 
 
 class AutoencoderBase(
+    CallbackSupportMixin,
     ParameterRulesMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -56,14 +61,15 @@ class AutoencoderBase(
             fitted block by block where its blocks are (docs: Scaling out).
 
         y : Ignored
-            Not used, present for API consistency by convention.
+            Not used by the fit. Callbacks (``set_callbacks``) see it as
+            the target, X itself where it is None.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        self._fit(X, return_codes=False)
+        self._fit(X, y, return_codes=False)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -76,14 +82,15 @@ class AutoencoderBase(
             Training data (a Dask array gives lazy codes).
 
         y : Ignored
-            Not used, present for API consistency by convention.
+            Not used by the fit. Callbacks (``set_callbacks``) see it as
+            the target, X itself where it is None.
 
         Returns
         -------
         H : ndarray of shape (n_samples, n_codes)
             The codes of X at the fitted parameters.
         """
-        return self._fit(X, return_codes=True)
+        return self._fit(X, y, return_codes=True)
 
     def transform(self, X):
         """Encode X: the activations of the code layer.
@@ -281,9 +288,10 @@ class AutoencoderBase(
         (on this machine's threads, or on a Dask array's blocks)."""
         return executor_for(X).objective(self._objective, X)
 
-    def _minimize(self, objective, theta0, X, progress):
+    def _minimize(self, objective, theta0, X, progress, task):
         """L-BFGS on ``objective`` from ``theta0``, with this estimator's
-        stopping rule, progress output and warnings."""
+        stopping rule, progress output and warnings; its iterations are
+        ``task``'s subtasks for the callbacks."""
         return minimize_for(
             self,
             objective,
@@ -291,7 +299,92 @@ class AutoencoderBase(
             X,
             explain=lambda: self._explain(objective, X, theta0),
             progress=progress,
+            iterations=task.lbfgs_iterations(
+                lambda theta, loss_curve: self._fitted_at(theta, objective, X)
+            ),
         )
+
+    def _fitted_at(self, theta, objective, X):
+        """The fitted attributes at ``theta``, where the objective's last
+        evaluation was: the network's arrays and ``mean_activation_``."""
+        return {
+            **self._fitted_parameters(theta, X),
+            **self._mean_activations(objective.last_evaluation.rho_hats, X),
+        }
+
+    def _start(self, layout, random_state):
+        """theta to start the fit from: the fitted parameters with
+        ``warm_start=True`` on a fitted model (whose network must be
+        ``layout``'s), else the random initialisation."""
+        if not (self.warm_start and hasattr(self, self._namespace_attribute)):
+            return layout.initial_parameters(random_state)
+        fitted = self._fitted_layout()
+        if (fitted.n_features, fitted.hidden_layer_sizes) != (
+            layout.n_features,
+            layout.hidden_layer_sizes,
+        ) or (layout.tied_weights and not fitted.tied_weights):
+            raise ValueError(
+                "warm_start=True starts the fit from the fitted parameters, "
+                f"which are a network of {_network(fitted)}; this fit needs "
+                f"one of {_network(layout)}. Fit with warm_start=False, or "
+                "with the data and parameters the fitted model had."
+            )
+        return self._packed_parameters()
+
+    def _fit_parameters(self, X, return_codes, theta0, task, fitted_too=None):
+        """The shared fit from ``theta0``: L-BFGS on the training objective,
+        the fitted attributes published together (the network's, J, its
+        curve, the iterations, ``mean_activation_`` and ``fitted_too``), the
+        hidden units reported, ``task`` ended; returns X's codes if asked
+        (else None)."""
+        label = estimator_label(self)
+        # BLAS runs single-threaded for the whole optimisation (scipy's
+        # L-BFGS-B included); the objective runs its chunks on threads.
+        with serial_blas(), self._training_objective(X) as objective:
+            result = self._minimize(
+                objective,
+                theta0,
+                X,
+                progress=lambda: (
+                    ", mean rho_hat = "
+                    + "/".join(
+                        f"{float(np.mean(rho_hat)):.4g}"
+                        for rho_hat in objective.last_evaluation.rho_hats
+                    )
+                ),
+                task=task,
+            )
+            if not result.last_evaluation_at_result:
+                # The evaluation whose rho_hats (and codes) are the result's.
+                with np.errstate(all="ignore"):
+                    objective.evaluate(result.theta)
+            evaluation = objective.last_evaluation
+            # The last evaluation was at the returned parameters: its
+            # hidden activations are the codes, no second pass needed
+            # (None where they stay on Dask's workers).
+            codes = evaluation.codes if return_codes else None
+            rho_hats = [np.asarray(rho_hat) for rho_hat in evaluation.rho_hats]
+
+        fitted = {
+            **self._fitted_parameters(result.theta, X),
+            **self._mean_activations(rho_hats, X),
+            **(fitted_too or {}),
+            "loss_": result.loss,
+            "loss_curve_": result.loss_curve,
+            "n_iter_": result.n_iter,
+        }
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        report_units(
+            label,
+            rho_hats,
+            verbose=self.verbose,
+            warn=getattr(self, "_report_units", True),
+        )
+        if return_codes and codes is None:
+            codes = self._codes(X)
+        task.end({})
+        return codes
 
     def _explain(self, objective, X, theta0):
         """Which term of J is out of scale, and what to do about it.
@@ -324,6 +417,15 @@ class AutoencoderBase(
         return (
             f"J's terms at the initial parameters: {parts}. " + "; ".join(advice) + "."
         )
+
+
+def _network(layout):
+    """Words for a network's shape, in errors."""
+    tied = ", tied weights" if layout.tied_weights else ""
+    return (
+        f"{layout.n_features} features and hidden layers "
+        f"{layout.hidden_layer_sizes}{tied}"
+    )
 
 
 # A term of J above this at the initial parameters is out of any sensible

@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._array_ops import ops_for
+from ._array_ops import as_host, ops_for
 from ._autoencoder_objective import (
     ClassifierLayout,
     ClassifierObjective,
@@ -29,6 +29,7 @@ from ._autoencoder_objective import (
     softmax_inplace,
 )
 from ._base import check_finite_output, explain_last_terms
+from ._callbacks import CallbackSupportMixin, FitTask
 from ._deep import greedy_stages
 from ._engine import serial_blas
 from ._executors import executor_for
@@ -52,6 +53,7 @@ __all__ = ["SparseAutoencoderClassifier"]
 
 
 class SparseAutoencoderClassifier(
+    CallbackSupportMixin,
     ParameterRulesMixin,
     ClassNamePrefixFeaturesOutMixin,
     ClassifierMixin,
@@ -123,6 +125,15 @@ class SparseAutoencoderClassifier(
     chunk_size : int, "auto" or None, default="auto"
         Rows of X processed at a time, as in :class:`SparseAutoencoder`.
 
+    warm_start : bool, default=False
+        If True, ``fit`` continues the fine-tuning from the fitted network
+        of the previous fit, without pretraining or softmax regression (as
+        ``MLPClassifier``); it needs ``fine_tune=True``. The data must have
+        as many features and the same classes, and ``hidden_layer_sizes``
+        must be the same; ``n_iter_`` and ``loss_curve_`` then say what the
+        new fit did, and ``pretrain_losses_`` and ``softmax_loss_`` are
+        None.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -148,11 +159,12 @@ class SparseAutoencoderClassifier(
         Iterations of the fine-tuning (of the softmax regression when
         ``fine_tune=False``).
 
-    pretrain_losses_ : list of float
-        The J each pretraining stage reached.
+    pretrain_losses_ : list of float or None
+        The J each pretraining stage reached (None after a warm start).
 
-    softmax_loss_ : float
-        The softmax regression's objective on the top codes.
+    softmax_loss_ : float or None
+        The softmax regression's objective on the top codes (None after a
+        warm start).
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -209,6 +221,7 @@ class SparseAutoencoderClassifier(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "chunk_size": [PositiveInt(), StrOptions({"auto"}), None],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -227,6 +240,7 @@ class SparseAutoencoderClassifier(
         random_state=None,
         verbose=0,
         chunk_size="auto",
+        warm_start=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.rho = rho
@@ -241,6 +255,7 @@ class SparseAutoencoderClassifier(
         self.random_state = random_state
         self.verbose = verbose
         self.chunk_size = chunk_size
+        self.warm_start = warm_start
 
     # Fitting ------------------------------------------------------------------
 
@@ -267,8 +282,15 @@ class SparseAutoencoderClassifier(
         return self
 
     def _check_parameter_rules(self):
-        """One rho and beta per encoder layer."""
+        """One rho and beta per encoder layer; a warm start continues the
+        fine-tuning."""
         self._options()
+        if self.warm_start and not self.fine_tune:
+            raise ValueError(
+                "warm_start=True continues the fine-tuning from the fitted "
+                "network: it needs fine_tune=True. Set warm_start=False to "
+                "fit without fine-tuning."
+            )
 
     def _options(self):
         """``(sizes, rho, beta)``: the layer widths and one rho and beta per
@@ -306,55 +328,57 @@ class SparseAutoencoderClassifier(
                 f"1 class ({classes.tolist()[0]!r})."
             )
         random_state = check_random_state(self.random_state)
-
-        # 1. Greedy pretraining on every sample, labelled or not.
-        stages, codes = greedy_stages(
-            X,
-            sizes,
-            rho,
-            beta,
-            random_state,
-            decoder_activation=self.decoder_activation,
-            alpha=self.alpha,
-            loss="squared_error",
-            tied_weights=False,
-            max_iter=self.pretrain_max_iter,
-            tol=self.tol,
-            verbose=self.verbose,
-            chunk_size=self.chunk_size,
-        )
+        n_classes = len(classes)
+        layout = ClassifierLayout(X.shape[1], sizes, n_classes)
+        # A warm start continues the fine-tuning from the fitted network.
+        warm_theta = self._warm_start_parameters(layout, classes)
         ops = ops_for(X)
         X_labelled = ops.rows_where(X, labelled) if not labelled.all() else X
-        codes_labelled = (
-            ops.rows_where(codes, labelled) if not labelled.all() else codes
-        )
 
-        # 2. Softmax regression on the top codes of the labelled samples.
-        n_classes = len(classes)
-        softmax_layout = ClassifierLayout(sizes[-1], (), n_classes)
-        with (
-            serial_blas(),
-            self._training_objective(codes_labelled, y_index, (), n_classes) as softmax,
-        ):
-            softmax_result = self._minimize(
-                softmax, np.zeros(softmax_layout.n_parameters), X, "softmax"
+        def fitted_network(theta):
+            coefs, intercepts = layout.to_layers(theta)
+            return {
+                "classes_": classes,
+                "coefs_": [ops.publish(W, X) for W in coefs],
+                "intercepts_": [ops.publish(b, X) for b in intercepts],
+            }
+
+        # The fit's tasks for the callbacks: each pretraining stage, the
+        # softmax regression and the fine-tuning, each with its iterations.
+        task = FitTask.begin_fit(
+            self,
+            X,
+            y,
+            max_subtasks=1 if warm_theta is not None else len(sizes) + 2,
+        )
+        if warm_theta is None:
+            theta, softmax_result, pretrain_losses = self._pretrain_and_softmax(
+                X, y, labelled, y_index, classes, random_state, task, fitted_network
             )
+        else:
+            theta, softmax_result, pretrain_losses = warm_theta, None, None
 
         # 3. The whole network, from the stages and the softmax layer.
-        layout = ClassifierLayout(X.shape[1], sizes, n_classes)
-        (softmax_coef,), (softmax_intercept,) = softmax_layout.to_layers(
-            softmax_result.theta
-        )
-        theta = layout.from_layers(
-            [stage.components_.T for stage in stages] + [softmax_coef],
-            [stage.intercept_hidden_ for stage in stages] + [softmax_intercept],
-        )
         with (
             serial_blas(),
             self._training_objective(X_labelled, y_index, sizes, n_classes) as network,
         ):
             if self.fine_tune:
-                result = self._minimize(network, theta, X, "fine-tuning")
+                stage = task.stage(
+                    "fine-tuning",
+                    max_subtasks=self.max_iter + 1,
+                    X=X_labelled,
+                    y=y[labelled],
+                )
+                result = self._minimize(
+                    network,
+                    theta,
+                    X,
+                    "fine-tuning",
+                    stage.lbfgs_iterations(
+                        lambda theta, loss_curve: fitted_network(theta)
+                    ),
+                )
                 theta, loss = result.theta, result.loss
                 curve, n_iter = result.loss_curve, result.n_iter
             else:
@@ -365,19 +389,117 @@ class SparseAutoencoderClassifier(
         # The fitted arrays in X's dtype, where X is (its namespace and device
         # under array API dispatch); classes_ stays a NumPy array, as
         # scikit-learn allows, since labels may be strings.
-        coefs, intercepts = layout.to_layers(theta)
         fitted = {
-            "classes_": classes,
-            "coefs_": [ops.publish(W, X) for W in coefs],
-            "intercepts_": [ops.publish(b, X) for b in intercepts],
+            **fitted_network(theta),
             "loss_": loss,
             "loss_curve_": curve,
             "n_iter_": n_iter,
-            "pretrain_losses_": [stage.loss_ for stage in stages],
-            "softmax_loss_": softmax_result.loss,
+            "pretrain_losses_": pretrain_losses,
+            "softmax_loss_": None if softmax_result is None else softmax_result.loss,
         }
         for name, value in fitted.items():
             setattr(self, name, value)
+        if self.fine_tune:
+            stage.end({})
+        task.end_fit()
+
+    def _pretrain_and_softmax(
+        self, X, y, labelled, y_index, classes, random_state, task, fitted_network
+    ):
+        """Steps 1 and 2: greedy pretraining on every sample, then the
+        softmax regression on the top codes of the labelled ones, each a
+        subtask of ``task``. Returns the whole network's parameters they
+        make, the softmax's L-BFGS result and the stages' J."""
+        sizes, rho, beta = self._options()
+        n_classes = len(classes)
+        # 1. Greedy pretraining on every sample, labelled or not.
+        stages, codes = greedy_stages(
+            X,
+            sizes,
+            rho,
+            beta,
+            random_state,
+            task=task,
+            decoder_activation=self.decoder_activation,
+            alpha=self.alpha,
+            loss="squared_error",
+            tied_weights=False,
+            max_iter=self.pretrain_max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            chunk_size=self.chunk_size,
+        )
+        ops = ops_for(X)
+        codes_labelled = (
+            ops.rows_where(codes, labelled) if not labelled.all() else codes
+        )
+        encoder_coefs = [stage.components_.T for stage in stages]
+        encoder_intercepts = [stage.intercept_hidden_ for stage in stages]
+        layout = ClassifierLayout(X.shape[1], sizes, n_classes)
+
+        def network_at(softmax_theta):
+            """The whole network's theta: the stages, and this softmax."""
+            (softmax_coef,), (softmax_intercept,) = softmax_layout.to_layers(
+                softmax_theta
+            )
+            return layout.from_layers(
+                encoder_coefs + [softmax_coef],
+                encoder_intercepts + [softmax_intercept],
+            )
+
+        # 2. Softmax regression on the top codes of the labelled samples.
+        softmax_layout = ClassifierLayout(sizes[-1], (), n_classes)
+        stage = task.stage(
+            "softmax regression",
+            max_subtasks=self.max_iter + 1,
+            X=ops.rows_where(X, labelled) if not labelled.all() else X,
+            y=y[labelled],
+        )
+        with (
+            serial_blas(),
+            self._training_objective(codes_labelled, y_index, (), n_classes) as softmax,
+        ):
+            softmax_result = self._minimize(
+                softmax,
+                np.zeros(softmax_layout.n_parameters),
+                X,
+                "softmax",
+                stage.lbfgs_iterations(
+                    lambda theta, loss_curve: fitted_network(network_at(theta))
+                ),
+            )
+        stage.end(lambda: fitted_network(network_at(softmax_result.theta)))
+        return (
+            network_at(softmax_result.theta),
+            softmax_result,
+            [stage.loss_ for stage in stages],
+        )
+
+    def _warm_start_parameters(self, layout, classes):
+        """The fitted network's parameters, to continue the fine-tuning from,
+        with ``warm_start=True`` on a fitted classifier (of ``layout``'s
+        shape and the same classes); None for a cold start."""
+        if not (self.warm_start and hasattr(self, "coefs_")):
+            return None
+        shapes = [tuple(W.shape) for W in self.coefs_]
+        expected = [
+            (n_in, n_out)
+            for n_in, n_out in zip(
+                (layout.n_features,) + layout.hidden_layer_sizes,
+                layout.hidden_layer_sizes + (layout.n_classes,),
+                strict=True,
+            )
+        ]
+        if shapes != expected or not np.array_equal(self.classes_, classes):
+            raise ValueError(
+                "warm_start=True continues the fine-tuning from the fitted "
+                f"network, whose weights have the shapes {shapes} for the "
+                f"classes {self.classes_.tolist()}; this fit needs {expected} "
+                f"for the classes {classes.tolist()}. Fit with "
+                "warm_start=False, or with the data and hidden_layer_sizes "
+                "the fitted model had."
+            )
+        return layout.from_layers(as_host(self.coefs_), as_host(self.intercepts_))
 
     def _objective(self, X, y_index, *, hidden_layer_sizes, n_classes, runner):
         """The fine-tuning (or softmax) objective on validated X and class
@@ -404,7 +526,7 @@ class SparseAutoencoderClassifier(
             n_classes=n_classes,
         )
 
-    def _minimize(self, objective, theta0, X, stage):
+    def _minimize(self, objective, theta0, X, stage, iterations):
         return minimize_for(
             self,
             objective,
@@ -414,6 +536,7 @@ class SparseAutoencoderClassifier(
             explain=lambda: explain_last_terms(
                 objective, X, f"scale X, or lower alpha={self.alpha!r}"
             ),
+            iterations=iterations,
         )
 
     # Prediction ---------------------------------------------------------------

@@ -9,14 +9,14 @@ from numbers import Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._array_ops import ops_for
+from ._array_ops import as_host, ops_for
 from ._autoencoder_objective import (
     AutoencoderObjective,
     NetworkLayout,
     encode_layers,
 )
 from ._base import AutoencoderBase, check_finite_output
-from ._engine import serial_blas
+from ._callbacks import FitTask
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
 from ._validation import (
@@ -100,6 +100,14 @@ class DeepSparseAutoencoder(AutoencoderBase):
     chunk_size : int, "auto" or None, default="auto"
         Rows of X processed at a time, as in :class:`SparseAutoencoder`.
 
+    warm_start : bool, default=False
+        If True, ``fit`` continues the joint training from the fitted
+        parameters of the previous fit, without pretraining (as
+        ``MLPRegressor``). The data must have as many features and
+        ``hidden_layer_sizes`` must be the same; ``n_iter_`` and
+        ``loss_curve_`` then say what the new fit did, and
+        ``pretrain_losses_`` is None.
+
     Attributes
     ----------
     coefs_ : list of ndarray
@@ -114,6 +122,13 @@ class DeepSparseAutoencoder(AutoencoderBase):
         The ``2L`` bias vectors, ``intercepts_[i]`` of shape
         ``(layer_sizes[i + 1],)``.
 
+    mean_activation_ : list of ndarray
+        Each encoder layer's mean activations over the training set at the
+        fitted parameters, ``mean_activation_[l]`` of shape
+        ``(hidden_layer_sizes[l],)``: the ``rho_hat_l`` of J. A unit below
+        0.001 is dead, above 0.999 saturated (the user guide says why); a
+        fit warns of such units.
+
     loss_ : float
         The objective J at the returned parameters.
 
@@ -126,7 +141,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
     pretrain_losses_ : list of float or None
         With ``pretrain=True``, the J each greedy stage reached (stage ``l``
         is a :class:`SparseAutoencoder` on the codes of layer ``l - 1``);
-        None without pretraining.
+        None without pretraining (and after a warm start).
 
     n_features_in_ : int
         Number of features seen during ``fit``.
@@ -144,7 +159,10 @@ class DeepSparseAutoencoder(AutoencoderBase):
     Notes
     -----
     ``hidden_layer_sizes=(k,)`` with ``pretrain=False`` is
-    ``SparseAutoencoder(k)``: the same J, gradient and initialisation.
+    ``SparseAutoencoder(k)`` with the same options: the same J, gradient and
+    initialisation. Their default ``rho`` differ (0.05 here, 0.01 there):
+    ``DeepSparseAutoencoder((k,), rho=0.01, pretrain=False)`` is
+    ``SparseAutoencoder(k)``.
     ``max_iter`` and ``tol`` follow the package's stopping rule (a relative
     decrease of J over 10 iterations) rather than UFLDL's fixed 400
     iterations, so that a default fit converges.
@@ -179,6 +197,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "chunk_size": [PositiveInt(), StrOptions({"auto"}), None],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -197,6 +216,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
         random_state=None,
         verbose=0,
         chunk_size="auto",
+        warm_start=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.rho = rho
@@ -211,6 +231,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
         self.random_state = random_state
         self.verbose = verbose
         self.chunk_size = chunk_size
+        self.warm_start = warm_start
 
     @property
     def _n_features_out(self):
@@ -261,15 +282,17 @@ class DeepSparseAutoencoder(AutoencoderBase):
             runner=runner,
         )
 
-    def _pretrain(self, X, layout, rho, beta, random_state):
+    def _pretrain(self, X, layout, rho, beta, random_state, task):
         """UFLDL's greedy stages start the deep network: stage l's encoder
-        and decoder become layer pair l."""
+        and decoder become layer pair l. Each stage is a subtask of
+        ``task``."""
         stages, _ = greedy_stages(
             X,
             layout.hidden_layer_sizes,
             rho,
             beta,
             random_state,
+            task=task,
             alpha=self.alpha,
             loss=self.loss,
             decoder_activation=self.decoder_activation,
@@ -289,7 +312,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
         theta0 = layout.from_layers(coefs, intercepts)
         return theta0, [stage.loss_ for stage in stages]
 
-    def _fit(self, X, return_codes):
+    def _fit(self, X, y, return_codes):
         """Fit and publish the fitted attributes; return the codes of X if asked.
 
         All or nothing: if anything raises, the estimator is left as it was.
@@ -299,47 +322,62 @@ class DeepSparseAutoencoder(AutoencoderBase):
             X = self._validate_training_data(X)
             layout = self._layout(X.shape[1])
             random_state = check_random_state(self.random_state)
-            if self.pretrain:
+            # A warm start continues from the fitted network: no pretraining.
+            pretrain = self.pretrain and not (
+                self.warm_start and hasattr(self, "coefs_")
+            )
+            # The fit's tasks for the callbacks: each pretraining stage, then
+            # the joint training with its L-BFGS iterations.
+            task = FitTask.begin_fit(
+                self,
+                X,
+                X if y is None else y,
+                max_subtasks=(len(sizes) if pretrain else 0) + 1,
+            )
+            if pretrain:
                 theta0, pretrain_losses = self._pretrain(
-                    X, layout, rho, beta, random_state
+                    X, layout, rho, beta, random_state, task
                 )
             else:
-                theta0, pretrain_losses = layout.initial_parameters(random_state), None
-
-            with serial_blas(), self._training_objective(X) as objective:
-                result = self._minimize(
-                    objective,
-                    theta0,
-                    X,
-                    progress=lambda: (
-                        ", mean rho_hat = "
-                        + "/".join(
-                            f"{float(np.mean(r)):.4g}"
-                            for r in objective.last_evaluation.rho_hats
-                        )
-                    ),
-                )
-                codes = None
-                if return_codes and result.last_evaluation_at_result:
-                    codes = objective.last_evaluation.codes
-
-            # The fitted arrays in X's dtype, where X is (its namespace and
-            # device under array API dispatch).
-            publish = ops_for(X).publish
-            coefs, intercepts = layout.to_layers(result.theta)
-            fitted = {
-                "coefs_": [publish(W, X) for W in coefs],
-                "intercepts_": [publish(b, X) for b in intercepts],
-                "loss_": result.loss,
-                "loss_curve_": result.loss_curve,
-                "n_iter_": result.n_iter,
-                "pretrain_losses_": pretrain_losses,
-            }
-            for name, value in fitted.items():
-                setattr(self, name, value)
-            if return_codes and codes is None:
-                codes = self._codes(X)
+                theta0, pretrain_losses = self._start(layout, random_state), None
+            joint = task.stage("joint training", max_subtasks=self.max_iter + 1)
+            codes = self._fit_parameters(
+                X,
+                return_codes,
+                theta0,
+                joint,
+                fitted_too={"pretrain_losses_": pretrain_losses},
+            )
+            task.end_fit()
         return codes
+
+    def _fitted_parameters(self, theta, X):
+        """``coefs_`` and ``intercepts_`` at ``theta``, in X's dtype, where
+        X is (its namespace and device under array API dispatch)."""
+        publish = ops_for(X).publish
+        coefs, intercepts = self._layout(X.shape[1]).to_layers(theta)
+        return {
+            "coefs_": [publish(W, X) for W in coefs],
+            "intercepts_": [publish(b, X) for b in intercepts],
+        }
+
+    @staticmethod
+    def _mean_activations(rho_hats, X):
+        """``mean_activation_``, one array per encoder layer, from the
+        objective's ``rho_hats``."""
+        publish = ops_for(X).publish
+        return {"mean_activation_": [publish(np.asarray(r), X) for r in rho_hats]}
+
+    def _fitted_layout(self):
+        """The network of the fitted parameters (for a warm start)."""
+        coefs = as_host(self.coefs_)
+        n_encoder = len(coefs) // 2
+        tied = all(
+            np.array_equal(coefs[layer].T, coefs[len(coefs) - 1 - layer])
+            for layer in range(n_encoder)
+        )
+        sizes = tuple(W.shape[1] for W in coefs[:n_encoder])
+        return NetworkLayout(coefs[0].shape[0], sizes, tied)
 
     # Encoder and decoder ------------------------------------------------------
 
@@ -370,7 +408,15 @@ class DeepSparseAutoencoder(AutoencoderBase):
 
 
 def greedy_stages(
-    X, hidden_layer_sizes, rho, beta, random_state, *, decoder_activation, **params
+    X,
+    hidden_layer_sizes,
+    rho,
+    beta,
+    random_state,
+    *,
+    task,
+    decoder_activation,
+    **params,
 ):
     """UFLDL's greedy layer-wise training: stage l is a SparseAutoencoder with
     ``(rho[l], beta[l])`` fitted to the codes of stage l - 1 (stage 1 to X).
@@ -378,7 +424,10 @@ def greedy_stages(
     ``decoder_activation`` is the first stage's; the stages above it
     reconstruct codes, which lie in (0, 1), with the logistic decoder, as
     UFLDL's stacked exercise does. ``params`` are the stages' other
-    parameters; each stage's seed is drawn from ``random_state``.
+    parameters; each stage's seed is drawn from ``random_state``. Each
+    stage's fit is a subtask of ``task`` (the callbacks that propagate see
+    its iterations). A stage does not warn of dead or saturated units: the
+    training after it moves them.
 
     Returns the fitted stages and the codes of the last one.
     """
@@ -394,6 +443,8 @@ def greedy_stages(
             random_state=random_state.randint(np.iinfo(np.int32).max),
             **params,
         )
-        codes = stage.fit_transform(codes)
+        stage._report_units = False
+        with task.sub_estimator(f"pretraining layer {layer + 1}", stage):
+            codes = stage.fit_transform(codes)
         stages.append(stage)
     return stages, codes

@@ -91,6 +91,10 @@ class atomic_fit:
     included: an unfitted estimator stays unfitted, a fitted one keeps its
     previous, consistent fit. Fits replace attributes rather than changing
     arrays in place, so a shallow copy of the attributes is enough.
+
+    The attributes that scikit-learn's callbacks keep on the estimator
+    during a fit are left as the failure found them: scikit-learn tears the
+    callbacks down after ``fit`` raises, from those attributes.
     """
 
     def __init__(self, estimator):
@@ -103,9 +107,27 @@ class atomic_fit:
     def __exit__(self, exc_type, exc, traceback):
         if exc_type is not None:
             attributes = vars(self.estimator)
+            callbacks = {
+                name: attributes[name]
+                for name in CALLBACK_ATTRIBUTES
+                if name in attributes
+            }
             attributes.clear()
             attributes.update(self._saved)
+            for name in CALLBACK_ATTRIBUTES:
+                attributes.pop(name, None)
+            attributes.update(callbacks)
         return False
+
+
+# What scikit-learn's callback machinery (sklearn.callback) sets on an
+# estimator during a fit and removes after it, from outside the fit.
+CALLBACK_ATTRIBUTES = (
+    "_skl_callbacks",
+    "_callback_fit_ctx",
+    "_skl_callbacks_to_teardown",
+    "_parent_callback_ctx",
+)
 
 
 # --- The driver ------------------------------------------------------------------
@@ -342,12 +364,21 @@ def _run_lbfgs(trace, theta0, callback, *, max_iter, gtol, history):
 
 
 def minimize_for(
-    estimator, objective, theta0, X, *, explain, stage=None, progress=None
+    estimator,
+    objective,
+    theta0,
+    X,
+    *,
+    explain,
+    stage=None,
+    progress=None,
+    iterations=None,
 ):
     """:func:`minimize_lbfgs` with an estimator's ``max_iter``, ``tol`` and
     ``verbose``, its label (and ``stage``, e.g. ``"fine-tuning"``) in progress
-    lines and warnings, X's rounding, and ``explain()`` as the words that
-    follow an overflow or a stalled line search."""
+    lines and warnings, X's rounding, ``explain()`` as the words that
+    follow an overflow or a stalled line search, and the callbacks'
+    ``iterations``."""
     label = estimator_label(estimator)
     return minimize_lbfgs(
         objective,
@@ -360,6 +391,7 @@ def minimize_for(
         rounding=float(ops_for(X).xp.finfo(X.dtype).eps),
         explain_overflow=explain,
         explain_stall=explain,
+        iterations=iterations,
     )
 
 
@@ -379,6 +411,7 @@ def minimize_lbfgs(
     warn=True,
     history=10,
     start=None,
+    iterations=None,
 ):
     """Minimise ``objective`` with L-BFGS-B; warn if it did not converge.
 
@@ -430,6 +463,14 @@ def minimize_lbfgs(
         (sparse coding's alternation evaluates J after each dictionary step,
         at the point the next codes step starts from): saves evaluating it
         again. None evaluates it here.
+    iterations : LbfgsIterations or None, default=None
+        The iterations as tasks for scikit-learn's callbacks
+        (:mod:`skl_sparseae._callbacks`): ``start(theta0, J0)`` at the
+        start, ``step(theta, loss_curve)`` at the end of every iteration,
+        whose True stops L-BFGS there (converged False, no warning: the
+        stop reason says a callback asked), and ``close()`` at the end.
+        None, the default and a fit without callbacks, costs nothing per
+        iteration.
 
     Returns
     -------
@@ -450,11 +491,17 @@ def minimize_lbfgs(
         )
     trace.start_at(theta0, loss0, grad0)
     start_grad = float(np.max(np.abs(grad0))) if grad0.size else 0.0
+    if iterations is not None:
+        iterations.start(theta0, trace.last_loss)
 
     stopped_by_window = [False]
+    stopped_on_request = [False]
 
     def callback(theta):
         trace.end_of_iteration(theta)
+        if iterations is not None and iterations.step(theta, trace.loss_curve):
+            stopped_on_request[0] = True
+            raise StopIteration
         if tol > 0 and trace.levelled_off(tol):
             stopped_by_window[0] = True
             raise StopIteration
@@ -483,7 +530,12 @@ def minimize_lbfgs(
     if rounding is None:
         rounding = np.finfo(np.float64).eps
     loose_tol = max(tol, float(np.sqrt(rounding)))
-    if stopped_by_window[0]:
+    if stopped_on_request[0]:
+        # Not converged, and not short of iterations either: the user's
+        # callback chose this iterate.
+        converged = False
+        reason = f"stopped after {n_iter} iterations: a callback asked to stop"
+    elif stopped_by_window[0]:
         converged, reason = (
             True,
             (
@@ -568,6 +620,8 @@ def minimize_lbfgs(
 
     if trace.rejected and converged:
         reason += f" ({_rejected_steps(trace).rstrip()[:-1]})"
+    if iterations is not None:
+        iterations.close()
     if verbose:
         trace.last_loss, trace.last_grad = result_fun, result_jac
         # Reasons for a stop short of convergence already count iterations.

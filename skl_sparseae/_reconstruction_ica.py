@@ -18,6 +18,7 @@ from ._base import (
     check_finite_output,
     explain_last_terms,
 )
+from ._callbacks import CallbackSupportMixin, FitTask
 from ._engine import serial_blas
 from ._executors import IN_MEMORY, executor_for
 from ._gradient_check import GradientCheckProblem
@@ -33,6 +34,7 @@ from ._validation import (
 
 
 class ReconstructionICA(
+    CallbackSupportMixin,
     ParameterRulesMixin,
     BasisTransformerMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -93,6 +95,12 @@ class ReconstructionICA(
     chunk_size : int, "auto" or None, default="auto"
         Rows per chunk of the evaluation; None evaluates all rows at once.
 
+    warm_start : bool, default=False
+        If True, ``fit`` starts from the fitted ``components_`` of the
+        previous fit instead of a random ``W``; the data must have as many
+        features and ``n_components`` must be the same. ``n_iter_`` and
+        ``loss_curve_`` then say what the new fit did.
+
     Attributes
     ----------
     components_ : ndarray of shape (n_components, n_features)
@@ -147,6 +155,7 @@ class ReconstructionICA(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "chunk_size": [PositiveInt(), StrOptions({"auto"}), None],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -161,6 +170,7 @@ class ReconstructionICA(
         random_state=None,
         verbose=0,
         chunk_size="auto",
+        warm_start=False,
     ):
         self.n_components = n_components
         self.sparsity = sparsity
@@ -171,6 +181,7 @@ class ReconstructionICA(
         self.random_state = random_state
         self.verbose = verbose
         self.chunk_size = chunk_size
+        self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -184,7 +195,8 @@ class ReconstructionICA(
             Scaling out).
 
         y : Ignored
-            Not used, present for API consistency by convention.
+            Not used by the fit. Callbacks (``set_callbacks``) see it as
+            the target, X itself where it is None.
 
         Returns
         -------
@@ -196,8 +208,12 @@ class ReconstructionICA(
             X, _ = executor.training_data(self, X, accept_sparse=False)
             objective = executor.objective(self._objective, X)
             layout = self._layout(X.shape[1])
-            random_state = check_random_state(self.random_state)
-            theta0 = layout.initial_parameters(random_state)
+            theta0 = self._start(layout, check_random_state(self.random_state))
+            # The fit's task for the callbacks: one subtask per L-BFGS
+            # iteration, and the one L-BFGS never runs.
+            task = FitTask.begin_fit(
+                self, X, X if y is None else y, max_subtasks=self.max_iter + 1
+            )
             with serial_blas(), objective:
                 result = minimize_for(
                     self,
@@ -210,21 +226,45 @@ class ReconstructionICA(
                         "whiten X (zero mean, unit variance), or lower "
                         f"sparsity={self.sparsity!r}",
                     ),
+                    iterations=task.lbfgs_iterations(
+                        lambda theta, loss_curve: self._fitted_at(theta, X)
+                    ),
                 )
-            W = result.theta.reshape(layout.shape)
-            if self.normalize_filters:
-                # The filters J was evaluated at, and transform must use.
-                W = normalized_rows(W)
             fitted = {
-                # X's dtype, where X is (under array API dispatch).
-                "components_": ops_for(X).publish(W, X),
+                **self._fitted_at(result.theta, X),
                 "loss_": result.loss,
                 "loss_curve_": result.loss_curve,
                 "n_iter_": result.n_iter,
             }
             for name, value in fitted.items():
                 setattr(self, name, value)
+            task.end_fit()
         return self
+
+    def _fitted_at(self, theta, X):
+        """``components_`` at ``theta``: in X's dtype, where X is (under
+        array API dispatch)."""
+        W = theta.reshape(self._layout(X.shape[1]).shape)
+        if self.normalize_filters:
+            # The filters J was evaluated at, and transform must use.
+            W = normalized_rows(W)
+        return {"components_": ops_for(X).publish(W, X)}
+
+    def _start(self, layout, random_state):
+        """theta to start the fit from: the fitted filters with
+        ``warm_start=True`` on a fitted model (of ``layout``'s shape), else
+        the random initialisation."""
+        if not (self.warm_start and hasattr(self, "components_")):
+            return layout.initial_parameters(random_state)
+        (W,) = as_host([self.components_])
+        if W.shape != tuple(layout.shape):
+            raise ValueError(
+                "warm_start=True starts the fit from the fitted filters, of "
+                f"shape {W.shape} (n_components, n_features); this fit needs "
+                f"{tuple(layout.shape)}. Fit with warm_start=False, or with "
+                "the data and n_components the fitted model had."
+            )
+        return W.astype(np.float64).ravel()
 
     def _codes(self, X):
         ops = ops_for(X)

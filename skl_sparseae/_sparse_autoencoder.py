@@ -13,12 +13,11 @@ from ._autoencoder_objective import (
     NetworkLayout,
     SparseAutoencoderObjective,
     encode,
-    initial_parameters,
     pack_parameters,
     unpack_parameters,
 )
 from ._base import AutoencoderBase, check_finite_output
-from ._engine import serial_blas
+from ._callbacks import FitTask
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
 from ._validation import OBJECTIVE_CONSTRAINTS, PositiveInt
@@ -89,9 +88,11 @@ class SparseAutoencoder(AutoencoderBase):
     verbose : int, default=0
         1 prints a progress line every 10 iterations (iteration out of
         ``max_iter``, J, the gradient norm, mean ``rho_hat``, time) and a
-        final line saying why L-BFGS stopped; 2 prints a line every
-        iteration. Lines start with the estimator's parameters, so that the
-        fits of a grid search can be told apart.
+        final line saying why L-BFGS stopped and one on the hidden units'
+        mean activations; 2 prints a line every iteration. Lines start
+        with the estimator's parameters, so that the fits of a grid search
+        can be told apart. To watch a fit otherwise (a progress bar, a
+        score per iteration, a stop on request), see ``set_callbacks``.
 
     chunk_size : int, "auto" or None, default="auto"
         Rows of X processed at a time when evaluating J and its gradient.
@@ -110,6 +111,14 @@ class SparseAutoencoder(AutoencoderBase):
         rows as one chunk. During a fit BLAS runs single-threaded; the
         chunks are the parallelism.
 
+    warm_start : bool, default=False
+        If True, ``fit`` starts from the fitted parameters of the previous
+        fit instead of a random initialisation (as ``MLPRegressor``), to
+        continue a fit that reached ``max_iter`` or to follow a path of
+        ``rho`` or ``beta`` values. The data must have as many features, and
+        ``n_components`` must be the same; ``n_iter_`` and ``loss_curve_``
+        then say what the new fit did.
+
     Attributes
     ----------
     components_ : ndarray of shape (n_components, n_features)
@@ -126,6 +135,13 @@ class SparseAutoencoder(AutoencoderBase):
     intercept_visible_ : ndarray of shape (n_features,)
         Visible (decoder) biases ``b2``.
 
+    mean_activation_ : ndarray of shape (n_components,)
+        Each hidden unit's mean activation over the training set at the
+        fitted parameters: the ``rho_hat_j`` of J, which the sparsity
+        penalty pulls towards ``rho``. A unit below 0.001 is dead, above
+        0.999 saturated (the user guide says why); a fit warns of such
+        units.
+
     loss_ : float
         The objective J at the returned parameters.
 
@@ -133,7 +149,8 @@ class SparseAutoencoder(AutoencoderBase):
         J after each L-BFGS iteration.
 
     n_iter_ : int
-        Number of L-BFGS iterations run.
+        Number of L-BFGS iterations run (by the last fit, with
+        ``warm_start``).
 
     n_components_ : int
         Number of hidden units of the fitted model.
@@ -184,6 +201,7 @@ class SparseAutoencoder(AutoencoderBase):
             StrOptions({"auto"}),
             None,
         ],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -201,6 +219,7 @@ class SparseAutoencoder(AutoencoderBase):
         random_state=None,
         verbose=0,
         chunk_size="auto",
+        warm_start=False,
     ):
         self.n_components = n_components
         self.rho = rho
@@ -214,6 +233,7 @@ class SparseAutoencoder(AutoencoderBase):
         self.random_state = random_state
         self.verbose = verbose
         self.chunk_size = chunk_size
+        self.warm_start = warm_start
 
     # The fitted array that tells where the model's arrays are (namespace,
     # device): X given to transform must be there too.
@@ -267,56 +287,47 @@ class SparseAutoencoder(AutoencoderBase):
             runner=runner,
         )
 
-    def _fit(self, X, return_codes):
+    def _fit(self, X, y, return_codes):
         """Fit and publish the fitted attributes; return the codes of X if asked.
 
         All or nothing: if anything raises, the estimator is left as it was.
         """
         with atomic_fit(self):
             X = self._validate_training_data(X)
-            n_features = X.shape[1]
-            k = self.n_components
-            tied = self.tied_weights
-            random_state = check_random_state(self.random_state)
-            theta0 = initial_parameters(n_features, k, tied, random_state)
-
-            # BLAS runs single-threaded for the whole optimisation (scipy's
-            # L-BFGS-B included); the objective runs its chunks on threads.
-            with serial_blas(), self._training_objective(X) as objective:
-                result = self._minimize(
-                    objective,
-                    theta0,
-                    X,
-                    progress=lambda: (
-                        ", mean rho_hat = "
-                        f"{float(np.mean(objective.last_evaluation.rho_hats[0])):.4g}"
-                    ),
-                )
-                codes = None
-                if return_codes and result.last_evaluation_at_result:
-                    # The last evaluation was at the returned parameters: its
-                    # hidden activations are the codes, no second pass needed
-                    # (None where they stay on Dask's workers).
-                    codes = objective.last_evaluation.codes
-
-            # The fitted arrays in X's dtype, where X is (its namespace and
-            # device under array API dispatch).
-            publish = ops_for(X).publish
-            W1, W2, b1, b2 = unpack_parameters(result.theta, n_features, k, tied)
-            fitted = {
-                "components_": publish(W1, X),
-                "decoder_components_": publish(W2, X),
-                "intercept_hidden_": publish(b1, X),
-                "intercept_visible_": publish(b2, X),
-                "loss_": result.loss,
-                "loss_curve_": result.loss_curve,
-                "n_iter_": result.n_iter,
-            }
-            for name, value in fitted.items():
-                setattr(self, name, value)
-            if return_codes and codes is None:
-                codes = self._codes(X)
+            layout = self._layout(X.shape[1])
+            theta0 = self._start(layout, check_random_state(self.random_state))
+            # The fit's task for the callbacks: one subtask per L-BFGS
+            # iteration, and the one L-BFGS never runs.
+            task = FitTask.begin_fit(
+                self, X, X if y is None else y, max_subtasks=self.max_iter + 1
+            )
+            codes = self._fit_parameters(X, return_codes, theta0, task)
         return codes
+
+    def _fitted_parameters(self, theta, X):
+        """The network's fitted arrays at ``theta``, in X's dtype, where X
+        is (its namespace and device under array API dispatch)."""
+        publish = ops_for(X).publish
+        W1, W2, b1, b2 = unpack_parameters(
+            theta, X.shape[1], self.n_components, self.tied_weights
+        )
+        return {
+            "components_": publish(W1, X),
+            "decoder_components_": publish(W2, X),
+            "intercept_hidden_": publish(b1, X),
+            "intercept_visible_": publish(b2, X),
+        }
+
+    @staticmethod
+    def _mean_activations(rho_hats, X):
+        """``mean_activation_`` from the objective's ``rho_hats``."""
+        (rho_hat,) = rho_hats
+        return {"mean_activation_": ops_for(X).publish(np.asarray(rho_hat), X)}
+
+    def _fitted_layout(self):
+        """The network of the fitted parameters (for a warm start)."""
+        (W1, W2) = as_host([self.components_, self.decoder_components_])
+        return NetworkLayout(W1.shape[1], (W1.shape[0],), np.array_equal(W1, W2))
 
     def _packed_parameters(self, X=None):
         """The fitted parameters as one flat float64 vector (X: unused)."""

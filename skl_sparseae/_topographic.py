@@ -25,6 +25,7 @@ from ._base import (
     check_finite_output,
     explain_last_terms,
 )
+from ._callbacks import CallbackSupportMixin, FitTask
 from ._engine import serial_blas
 from ._executors import IN_MEMORY, executor_for
 from ._gradient_check import GradientCheckProblem
@@ -65,6 +66,7 @@ CODES_HISTORY = 3
 
 
 class TopographicSparseCoding(
+    CallbackSupportMixin,
     ParameterRulesMixin,
     BasisTransformerMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -163,6 +165,13 @@ class TopographicSparseCoding(
     chunk_size : int, "auto" or None, default="auto"
         Rows per chunk of the evaluation; None evaluates all rows at once.
 
+    warm_start : bool, default=False
+        If True, ``fit`` starts from the fitted dictionary of the previous
+        fit instead of a random one (the codes start from its ridge
+        solution, as they do from a random one); the data must have as many
+        features and ``n_components`` must be the same. ``n_iter_`` and
+        ``loss_curve_`` then say what the new fit did.
+
     Attributes
     ----------
     components_ : ndarray of shape (n_components, n_features)
@@ -244,6 +253,7 @@ class TopographicSparseCoding(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "chunk_size": [PositiveInt(), StrOptions({"auto"}), None],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -262,6 +272,7 @@ class TopographicSparseCoding(
         random_state=None,
         verbose=0,
         chunk_size="auto",
+        warm_start=False,
     ):
         self.n_components = n_components
         self.grid_side = grid_side
@@ -276,6 +287,7 @@ class TopographicSparseCoding(
         self.random_state = random_state
         self.verbose = verbose
         self.chunk_size = chunk_size
+        self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -288,7 +300,8 @@ class TopographicSparseCoding(
             Training data, dense. float32 input trains in float32.
 
         y : Ignored
-            Not used, present for API consistency by convention.
+            Not used by the fit. Callbacks (``set_callbacks``) see it as
+            the target, X itself where it is None.
 
         Returns
         -------
@@ -306,16 +319,23 @@ class TopographicSparseCoding(
                 )
             X, _ = executor.training_data(self, X, accept_sparse=False)
             grouping = self._grouping()
-            n_samples, n_features = X.shape
-            random_state = check_random_state(self.random_state)
-            bound = initialization_bound(n_features, self.n_components)
-            dictionary = random_state.uniform(
-                -bound, bound, size=(self.n_components, n_features)
-            )
+            dictionary = self._start(X.shape[1], check_random_state(self.random_state))
             codes = initial_codes(X, dictionary, grouping, self.sparsity, self.epsilon)
             label = estimator_label(self)
             loss_curve = []
             start_time = time.perf_counter()
+            # The fit's task for the callbacks: one subtask per alternation.
+            task = FitTask.begin_fit(
+                self, X, X if y is None else y, max_subtasks=self.max_iter
+            )
+
+            def fitted_at(dictionary):
+                return {
+                    "components_": dictionary.astype(X.dtype),
+                    "grouping_": grouping.astype(X.dtype),
+                }
+
+            stopped_on_request = False
             with (
                 serial_blas(),
                 IN_MEMORY.objective(
@@ -325,6 +345,7 @@ class TopographicSparseCoding(
                 # (J, grad) where the next codes step starts, when known
                 evaluation = None
                 for _ in range(self.max_iter):
+                    alternation = task.stage("alternation", max_subtasks=0)
                     # Codes step: L-BFGS over all codes, warm-started.
                     result = minimize_lbfgs(
                         objective,
@@ -353,6 +374,18 @@ class TopographicSparseCoding(
                         self._print_progress(
                             label, objective, len(loss_curve), start_time
                         )
+                    if alternation.end(
+                        lambda: {
+                            **fitted_at(objective.dictionary),
+                            "loss_": loss_curve[-1],
+                            "loss_curve_": list(loss_curve),
+                            "n_iter_": len(loss_curve),
+                        }
+                    ):
+                        # A callback asked to stop: this alternation's
+                        # dictionary is the fit's.
+                        stopped_on_request = True
+                        break
                     # Stop once an alternation lowered J by at most tol * J.
                     previous = loss_curve[-2] if len(loss_curve) > 1 else np.inf
                     if previous - loss <= self.tol * abs(loss):
@@ -367,15 +400,38 @@ class TopographicSparseCoding(
                     )
                 fitted_dictionary = objective.dictionary
             fitted = {
-                "components_": fitted_dictionary.astype(X.dtype),
-                "grouping_": grouping.astype(X.dtype),
+                **fitted_at(fitted_dictionary),
                 "loss_": loss_curve[-1],
                 "loss_curve_": loss_curve,
                 "n_iter_": len(loss_curve),
             }
             for name, value in fitted.items():
                 setattr(self, name, value)
+            if self.verbose and stopped_on_request:
+                print(
+                    f"[{label}] stopped after {len(loss_curve)} alternations: a "
+                    "callback asked to stop",
+                    flush=True,
+                )
+            task.end_fit()
         return self
+
+    def _start(self, n_features, random_state):
+        """The dictionary to start the fit from: the fitted one with
+        ``warm_start=True`` on a fitted model (of the same shape), else
+        uniform in UFLDL's bound."""
+        shape = (self.n_components, n_features)
+        if not (self.warm_start and hasattr(self, "components_")):
+            bound = initialization_bound(n_features, self.n_components)
+            return random_state.uniform(-bound, bound, size=shape)
+        if self.components_.shape != shape:
+            raise ValueError(
+                "warm_start=True starts the fit from the fitted dictionary, of "
+                f"shape {self.components_.shape} (n_components, n_features); "
+                f"this fit needs {shape}. Fit with warm_start=False, or with "
+                "the data and n_components the fitted model had."
+            )
+        return self.components_.astype(np.float64)
 
     def _codes(self, X):
         """Solve the codes problem in float64: L-BFGS, then Newton polish."""

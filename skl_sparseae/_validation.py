@@ -11,6 +11,7 @@ as plain arguments check them against the same constraints
 (:func:`check_objective_options`).
 """
 
+from inspect import signature
 from numbers import Integral, Real
 
 import numpy as np
@@ -198,6 +199,16 @@ class ParameterRulesMixin:
 
     def _check_parameter_rules(self):
         """Rules between parameters: none unless a subclass has some."""
+
+    def __setstate__(self, state):
+        """Load a saved model; one saved before a parameter existed (e.g.
+        ``warm_start``) gets that parameter's default, so that it fits,
+        prints and clones as a new one would."""
+        super().__setstate__(state)
+        for name, parameter in signature(type(self).__init__).parameters.items():
+            if name != "self" and parameter.default is not parameter.empty:
+                if name not in vars(self):
+                    setattr(self, name, parameter.default)
 
 
 def value_range(X):

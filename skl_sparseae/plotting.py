@@ -223,3 +223,97 @@ def plot_filters(
         axes.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def plot_mean_activations(estimator, *, title=None, figsize=None):
+    """Each hidden unit's mean activation against the target ``rho``.
+
+    Two views of the fitted ``mean_activation_`` (the ``rho_hat_j`` of each
+    unit over the training set), one row per encoder layer:
+
+    - the units sorted by mean activation, on a log scale, with the layer's
+      target ``rho`` and the zones of dead (below 0.001) and saturated
+      (above 0.999) units: the check UFLDL's exercise asks for, that the
+      sparsity penalty brought every ``rho_hat_j`` near ``rho``;
+    - a histogram of the log10 mean activations: the "feature density" view
+      of interpretability tools, where dead units pile up on the left.
+
+    Parameters
+    ----------
+    estimator : SparseAutoencoder or DeepSparseAutoencoder
+        A fitted autoencoder with ``mean_activation_``.
+    title : str, default=None
+        Figure title.
+    figsize : tuple of float, default=None
+        Figure size in inches; None picks one from the number of layers.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        A new pyplot figure.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skl_sparseae import SparseAutoencoder
+    >>> from skl_sparseae.plotting import plot_mean_activations
+    >>> X = load_digits().data / 16.0
+    >>> sae = SparseAutoencoder(16, tol=1e-3, random_state=0).fit(X)
+    >>> figure = plot_mean_activations(sae)
+    >>> len(figure.axes)
+    2
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(figure)
+    """
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            "plot_mean_activations needs matplotlib, an optional dependency: "
+            "pip install matplotlib (or, from a clone of skl_sparseae, "
+            "python3 -m pip install '.[plot]')"
+        ) from error
+    from ._activity import DEAD_BELOW, SATURATED_ABOVE
+    from ._array_ops import as_host
+
+    layers = getattr(estimator, "mean_activation_", None)
+    if layers is None:
+        raise ValueError(
+            f"{type(estimator).__name__} has no mean_activation_: pass a fitted "
+            "SparseAutoencoder or DeepSparseAutoencoder."
+        )
+    if not isinstance(layers, list):
+        layers = [layers]
+    layers = [np.asarray(layer, dtype=np.float64) for layer in as_host(layers)]
+    rho = estimator.rho
+    targets = list(rho) if np.ndim(rho) else [rho] * len(layers)
+
+    if figsize is None:
+        figsize = (10.0, 3.2 * len(layers))
+    figure, axes = plt.subplots(len(layers), 2, figsize=figsize, squeeze=False)
+    floor = min(DEAD_BELOW / 10, *(float(layer.min()) for layer in layers))
+    for index, (layer, target, (units, density)) in enumerate(
+        zip(layers, targets, axes, strict=True)
+    ):
+        name = f"layer {index + 1}: " if len(layers) > 1 else ""
+        units.plot(np.arange(layer.size), np.sort(layer), ".", color="C0")
+        units.axhline(target, color="C1", label=f"rho = {target:g}")
+        units.axhspan(floor, DEAD_BELOW, color="0.85", label="dead")
+        units.axhspan(SATURATED_ABOVE, 1.0, color="0.6", label="saturated")
+        units.set_yscale("log")
+        units.set_ylim(floor, 1.0)
+        units.set_xlabel("hidden unit (sorted)")
+        units.set_ylabel("mean activation")
+        units.set_title(f"{name}{layer.size} units")
+        units.legend(loc="upper left", fontsize="small")
+
+        density.hist(np.log10(layer), bins=30, color="C0")
+        density.axvline(np.log10(target), color="C1", label=f"rho = {target:g}")
+        density.axvline(np.log10(DEAD_BELOW), color="0.5", ls="--", label="dead below")
+        density.set_xlabel("log10 mean activation (feature density)")
+        density.set_ylabel("units")
+        density.legend(loc="upper left", fontsize="small")
+    if title is not None:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure

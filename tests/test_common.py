@@ -28,6 +28,8 @@ pytestmark = [
         r"ignore:.*the logistic decoder only outputs values in \(0, 1\):UserWarning"
     ),
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # ... and so the hidden units of the autoencoders die or saturate.
+    pytest.mark.filterwarnings("ignore:.*dead and .* saturated of:UserWarning"),
 ]
 
 # Every estimator the package exports. The deep one is checked at a small

@@ -603,6 +603,7 @@ def test_wrong_width_is_an_error_before_any_compute():
         model.inverse_transform(da.zeros((10, 5), chunks=5))
 
 
+@pytest.mark.filterwarnings("ignore:.*dead and .* saturated of:UserWarning")
 def test_integer_dask_arrays_train_in_float64():
     X = (digits(100)[0] * 16).astype(np.int64)
     model = quietly(

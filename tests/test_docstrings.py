@@ -32,6 +32,7 @@ PUBLIC_OBJECTS = [
     "skl_sparseae.loss_grad_reference",
     "skl_sparseae.plot_filters",
     "skl_sparseae.plotting.tile_filters",
+    "skl_sparseae.plotting.plot_mean_activations",
     "skl_sparseae.datasets.load_natural_image_patches",
     "skl_sparseae.datasets.whiten_image",
     "skl_sparseae.datasets.normalize_patches",

@@ -167,6 +167,7 @@ def test_fit_transform_does_not_repeat_the_forward_pass(monkeypatch):
     assert calls == []
 
 
+@pytest.mark.filterwarnings("ignore:.*dead and .* saturated of:UserWarning")
 def test_fit_transform_after_a_stall_returns_the_codes_of_the_fit():
     # The stall warning's advice evaluates J at the start, in the buffers
     # whose hidden activations fit_transform may return: the codes must still
@@ -280,16 +281,20 @@ def test_verbose_1_prints_every_tenth_iteration_and_the_stop_reason(capsys):
         int(line.split("iteration ")[1].split("/")[0]) for line in progress_lines(out)
     ]
     assert numbers == [1] + list(range(10, sae.n_iter_ + 1, 10))
-    final = out.splitlines()[-1]
+    final, units = out.splitlines()[-2:]
     assert final.startswith("[SparseAutoencoder(")
     assert "converged: J fell by less than tol=0.001" in final
     assert f"after {sae.n_iter_} iterations" in final
     assert "STOP" not in out and "CONVERGENCE" not in out
+    # Then what the hidden units did.
+    assert units.startswith("[SparseAutoencoder(")
+    assert "hidden units: 5 units, mean activation" in units
+    assert "0 dead, 0 saturated" in units
 
 
 def test_verbose_final_line_says_max_iter_in_words(capsys):
     fit_quietly(quick(max_iter=3, verbose=1), unit_data())
-    final = capsys.readouterr().out.splitlines()[-1]
+    final = capsys.readouterr().out.splitlines()[-2]
     assert "stopped after 3 iterations (max_iter=3)" in final
 
 
@@ -541,6 +546,7 @@ def test_cross_entropy_range_message_shows_every_digit():
         SparseAutoencoder(loss="cross_entropy").fit(X)
 
 
+@pytest.mark.filterwarnings("ignore:.*dead and .* saturated of:UserWarning")
 @pytest.mark.parametrize("decoder", ["logistic", "identity"])
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore:.*the logistic decoder only outputs:UserWarning")
@@ -661,13 +667,22 @@ def test_convergence_warning_points_at_the_users_line(method):
     assert warned_from(record, ConvergenceWarning) == {__file__}
 
 
-def test_range_warning_points_at_the_users_line():
-    with pytest.warns(UserWarning, match="logistic decoder") as record:
-        SparseAutoencoder(n_components=3, max_iter=200).fit(unit_data() * 16)
+def test_range_and_units_warnings_point_at_the_users_line():
+    with pytest.warns(UserWarning) as record:
+        SparseAutoencoder(n_components=3, max_iter=200, random_state=0).fit(
+            unit_data() * 100
+        )
     assert warned_from(record, UserWarning, "logistic decoder") == {__file__}
+    # Such data leaves units dead or saturated, and that warning points here
+    # too.
+    assert warned_from(record, UserWarning, r"dead and \d saturated of 3 units") == {
+        __file__
+    }
 
 
 @pytest.mark.parametrize("scale", [16.0, 1e6, -1.0])
+# Such data also leaves units saturated, rightly reported.
+@pytest.mark.filterwarnings("ignore:.*dead and .* saturated of:UserWarning")
 def test_data_outside_the_logistic_decoders_range_is_flagged(scale):
     X = unit_data() * scale
     with pytest.warns(
@@ -679,7 +694,8 @@ def test_data_outside_the_logistic_decoders_range_is_flagged(scale):
 def test_raw_digits_are_flagged_and_scaled_digits_are_not():
     X = load_digits().data[:200]
     with pytest.warns(UserWarning, match=r"X ranges over \[0, 16\]"):
-        SparseAutoencoder(n_components=5, max_iter=300).fit(X)
+        with pytest.warns(UserWarning, match="dead"):  # and so its units die
+            SparseAutoencoder(n_components=5, max_iter=300).fit(X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         SparseAutoencoder(n_components=5, random_state=0).fit(

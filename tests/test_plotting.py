@@ -1,9 +1,11 @@
 """plot_filters and tile_filters: UFLDL's display_network as an API."""
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoder, plot_filters
 from skl_sparseae.plotting import tile_filters
@@ -104,3 +106,38 @@ def test_plot_filters_without_matplotlib_names_what_to_install(monkeypatch):
     assert "pip install matplotlib" in message
     assert "python3 -m pip install '.[plot]'" in message
     assert "skl_sparseae[" not in message
+
+
+def test_plot_mean_activations_draws_each_layer_against_its_rho():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from skl_sparseae import DeepSparseAutoencoder
+    from skl_sparseae.plotting import plot_mean_activations
+
+    X = np.random.RandomState(0).uniform(size=(60, 8))
+    model = DeepSparseAutoencoder((5, 3), rho=(0.05, 0.2), max_iter=30, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 30 iterations
+        model.fit(X)
+    figure = plot_mean_activations(model, title="units")
+    try:
+        assert len(figure.axes) == 4
+        for row, (layer, rho) in enumerate(
+            zip(model.mean_activation_, (0.05, 0.2), strict=True)
+        ):
+            units, density = figure.axes[2 * row], figure.axes[2 * row + 1]
+            # The sorted mean activations, and the layer's rho on both views.
+            np.testing.assert_array_equal(units.lines[0].get_ydata(), np.sort(layer))
+            assert units.lines[1].get_ydata()[0] == rho
+            assert density.lines[0].get_xdata()[0] == np.log10(rho)
+    finally:
+        plt.close(figure)
+
+
+def test_plot_mean_activations_needs_a_fitted_autoencoder():
+    pytest.importorskip("matplotlib")
+    from skl_sparseae.plotting import plot_mean_activations
+
+    with pytest.raises(ValueError, match="has no mean_activation_"):
+        plot_mean_activations(SparseAutoencoder())

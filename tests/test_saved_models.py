@@ -79,3 +79,27 @@ def test_skops_file_written_before_loads_and_gives_the_same_outputs(name):
         warnings.simplefilter("ignore", InconsistentVersionWarning)
         model = skops_io.load(path, trusted=[MODULES[name]])
     assert_same_outputs(name, model)
+
+
+@pytest.mark.skipif(
+    np.lib.NumpyVersion(np.__version__) < "2.0.0",
+    reason="the pickles hold numpy 2 arrays, which numpy 1 cannot read",
+)
+@pytest.mark.parametrize("name", NAMES)
+def test_a_model_saved_before_warm_start_existed_gets_its_default(name):
+    # The files predate warm_start: the loaded model has the parameter's
+    # default, so that it prints, clones and fits as a new one.
+    from sklearn.base import clone
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        with open(HERE / f"{name}.pkl", "rb") as file:
+            model = pickle.load(file)
+    assert model.get_params()["warm_start"] is False
+    assert "warm_start" not in repr(model)
+    assert clone(model).get_params() == model.get_params()
+    skops_io = pytest.importorskip("skops.io")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        loaded = skops_io.load(HERE / f"{name}.skops", trusted=[MODULES[name]])
+    assert loaded.get_params()["warm_start"] is False
