@@ -29,6 +29,19 @@ def _components_of(estimator_or_components):
     return components
 
 
+def _pyplot(caller):
+    """matplotlib.pyplot, or an error that says ``caller`` needs it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as error:
+        raise ImportError(
+            f"{caller} needs matplotlib, an optional dependency: "
+            "pip install matplotlib (or, from a clone of skl_sparseae, "
+            "python3 -m pip install '.[plot]')"
+        ) from error
+    return plt
+
+
 def _infer_image_shape(n_features):
     side = int(round(np.sqrt(n_features)))
     if side * side == n_features:
@@ -193,14 +206,7 @@ def plot_filters(
     >>> import matplotlib.pyplot as plt
     >>> plt.close(figure)
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError(
-            "plot_filters needs matplotlib, an optional dependency: "
-            "pip install matplotlib (or, from a clone of skl_sparseae, "
-            "python3 -m pip install '.[plot]')"
-        ) from error
+    plt = _pyplot("plot_filters")
 
     image = tile_filters(
         estimator_or_components,
@@ -265,14 +271,7 @@ def plot_mean_activations(estimator, *, title=None, figsize=None):
     >>> import matplotlib.pyplot as plt
     >>> plt.close(figure)
     """
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError(
-            "plot_mean_activations needs matplotlib, an optional dependency: "
-            "pip install matplotlib (or, from a clone of skl_sparseae, "
-            "python3 -m pip install '.[plot]')"
-        ) from error
+    plt = _pyplot("plot_mean_activations")
     from ._activity import DEAD_BELOW, SATURATED_ABOVE
     from ._array_ops import as_host
 

@@ -83,6 +83,9 @@ def test_one_layer_without_pretraining_is_the_sparse_autoencoder():
     # ... and the same fitted parameters, initialisation included.
     np.testing.assert_allclose(deep.coefs_[0].T, single.components_, rtol=1e-12)
     np.testing.assert_allclose(deep.coefs_[1], single.decoder_components_, rtol=1e-12)
+    np.testing.assert_allclose(
+        deep.mean_activation_[0], single.mean_activation_, rtol=1e-12
+    )
     np.testing.assert_allclose(deep.intercepts_[0], single.intercept_hidden_)
     np.testing.assert_allclose(deep.intercepts_[1], single.intercept_visible_)
     assert deep.loss_ == pytest.approx(single.loss_, rel=1e-12)

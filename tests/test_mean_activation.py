@@ -112,14 +112,3 @@ def test_a_pretraining_stage_does_not_warn_of_its_units():
         quietly(DeepSparseAutoencoder((3, 2), random_state=0, max_iter=50).fit, X)
     units = [str(w.message) for w in record if "dead and" in str(w.message)]
     assert all(message.startswith("DeepSparseAutoencoder(") for message in units)
-
-
-def test_the_deep_model_with_one_layer_and_sae_have_the_same_mean_activation():
-    X = unit_data(60)
-    deep = DeepSparseAutoencoder(
-        (5,), rho=0.01, pretrain=False, random_state=3, max_iter=40, tol=0
-    )
-    single = SparseAutoencoder(5, random_state=3, max_iter=40, tol=0)
-    quietly(deep.fit, X)
-    quietly(single.fit, X)
-    np.testing.assert_allclose(deep.mean_activation_[0], single.mean_activation_)

@@ -29,6 +29,14 @@ MODULES = {
 }
 
 
+def load_pickle(name):
+    with warnings.catch_warnings():
+        # Written with scikit-learn 1.9.1: another version says so, rightly.
+        warnings.simplefilter("ignore", InconsistentVersionWarning)
+        with open(HERE / f"{name}.pkl", "rb") as file:
+            return pickle.load(file)
+
+
 def test_every_estimator_has_saved_files():
     assert NAMES == sorted(MODULES)
 
@@ -61,11 +69,7 @@ def assert_same_outputs(name, model):
 )
 @pytest.mark.parametrize("name", NAMES)
 def test_pickle_written_before_loads_and_gives_the_same_outputs(name):
-    with warnings.catch_warnings():
-        # Written with scikit-learn 1.9.1: another version says so, rightly.
-        warnings.simplefilter("ignore", InconsistentVersionWarning)
-        with open(HERE / f"{name}.pkl", "rb") as file:
-            model = pickle.load(file)
+    model = load_pickle(name)
     assert f"{type(model).__module__}.{type(model).__name__}" == MODULES[name]
     assert_same_outputs(name, model)
 
@@ -91,10 +95,7 @@ def test_a_model_saved_before_warm_start_existed_gets_its_default(name):
     # default, so that it prints, clones and fits as a new one.
     from sklearn.base import clone
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InconsistentVersionWarning)
-        with open(HERE / f"{name}.pkl", "rb") as file:
-            model = pickle.load(file)
+    model = load_pickle(name)
     assert model.get_params()["warm_start"] is False
     assert "warm_start" not in repr(model)
     assert clone(model).get_params() == model.get_params()
