@@ -180,15 +180,49 @@ class AutoencoderBase(
         >>> model.score(X) < 0
         True
         """
-        check_is_fitted(self)
         # The loss scored is the one set now: it must still fit the decoder.
+        return mean_score(self, X, accept_sparse=("csr", "csc"), compute=compute)
+
+    def score_samples(self, X):
+        """Negative reconstruction loss of each sample (higher is more typical).
+
+        The per-sample terms of ``score``, which is their mean (as
+        ``PCA.score_samples`` and ``score``): samples the model reconstructs
+        badly, e.g. of a kind it was not fitted on, score low, which makes it
+        a detector of anomalies (the user guide compares it with
+        scikit-learn's detectors).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``-L(x_hat_i, x_i)`` for each sample, in float64: a NumPy array,
+            an array of X's namespace on its device under array API
+            dispatch, or a lazy Dask array with X's row chunks.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_digits
+        >>> from skl_sparseae import SparseAutoencoder
+        >>> X = load_digits().data / 16.0
+        >>> model = SparseAutoencoder(16, tol=1e-3, random_state=0).fit(X)
+        >>> scores = model.score_samples(X)
+        >>> scores.shape
+        (1797,)
+        >>> bool(abs(scores.mean() - model.score(X)) < 1e-12)
+        True
+        """
+        return per_sample_scores(self, X, accept_sparse=("csr", "csc"))
+
+    def _sample_losses(self, X):
+        """What ``score`` and ``score_samples`` score: the reconstruction
+        loss of each sample of validated X."""
         self._check_parameter_rules()
-        executor = executor_for(X)
-        X = executor.fitted_input(self, X, accept_sparse=("csr", "csc"), method="score")
-        losses = executor.map_rows(
-            X, self._reconstruction_losses, None, dtype=np.float64
-        )
-        return executor.mean(losses, _defined_score, X, compute=compute)
+        return self._reconstruction_losses(X)
 
     def _reconstruction_losses(self, X):
         """L(x_hat_i, x_i) of each sample of validated X, in float64."""
@@ -487,6 +521,59 @@ class BasisTransformerMixin(TransformerMixin):
             lambda codes: codes @ ops_for(codes).astype(self.components_, codes.dtype),
         )
 
+    # ``compute`` is an option of this method, not data to route to it.
+    __metadata_request__score = {"compute": metadata_routing.UNUSED}
+
+    def score(self, X, y=None, *, compute=True):
+        """Negative mean of the objective's per-sample terms (higher is better).
+
+        ``J`` is the mean over the samples of one term per sample (the
+        model's reconstruction error and sparsity penalty, the class
+        docstring gives it), plus, for sparse coding, the weight decay on
+        the dictionary; ``score`` is minus the mean of the per-sample terms
+        at the fitted ``components_``, computed in float64, and the mean of
+        ``score_samples``. It compares fits of the same ``sparsity`` (in a
+        cross-validation or a search over the other parameters): a smaller
+        ``sparsity`` lowers every term, so the score cannot choose it.
+
+        Parameters
+        ----------
+        X : {array-like, dask array} of shape (n_samples, n_features)
+            Data, prepared as the training data was.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        compute : bool, default=True
+            For a Dask array: False returns the score as a lazy 0-d Dask
+            array (as the autoencoders' ``score``). Ignored for other input.
+
+        Returns
+        -------
+        score : float or 0-d dask array
+            Minus the mean per-sample term of J.
+        """
+        return mean_score(self, X, accept_sparse=False, compute=compute)
+
+    def score_samples(self, X):
+        """Negative per-sample term of the objective (higher is more typical).
+
+        For each sample, minus its term of ``J`` at the fitted
+        ``components_`` (the class docstring gives J): its reconstruction
+        error and sparsity penalty. ``score`` is their mean.
+
+        Parameters
+        ----------
+        X : {array-like, dask array} of shape (n_samples, n_features)
+            Data, prepared as the training data was.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            In float64; a lazy Dask array with X's row chunks for a Dask X.
+        """
+        return per_sample_scores(self, X, accept_sparse=False)
+
     # The fitted array that tells where the model's arrays are: X given to
     # transform under array API dispatch must be there too.
     _namespace_attribute = "components_"
@@ -509,16 +596,52 @@ def _defined_score(mean_loss, range_of):
     """The score, ``-mean_loss``; NaN raises (on Dask, when the score is
     computed). ``range_of()`` gives X's range for the message, where known."""
     if np.isnan(mean_loss):
-        if range_of is None:
-            where = "Scale X as the training data was scaled (X.min() and X.max() "
-            where += "show its range)."
-        else:
-            where = (
-                f"Its values range over {format_range(range_of())}. Scale X as "
-                "the training data was scaled."
-            )
-        raise ValueError(f"{UNDEFINED_SCORE} {where}")
+        _raise_undefined_score(range_of)
     return -mean_loss
+
+
+def _raise_undefined_score(range_of):
+    if range_of is None:
+        where = "Scale X as the training data was scaled (X.min() and X.max() "
+        where += "show its range)."
+    else:
+        where = (
+            f"Its values range over {format_range(range_of())}. Scale X as "
+            "the training data was scaled."
+        )
+    raise ValueError(f"{UNDEFINED_SCORE} {where}")
+
+
+def mean_score(estimator, X, *, accept_sparse, compute=True):
+    """``score``: minus the mean of ``estimator._sample_losses`` over X's
+    samples (float64; a lazy 0-d Dask array for a Dask X with
+    ``compute=False``); NaN raises."""
+    check_is_fitted(estimator)
+    executor = executor_for(X)
+    X = executor.fitted_input(estimator, X, accept_sparse=accept_sparse, method="score")
+    losses = executor.map_rows(X, estimator._sample_losses, None, dtype=np.float64)
+    return executor.mean(losses, _defined_score, X, compute=compute)
+
+
+def per_sample_scores(estimator, X, *, accept_sparse):
+    """``score_samples``: minus ``estimator._sample_losses`` of each sample,
+    where X is (lazily, block by block, for a Dask X); NaN raises."""
+    check_is_fitted(estimator)
+    executor = executor_for(X)
+    X = executor.fitted_input(
+        estimator, X, accept_sparse=accept_sparse, method="score_samples"
+    )
+    return executor.map_rows(
+        X, partial(_negated_losses, estimator), None, dtype=np.float64
+    )
+
+
+def _negated_losses(estimator, X):
+    losses = estimator._sample_losses(X)
+    xp = ops_for(losses).xp
+    if bool(xp.any(xp.isnan(losses))):
+        _raise_undefined_score(lambda: value_range(X))
+    return -losses
 
 
 def format_range(bounds):

@@ -266,6 +266,21 @@ class ReconstructionICA(
             )
         return W.astype(np.float64).ravel()
 
+    def _sample_losses(self, X):
+        """Each sample's term of J at the fitted filters ``W`` (already
+        normalized with ``normalize_filters``, as J evaluates them), in
+        float64: ``sparsity * sum_j sqrt(z_j^2 + epsilon) + 1/2 ||W^T z -
+        x||^2`` with ``z = W x``."""
+        ops = ops_for(X)
+        xp = ops.xp
+        X = ops.astype(X, xp.float64)
+        W = ops.astype(self.components_, xp.float64)
+        with np.errstate(all="ignore"):
+            Z = X @ W.T
+            R = Z @ W - X
+            smoothed_l1 = xp.sum(xp.sqrt(Z * Z + self.epsilon), axis=1)
+            return self.sparsity * smoothed_l1 + 0.5 * xp.sum(R * R, axis=1)
+
     def _codes(self, X):
         ops = ops_for(X)
         with np.errstate(all="ignore"):

@@ -206,8 +206,14 @@ class TopographicSparseCoding(
     -----
     The codes are one row per training sample, so a fit holds them in memory
     beside X, and fits on Dask arrays are not supported (``transform`` of a
-    Dask array is, lazily, block by block). ``score`` is not defined: the
-    reconstruction error alone would prefer ``sparsity=0``.
+    Dask array is, lazily, block by block). ``score`` is minus the mean of
+    J's per-sample terms, reconstruction error and penalty, at each sample's
+    exact codes (``score_samples`` per sample), not the reconstruction
+    error alone, which would always prefer ``sparsity=0``; it compares fits
+    of the same ``sparsity``, since a smaller one lowers every term. At the
+    training data it is at least ``-(loss_ - alpha ||D||_F^2)``: the fit's
+    training codes are those of its last codes step, which ``transform``'s
+    exact solve can only improve on.
 
     References
     ----------
@@ -432,6 +438,20 @@ class TopographicSparseCoding(
                 "the data and n_components the fitted model had."
             )
         return self.components_.astype(np.float64)
+
+    def _sample_losses(self, X):
+        """Each sample's term of J at the fitted dictionary and the sample's
+        codes from ``transform`` (their exact minimiser), in float64:
+        ``||s D - x||^2 + sparsity * sum_g sqrt((V (s * s))_g +
+        epsilon)``."""
+        S = self._codes(X).astype(np.float64)
+        X = np.asarray(X, dtype=np.float64)
+        D = self.components_.astype(np.float64)
+        V = self.grouping_.astype(np.float64)
+        with np.errstate(all="ignore"):
+            R = S @ D - X
+            group_norms = np.sqrt((S * S) @ V.T + self.epsilon)
+            return np.einsum("ij,ij->i", R, R) + self.sparsity * group_norms.sum(axis=1)
 
     def _codes(self, X):
         """Solve the codes problem in float64: L-BFGS, then Newton polish."""

@@ -12,6 +12,7 @@ EXAMPLES = sorted((pathlib.Path(__file__).parents[1] / "examples").glob("plot_*.
 # The gallery: a new example is added here, so that a file that goes missing
 # (or is misnamed, and so not collected) fails.
 GALLERY = [
+    "plot_anomaly_detection.py",
     "plot_deep_digits.py",
     "plot_digits_classification.py",
     "plot_gradient_check.py",

@@ -68,7 +68,13 @@ def outputs(name, model):
         results["predict_proba"] = model.predict_proba(X)
     else:
         results["inverse_transform"] = model.inverse_transform(results["transform"])
-    if hasattr(model, "score") and name != "sparse_autoencoder_classifier":
+    # The autoencoders' score, as the files hold it (RICA and sparse coding
+    # had no score when they were written).
+    if name not in (
+        "sparse_autoencoder_classifier",
+        "reconstruction_ica",
+        "topographic_sparse_coding",
+    ):
         results["score"] = np.array(model.score(X))
     return results
 
