@@ -353,7 +353,15 @@ class SparseAutoencoderClassifier(
         )
         if warm_theta is None:
             theta, softmax_result, pretrain_losses = self._pretrain_and_softmax(
-                X, y, labelled, y_index, classes, random_state, task, fitted_network
+                X,
+                X_labelled,
+                y,
+                labelled,
+                y_index,
+                n_classes,
+                random_state,
+                task,
+                fitted_network,
             )
         else:
             theta, softmax_result, pretrain_losses = warm_theta, None, None
@@ -364,7 +372,7 @@ class SparseAutoencoderClassifier(
             self._training_objective(X_labelled, y_index, sizes, n_classes) as network,
         ):
             if self.fine_tune:
-                stage = task.stage(
+                fine_tuning = task.stage(
                     "fine-tuning",
                     max_subtasks=self.max_iter + 1,
                     X=X_labelled,
@@ -375,7 +383,7 @@ class SparseAutoencoderClassifier(
                     theta,
                     X,
                     "fine-tuning",
-                    stage.lbfgs_iterations(
+                    fine_tuning.lbfgs_iterations(
                         lambda theta, loss_curve: fitted_network(theta)
                     ),
                 )
@@ -400,18 +408,28 @@ class SparseAutoencoderClassifier(
         for name, value in fitted.items():
             setattr(self, name, value)
         if self.fine_tune:
-            stage.end({})
+            fine_tuning.end({})
         task.end_fit()
 
     def _pretrain_and_softmax(
-        self, X, y, labelled, y_index, classes, random_state, task, fitted_network
+        self,
+        X,
+        X_labelled,
+        y,
+        labelled,
+        y_index,
+        n_classes,
+        random_state,
+        task,
+        fitted_network,
     ):
         """Steps 1 and 2: greedy pretraining on every sample, then the
         softmax regression on the top codes of the labelled ones, each a
-        subtask of ``task``. Returns the whole network's parameters they
-        make, the softmax's L-BFGS result and the stages' J."""
+        subtask of ``task`` (whose hooks can ask for the classifier at each
+        softmax iterate, ``fitted_network(theta)``). Returns the whole
+        network's parameters they make, the softmax's L-BFGS result and the
+        stages' J."""
         sizes, rho, beta = self._options()
-        n_classes = len(classes)
         # 1. Greedy pretraining on every sample, labelled or not.
         stages, codes = greedy_stages(
             X,
@@ -449,10 +467,10 @@ class SparseAutoencoderClassifier(
 
         # 2. Softmax regression on the top codes of the labelled samples.
         softmax_layout = ClassifierLayout(sizes[-1], (), n_classes)
-        stage = task.stage(
+        softmax_task = task.stage(
             "softmax regression",
             max_subtasks=self.max_iter + 1,
-            X=ops.rows_where(X, labelled) if not labelled.all() else X,
+            X=X_labelled,
             y=y[labelled],
         )
         with (
@@ -464,11 +482,11 @@ class SparseAutoencoderClassifier(
                 np.zeros(softmax_layout.n_parameters),
                 X,
                 "softmax",
-                stage.lbfgs_iterations(
+                softmax_task.lbfgs_iterations(
                     lambda theta, loss_curve: fitted_network(network_at(theta))
                 ),
             )
-        stage.end(lambda: fitted_network(network_at(softmax_result.theta)))
+        softmax_task.end(lambda: fitted_network(network_at(softmax_result.theta)))
         return (
             network_at(softmax_result.theta),
             softmax_result,
