@@ -112,3 +112,31 @@ def test_a_pretraining_stage_does_not_warn_of_its_units():
         quietly(DeepSparseAutoencoder((3, 2), random_state=0, max_iter=50).fit, X)
     units = [str(w.message) for w in record if "dead and" in str(w.message)]
     assert all(message.startswith("DeepSparseAutoencoder(") for message in units)
+
+
+def test_mean_activation_of_a_dask_fit_is_the_mean_of_its_codes():
+    da = pytest.importorskip("dask.array")
+    X = digits()
+    model = SparseAutoencoder(8, random_state=0, tol=1e-3, chunk_size=50)
+    model.fit(da.from_array(X, chunks=(75, 64)))
+    assert isinstance(model.mean_activation_, np.ndarray)
+    np.testing.assert_allclose(
+        model.mean_activation_, model.transform(X).mean(axis=0), rtol=1e-12
+    )
+
+
+def test_mean_activation_follows_x_on_the_array_api_path():
+    array_api_strict = pytest.importorskip("array_api_strict")
+    import sklearn
+
+    X = digits(100)
+    X_strict = array_api_strict.asarray(X)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = DeepSparseAutoencoder((6, 3), random_state=0, tol=1e-3).fit(X_strict)
+        codes = np.asarray(model.transform(X_strict))
+    for mean in model.mean_activation_:
+        assert type(mean) is type(X_strict)
+        assert mean.dtype == array_api_strict.float64
+    np.testing.assert_allclose(
+        np.asarray(model.mean_activation_[-1]), codes.mean(axis=0), rtol=1e-12
+    )
