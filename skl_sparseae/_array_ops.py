@@ -185,9 +185,13 @@ class NumpyOps:
         return Z
 
     @staticmethod
-    def log_loss_sum(normaliser, z_max, z_true):
-        """``sum_i log(normaliser_i) + z_max_i - z_true_i``, a Python float."""
-        return float(np.sum(np.log(normaliser, dtype=np.float64) + z_max - z_true))
+    def log_loss_sum(normaliser, z_max, z_true, weights=None):
+        """``sum_i log(normaliser_i) + z_max_i - z_true_i`` (each term times
+        w_i with sample weights, a column), a Python float."""
+        losses = np.log(normaliser, dtype=np.float64) + z_max - z_true
+        if weights is None:
+            return float(np.sum(losses))
+        return float(np.dot(losses, weights[:, 0]))
 
     @staticmethod
     def loss_share(value, share):
@@ -205,6 +209,12 @@ class NumpyOps:
     def half_squared_norm(R):
         """0.5 ||R||^2 (the sum in R's dtype, as BLAS's dot gives it)."""
         return 0.5 * float(np.vdot(R, R))
+
+    @staticmethod
+    def weighted_sum(values, weights):
+        """sum_i w_i v_i of a chunk's per-sample values and its weights (a
+        column), a Python float (the sum in their dtype, BLAS's dot)."""
+        return float(np.vdot(values, weights))
 
     @staticmethod
     def softplus_minus_product_sum(Z, X):
@@ -353,12 +363,15 @@ class ArrayAPIOps:
     def subtract_one_at_labels(Z, onehot):
         return Z - onehot
 
-    def log_loss_sum(self, normaliser, z_max, z_true):
+    def log_loss_sum(self, normaliser, z_max, z_true, weights=None):
         xp = self.xp
         float64 = xp.float64
-        return xp.sum(
+        losses = (
             xp.log(xp.astype(normaliser, float64)) + xp.astype(z_max, float64) - z_true
         )
+        if weights is None:
+            return xp.sum(losses)
+        return xp.sum(losses * xp.astype(weights[:, 0], float64))
 
     def loss_share(self, value, share):
         """A chunk's loss (a 0-d float64 array on the device) as its 1-entry
@@ -378,6 +391,9 @@ class ArrayAPIOps:
 
     def half_squared_norm(self, R):
         return 0.5 * self.dot(R, R)
+
+    def weighted_sum(self, values, weights):
+        return self.dot(values, weights)
 
     def softplus_minus_product_sum(self, Z, X):
         xp = self.xp

@@ -263,6 +263,22 @@ def encode_layers(X, coefs, intercepts):
     return H
 
 
+def _half_squared_norm(R, weights_column, ops):
+    """``1/2 sum_i ||r_i||^2``, or with sample weights ``1/2 sum_i w_i
+    ||r_i||^2``, of a chunk's residuals."""
+    if weights_column is None:
+        return ops.half_squared_norm(R)
+    return 0.5 * ops.weighted_sum(ops.sum_per_row(R * R), weights_column)
+
+
+def _weighted_rows(delta, weights_column, ops):
+    """``delta`` with row i times w_i (in place where ``ops`` can), or itself
+    unweighted."""
+    if weights_column is None:
+        return delta
+    return ops.multiply(delta, weights_column, out=delta)
+
+
 def _column_sums(M, ones, out=None, ops=NUMPY_OPS):
     """``M.sum(axis=0)`` as the product ``ones @ M``: one BLAS call, several
     times faster than numpy's axis-0 reduction on C-ordered arrays."""
@@ -402,6 +418,8 @@ class AutoencoderObjective(ChunkedObjective):
         tied_weights,
         chunk_size="auto",
         runner,
+        sample_weight=None,
+        weight_sum=None,
     ):
         n_samples, n_features = X.shape
         dtype = X.dtype
@@ -412,7 +430,9 @@ class AutoencoderObjective(ChunkedObjective):
         self.loss = loss
         self.decoder_activation = decoder_activation
         self.tied_weights = tied_weights
-        self._set_up(X, chunk_size, runner, self.layout.n_parameters)
+        self._set_up(
+            X, chunk_size, runner, self.layout.n_parameters, sample_weight, weight_sum
+        )
         ops = self._ops
         # Every encoder layer's activations of every row: the first pass
         # writes them, the second reads them (no second forward pass).
@@ -428,7 +448,8 @@ class AutoencoderObjective(ChunkedObjective):
         ]
 
     def _evaluate(self, theta):
-        n_samples = self.X.shape[0]
+        # m, or the sum of the sample weights: what J's means divide by.
+        n_samples = self.weight_total
         ops = self._ops
         theta, params = self._working_parameters(theta)
         weights = self.layout.unpack(params, ops.xp)
@@ -659,6 +680,9 @@ class AutoencoderObjective(ChunkedObjective):
             # a * (1 - a), the sigmoid's slope, into the chunk's delta buffer
             slope = np.subtract(1.0, A, out=work.delta[0][: stop - start])
             slope *= A
+            if self.sample_weight is not None:
+                # sum_i w_i (a_i * (1 - a_i)) x_i^T and sum_i w_i a_i * (1 - a_i)
+                slope *= self._chunk_weights(start, stop)
             X_chunk = self.X[start:stop]
             if self._sparse:
                 work.slope_share[0][:] = (X_chunk.T @ slope).T
@@ -681,6 +705,11 @@ class AutoencoderObjective(ChunkedObjective):
         W_enc, _, b_enc, _ = weights
         ops = self._ops
         layer_input = self.X[start:stop, :]
+        # sum_i a_l(x_i), or with sample weights sum_i w_i a_l(x_i): the
+        # product with the rows' ones, or with their weights.
+        ones = (
+            work.ones if self.sample_weight is None else self.sample_weight[start:stop]
+        )
         position, column_sums = 0, []
         for W, b, activations in zip(W_enc, b_enc, self._activations, strict=True):
             A = encode(
@@ -691,7 +720,7 @@ class AutoencoderObjective(ChunkedObjective):
             column_sums.append(
                 _column_sums(
                     A,
-                    work.ones,
+                    ones,
                     out=ops.part(work.hidden_share, position, position + width),
                     ops=ops,
                 )
@@ -733,7 +762,11 @@ class AutoencoderObjective(ChunkedObjective):
             decoder_inputs[layer - 1] = ops.sigmoid(Z)
         Z_out = ops.matmul(decoder_inputs[1], W_dec[0], out=ops.rows(work.out, rows))
         Z_out += b_dec[0]
-        chunk_loss, delta = self._reconstruction(work, Z_out, X_dense)
+        # With sample weights, sample i's loss and deltas carry w_i: delta_out
+        # is scaled here, and everything below is linear in it, but for the
+        # sparsity term, scaled where it is added (_delta_below).
+        weights_column = self._chunk_weights(start, stop)
+        chunk_loss, delta = self._reconstruction(work, Z_out, X_dense, weights_column)
 
         # Backward through the decoder, l = 1..L. With a = the layer's input:
         #   dW_dec[l] = a^T delta ;  db_dec[l] = sum_i delta_i
@@ -754,6 +787,7 @@ class AutoencoderObjective(ChunkedObjective):
                 layer_input,
                 layer,
                 sparsity_deltas[L - 1] if layer == L else None,
+                weights_column,
             )
 
         # Backward through the encoder, l = L..1. With a_(l-1) its input:
@@ -778,6 +812,7 @@ class AutoencoderObjective(ChunkedObjective):
                     encoded[layer - 1],
                     layer - 1,
                     sparsity_deltas[layer - 2],
+                    weights_column,
                 )
         if self.tied_weights:
             # Each W serves as encoder and decoder: add the gradients of both.
@@ -791,42 +826,54 @@ class AutoencoderObjective(ChunkedObjective):
         )
         return chunk_loss
 
-    def _delta_below(self, work, delta, W, A, layer, sparsity_delta):
-        """(delta @ W + sparsity_delta) * A * (1 - A), into layer's buffer."""
+    def _delta_below(self, work, delta, W, A, layer, sparsity_delta, weights_column):
+        """(delta @ W + sparsity_delta) * A * (1 - A), into layer's buffer;
+        with sample weights the rows of delta carry w_i already, and the
+        sparsity term gets w_i here."""
         ops = self._ops
         rows = delta.shape[0]
         below = ops.matmul(delta, W, out=ops.rows(work.delta[layer - 1], rows))
         if sparsity_delta is not None:
-            below += sparsity_delta
+            if weights_column is None:
+                below += sparsity_delta
+            else:
+                below += weights_column * sparsity_delta
         return ops.times_logistic_slope(
             below, A, out=ops.rows(work.slope[layer - 1], rows)
         )
 
-    def _reconstruction(self, work, Z_out, X_chunk):
-        """Sum of L_i over the chunk, and delta_out = dL_i/dz_out (in a buffer).
+    def _reconstruction(self, work, Z_out, X_chunk, weights_column=None):
+        """Sum of L_i over the chunk, and delta_out = dL_i/dz_out (in a buffer);
+        with sample weights (a column), sum_i w_i L_i and w_i dL_i/dz_out.
 
         ``Z_out`` is overwritten.
         """
         ops = self._ops
         if self.loss == "cross_entropy":
             # L = sum_d softplus(z_d) - x_d z_d   (see reconstruction_loss_per_sample)
-            chunk_loss = ops.softplus_minus_product_sum(Z_out, X_chunk)
+            if weights_column is None:
+                chunk_loss = ops.softplus_minus_product_sum(Z_out, X_chunk)
+            else:
+                per_sample = ops.sum_per_row(ops.softplus(Z_out) - X_chunk * Z_out)
+                chunk_loss = ops.weighted_sum(per_sample, weights_column)
             # delta_out = sigmoid(z) - x
             X_hat = ops.sigmoid(Z_out)
             X_hat -= X_chunk
-            return chunk_loss, X_hat
+            return chunk_loss, _weighted_rows(X_hat, weights_column, ops)
         if self.decoder_activation == "identity":
             # delta_out = x_hat - x ;  L = 1/2 ||x_hat - x||^2
             Z_out -= X_chunk
-            return ops.half_squared_norm(Z_out), Z_out
+            chunk_loss = _half_squared_norm(Z_out, weights_column, ops)
+            return chunk_loss, _weighted_rows(Z_out, weights_column, ops)
         # Logistic decoder, squared error:
         # delta_out = (x_hat - x) * x_hat * (1 - x_hat)
         X_hat = ops.sigmoid(Z_out)
         residual = ops.subtract(
             X_hat, X_chunk, out=ops.rows(work.residual, Z_out.shape[0])
         )
-        chunk_loss = ops.half_squared_norm(residual)
-        return chunk_loss, ops.times_logistic_slope(residual, X_hat, out=X_hat)
+        chunk_loss = _half_squared_norm(residual, weights_column, ops)
+        delta = ops.times_logistic_slope(residual, X_hat, out=X_hat)
+        return chunk_loss, _weighted_rows(delta, weights_column, ops)
 
 
 class SparseAutoencoderObjective(AutoencoderObjective):
@@ -982,11 +1029,15 @@ class ClassifierObjective(OnePassObjective):
         alpha,
         chunk_size="auto",
         runner,
+        sample_weight=None,
+        weight_sum=None,
     ):
         n_features = X.shape[1]
         self.layout = ClassifierLayout(n_features, hidden_layer_sizes, n_classes)
         self.alpha = alpha
-        self._set_up(X, chunk_size, runner, self.layout.n_parameters)
+        self._set_up(
+            X, chunk_size, runner, self.layout.n_parameters, sample_weight, weight_sum
+        )
         # The class indices where X is (an integer array of X's namespace on
         # a device, sent there once by the executor).
         self.y = self._ops.labels(y)
@@ -1044,11 +1095,13 @@ class ClassifierObjective(OnePassObjective):
         Z -= z_max[:, None]
         Z = ops.exp(Z, out=Z)
         normaliser = ops.sum_per_row(Z)
-        chunk_loss = ops.log_loss_sum(normaliser, z_max, z_true)
+        # With sample weights: sum_i w_i (-log p(y_i)), and delta_out_i * w_i.
+        weights_column = self._chunk_weights(start, stop)
+        chunk_loss = ops.log_loss_sum(normaliser, z_max, z_true, weights_column)
         Z /= normaliser[:, None]
         # delta_out = p - onehot(y)
         Z = ops.subtract_one_at_labels(Z, labels)
-        delta = Z
+        delta = _weighted_rows(Z, weights_column, ops)
         # Backward: dW_l = delta_l^T a_(l-1); delta_(l-1) = (delta_l W_l) a (1 - a).
         for layer in range(n_hidden, -1, -1):
             layer_input = inputs[layer]

@@ -519,9 +519,21 @@ class SparseAutoencoderClassifier(
             )
         return layout.from_layers(as_host(self.coefs_), as_host(self.intercepts_))
 
-    def _objective(self, X, y_index, *, hidden_layer_sizes, n_classes, runner):
+    def _objective(
+        self,
+        X,
+        y_index,
+        *,
+        hidden_layer_sizes,
+        n_classes,
+        runner,
+        sample_weight=None,
+        weight_sum=None,
+    ):
         """The fine-tuning (or softmax) objective on validated X and class
-        indices, its chunks run by ``runner`` (the executor's)."""
+        indices (weighted by ``sample_weight``, where X is, whose sum is
+        ``weight_sum``, where an executor is given weights), its chunks run
+        by ``runner`` (the executor's)."""
         return ClassifierObjective(
             X,
             y_index,
@@ -530,6 +542,8 @@ class SparseAutoencoderClassifier(
             alpha=self.alpha,
             chunk_size=self.chunk_size,
             runner=runner,
+            sample_weight=sample_weight,
+            weight_sum=weight_sum,
         )
 
     def _training_objective(self, X, y_index, hidden_layer_sizes, n_classes):

@@ -330,7 +330,7 @@ def _holders(X):
     return {key: list(workers) for key, workers in client.who_has(futures).items()}
 
 
-def _block_sums(factory, stage, theta, sparsity_deltas, X_block, *y_block):
+def _block_sums(factory, stage, theta, sparsity_deltas, X_block, *target_blocks):
     """One block's row sums: the package's objective on the block's rows.
 
     An array that reached the worker over the network can start at any byte
@@ -345,10 +345,10 @@ def _block_sums(factory, stage, theta, sparsity_deltas, X_block, *y_block):
         _aligned(sparsity_deltas),
         _aligned(X_block),
     )
-    y_block = tuple(_aligned(y) for y in y_block)
+    target_blocks = tuple(_aligned(target) for target in target_blocks)
     with np.errstate(all="ignore"):
         # One thread per block: Dask's workers run the blocks in parallel.
-        with factory(X_block, *y_block, runner=ThreadedExecutor(1)) as objective:
+        with factory(X_block, *target_blocks, runner=ThreadedExecutor(1)) as objective:
             return objective.row_sums(theta, stage, sparsity_deltas)
 
 
@@ -368,14 +368,18 @@ class DaskObjective:
     Parameters
     ----------
     factory : callable
-        ``factory(X_rows[, y_rows], runner=runner)`` builds the package's
+        ``factory(X_rows, *target_rows, runner=runner)`` builds the package's
         objective (a kernel) on some rows (a NumPy block on a worker, or no
         rows at all on the driver). It is sent to the workers: a partial of
         an estimator's method.
     X : dask.array.Array
         Checked by :func:`check_dask_array` (and persisted when wanted).
-    y : dask.array.Array or None
-        Per-sample targets with X's row chunks (the classifier's).
+    *targets : dask.array.Array
+        Per-sample arrays with X's row chunks (the classifier's labels, the
+        sample weights), each block handed to the factory with X's.
+    weight_total : float or None
+        What J's means over the samples divide by: the sum of the sample
+        weights where there are some (None: the number of samples).
 
     How many round trips an evaluation takes is the kernel's to say (its
     ``evaluate_from_sums`` asks for the stages it needs): one for a
@@ -384,29 +388,26 @@ class DaskObjective:
 
     last_evaluation = None
 
-    def __init__(self, factory, X, y=None):
+    def __init__(self, factory, X, *targets, weight_total=None):
         import dask
 
-        self.n_samples = X.shape[0]
+        self.n_samples = X.shape[0] if weight_total is None else weight_total
         # Persisted arrays hold the futures that keep their blocks on the
         # workers: keep them for as long as this objective lives.
-        self._arrays = (X, y)
+        self._arrays = (X, *targets)
         # The driver's copy of the objective holds no rows: it turns the
         # blocks' sums into J and its gradient.
-        empty_y = () if y is None else (np.empty(0, dtype=y.dtype),)
         self._driver = factory(
             np.empty((0, X.shape[1]), dtype=X.dtype),
-            *empty_y,
+            *(np.empty(0, dtype=target.dtype) for target in targets),
             runner=ThreadedExecutor(1),
         )
         self._factory = dask.delayed(factory, name=f"objective-{uuid.uuid4().hex}")
-        x_blocks = X.to_delayed().ravel().tolist()
-        if y is None:
-            self._blocks = [(block,) for block in x_blocks]
-        else:
-            y = y.rechunk((X.chunks[0],))
-            y_blocks = y.to_delayed().ravel().tolist()
-            self._blocks = list(zip(x_blocks, y_blocks, strict=True))
+        blocks = [X.to_delayed().ravel().tolist()] + [
+            target.rechunk((X.chunks[0],)).to_delayed().ravel().tolist()
+            for target in targets
+        ]
+        self._blocks = list(zip(*blocks, strict=True))
 
     def evaluate(self, theta):
         """The :class:`~skl_sparseae._kernel.Evaluation` at ``theta`` over

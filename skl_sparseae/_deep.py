@@ -265,9 +265,11 @@ class DeepSparseAutoencoder(AutoencoderBase):
     def _layout(self, n_features):
         return NetworkLayout(n_features, self._options()[0], self.tied_weights)
 
-    def _objective(self, X, *, runner):
-        """J and its gradient on validated X, for this estimator's settings,
-        its chunks run by ``runner`` (the executor's)."""
+    def _objective(self, X, *, runner, sample_weight=None, weight_sum=None):
+        """J and its gradient on validated X (weighted by ``sample_weight``,
+        where X is, whose sum is ``weight_sum``, where an executor is given
+        weights), for this estimator's settings, its chunks run by
+        ``runner`` (the executor's)."""
         sizes, rho, beta = self._options()
         return AutoencoderObjective(
             X,
@@ -280,6 +282,8 @@ class DeepSparseAutoencoder(AutoencoderBase):
             tied_weights=self.tied_weights,
             chunk_size=self.chunk_size,
             runner=runner,
+            sample_weight=sample_weight,
+            weight_sum=weight_sum,
         )
 
     def _pretrain(self, X, layout, rho, beta, random_state, task):

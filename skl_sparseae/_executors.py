@@ -72,7 +72,7 @@ from sklearn import __version__ as sklearn_version
 from sklearn import get_config
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from ._array_ops import ArrayAPIOps, ops_for, to_numpy
+from ._array_ops import ArrayAPIOps, dtype_name, ops_for, to_numpy
 from ._dask import (
     DaskObjective,
     check_dask_array,
@@ -118,9 +118,11 @@ class InMemoryExecutor:
         check_same_namespace(estimator, X, "inverse_transform")
         return check_array(X, dtype=FLOAT_DTYPES)
 
-    def objective(self, factory, X, *targets, **options):
+    def objective(self, factory, X, *targets, sample_weight=None, **options):
         runner = ThreadedExecutor(default_n_threads())
-        return factory(X, *targets, runner=runner, **options)
+        return factory(
+            X, *targets, runner=runner, **_weights(sample_weight, X.dtype), **options
+        )
 
     def map_rows(self, X, function, n_columns, dtype=None):
         return function(X)
@@ -152,18 +154,26 @@ class DaskExecutor:
     def codes(self, X, estimator):
         return check_dask_codes(X)
 
-    def objective(self, factory, X, *targets, **options):
+    def objective(self, factory, X, *targets, sample_weight=None, **options):
         """Each block builds the objective on its rows, one thread each;
-        per-sample targets go to the workers once, in X's row chunks."""
+        per-sample targets (and sample weights) go to the workers once, in
+        X's row chunks."""
         import dask.array as da
 
+        factory = partial(factory, **options)
+        weight_total = None
+        if sample_weight is not None:
+            weights = _weights(sample_weight, X.dtype)
+            weight_total = weights["weight_sum"]
+            targets = (*targets, weights["sample_weight"])
+            factory = partial(_with_sample_weight, factory)
         if targets:
             X = persist_if_it_fits(X)
             targets = [
                 persist_if_it_fits(da.from_array(target, chunks=(X.chunks[0],)))
                 for target in targets
             ]
-        return DaskObjective(partial(factory, **options), X, *targets)
+        return DaskObjective(factory, X, *targets, weight_total=weight_total)
 
     def map_rows(self, X, function, n_columns, dtype=None):
         # The blocks of a new array are seen first by the workers: each is
@@ -174,6 +184,31 @@ class DaskExecutor:
         # Each block's values on its worker; only the mean comes back.
         lazy = values.mean().map_blocks(partial(check, range_of=None), dtype=np.float64)
         return float(lazy.compute()) if compute else lazy
+
+
+def _weights(sample_weight, dtype):
+    """The kernel's sample-weight options for checked weights (float64
+    NumPy, one per row of X, or None): in X's dtype, and their sum as the
+    kernel will add them (float64); none where there are none."""
+    if sample_weight is None:
+        return {}
+    weights = np.asarray(sample_weight).astype(dtype)
+    return {
+        "sample_weight": weights,
+        "weight_sum": float(np.sum(weights, dtype=np.float64)),
+    }
+
+
+def _numpy_dtype(dtype):
+    """NumPy's dtype of the same name as ``dtype`` (of any namespace)."""
+    return np.dtype(dtype_name(dtype))
+
+
+def _with_sample_weight(factory, X, *targets_and_weights, runner):
+    """``factory`` on a block's rows, its sample weights (the last of the
+    block's per-sample arrays) passed as such."""
+    *targets, sample_weight = targets_and_weights
+    return factory(X, *targets, runner=runner, sample_weight=sample_weight)
 
 
 def _check_targets_given(estimator, y):
@@ -308,15 +343,29 @@ class ArrayAPIExecutor:
         check_same_namespace(estimator, X, "inverse_transform")
         return check_array(X, dtype=self._float_dtypes())
 
-    def objective(self, factory, X, *targets, **options):
-        """The kernel on X's device; per-sample targets (class indices) go
-        to the device once."""
+    def objective(self, factory, X, *targets, sample_weight=None, **options):
+        """The kernel on X's device; per-sample targets (class indices) and
+        sample weights (in X's dtype, their sum kept on the host) go to the
+        device once."""
         runner = ArrayAPIRunner(ArrayAPIOps(self.xp, self.device))
         targets = [
             self.xp.asarray(np.asarray(target, dtype=np.int64), device=self.device)
             for target in targets
         ]
-        return factory(X, *targets, runner=runner, **options)
+        weights = _weights(sample_weight, np.float64)
+        if weights:
+            weights["sample_weight"] = self.xp.asarray(
+                weights["sample_weight"], dtype=X.dtype, device=self.device
+            )
+            # Their sum as the device adds them, in X's dtype: from the host
+            # copy cast the same way, so that nothing comes back down.
+            weights["weight_sum"] = float(
+                np.sum(
+                    np.asarray(sample_weight).astype(_numpy_dtype(X.dtype)),
+                    dtype=np.float64,
+                )
+            )
+        return factory(X, *targets, runner=runner, **weights, **options)
 
     def map_rows(self, X, function, n_columns, dtype=None):
         return function(X)

@@ -39,6 +39,13 @@ What a kernel is handed, and what it gives back:
   ``kernel(theta)``, returns ``(J, grad)`` for scipy's L-BFGS and keeps that
   evaluation as ``kernel.last_evaluation``.
 
+- **Sample weights** (optional), where X is, with their sum: a kernel built
+  with ``sample_weight`` weighs each row's share (its loss, its deltas, its
+  hidden activations' sums) by its weight, and divides J's means by the
+  weights' sum instead of the number of rows (``weight_total``). The
+  executors send them with X (``objective(..., sample_weight=...)``): to
+  the device once, or to Dask's workers in X's row chunks.
+
 A new kernel subclasses :class:`ChunkedObjective` (or
 :class:`OnePassObjective`, when one pass over the rows gives J and its
 gradient), calls :meth:`ChunkedObjective._set_up` in its ``__init__``, and
@@ -185,9 +192,21 @@ class ChunkedObjective:
 
     last_evaluation = None
 
-    def _set_up(self, X, chunk_size, runner, n_parameters):
+    def _set_up(
+        self, X, chunk_size, runner, n_parameters, sample_weight=None, weight_sum=None
+    ):
         n_samples, n_features = X.shape
         self.X = X
+        # Sample weights (1-D, X's dtype, where X is) or None; J's means over
+        # the samples divide by their sum (the executor gives it where the
+        # weights are on a device, to spare a copy), else by the count.
+        self.sample_weight = sample_weight
+        if sample_weight is None:
+            self.weight_total = n_samples
+        elif weight_sum is not None:
+            self.weight_total = float(weight_sum)
+        else:
+            self.weight_total = runner.ops.sum_float64(sample_weight)
         self._sparse = sp.issparse(X)
         self._runner = runner
         # The array operations for where the rows are (NumPy's out= buffers,
@@ -205,6 +224,13 @@ class ChunkedObjective:
             if X.dtype == self._ops.xp.float64
             else self._ops.buffer(n_parameters, X.dtype)
         )
+
+    def _chunk_weights(self, start, stop):
+        """The weights of rows ``start:stop`` as a column ``(rows, 1)``, or
+        None for unweighted rows."""
+        if self.sample_weight is None:
+            return None
+        return self._ops.xp.reshape(self.sample_weight[start:stop], (-1, 1))
 
     def _working_parameters(self, theta):
         """``(theta as NumPy float64, theta in X's dtype where X is)``."""
@@ -252,7 +278,7 @@ class OnePassObjective(ChunkedObjective):
         sums = self.row_sums(theta, Stage.ONE_PASS)
         # The sums where X is (NumPy: already here; a device: one copy down).
         grad_sum, loss_sums = self._ops.to_host(sums.grad, sums.losses)
-        return self.total(theta, grad_sum, loss_sums, self.X.shape[0])
+        return self.total(theta, grad_sum, loss_sums, self.weight_total)
 
     def row_sums(self, theta, stage, sparsity_deltas=None):
         """This kernel's rows' :class:`RowSums` (``grad`` and ``losses``):

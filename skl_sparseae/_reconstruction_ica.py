@@ -305,9 +305,11 @@ class ReconstructionICA(
             description=(f"n_features={X.shape[1]}, n_components={self.n_components}"),
         )
 
-    def _objective(self, X, *, runner):
-        """J and its gradient on validated X, for this estimator's settings,
-        its chunks run by ``runner`` (the executor's)."""
+    def _objective(self, X, *, runner, sample_weight=None, weight_sum=None):
+        """J and its gradient on validated X (weighted by ``sample_weight``,
+        where X is, whose sum is ``weight_sum``, where an executor is given
+        weights), for this estimator's settings, its chunks run by
+        ``runner`` (the executor's)."""
         return ReconstructionICAObjective(
             X,
             n_components=self.n_components,
@@ -316,6 +318,8 @@ class ReconstructionICA(
             normalize_filters=self.normalize_filters,
             chunk_size=self.chunk_size,
             runner=runner,
+            sample_weight=sample_weight,
+            weight_sum=weight_sum,
         )
 
     def __sklearn_tags__(self):

@@ -141,6 +141,8 @@ class ReconstructionICAObjective(OnePassObjective):
         normalize_filters=False,
         chunk_size="auto",
         runner,
+        sample_weight=None,
+        weight_sum=None,
     ):
         n_features = X.shape[1]
         self.n_components = int(n_components)
@@ -148,7 +150,9 @@ class ReconstructionICAObjective(OnePassObjective):
         self.n_parameters = self.n_components * n_features
         self.sparsity = float(sparsity)
         self.epsilon = float(epsilon)
-        self._set_up(X, chunk_size, runner, self.n_parameters)
+        self._set_up(
+            X, chunk_size, runner, self.n_parameters, sample_weight, weight_sum
+        )
         self._workspaces = [
             _RICAWorkspace(
                 self.chunk_size, self.n_components, n_features, X.dtype, self._ops
@@ -198,12 +202,23 @@ class ReconstructionICAObjective(OnePassObjective):
         D = ops.multiply(Z, Z, out=ops.rows(work.delta, rows))
         D += self.epsilon
         D = ops.sqrt(D, out=D)
-        work.loss_share = ops.loss_shares(
-            (ops.sum_float64(D), ops.half_squared_norm(R)), work.loss_share
-        )
+        weights_column = self._chunk_weights(start, stop)
+        if weights_column is None:
+            loss_sums = (ops.sum_float64(D), ops.half_squared_norm(R))
+        else:
+            # sum_i w_i sum_j sqrt(z_ij^2 + eps) and 1/2 sum_i w_i ||r_i||^2
+            loss_sums = (
+                ops.weighted_sum(ops.sum_per_row(D), weights_column),
+                0.5 * ops.weighted_sum(ops.sum_per_row(R * R), weights_column),
+            )
+        work.loss_share = ops.loss_shares(loss_sums, work.loss_share)
         D = ops.divide(Z, D, out=D)
         D *= self.sparsity
         D += ops.matmul(R, W.T, out=ops.rows(work.back, rows))
+        if weights_column is not None:
+            # Sample i's share of the gradient carries w_i: its rows of D and R.
+            D = ops.multiply(D, weights_column, out=D)
+            R = ops.multiply(R, weights_column, out=R)
         # dL/dW over the chunk: D^T X (encoder use) + Z^T R (decoder use)
         W_share = ops.matmul(D.T, X_chunk, out=work.W_share)
         W_share += ops.matmul(Z.T, R, out=work.decoder_share)

@@ -271,9 +271,11 @@ class SparseAutoencoder(AutoencoderBase):
     def _layout(self, n_features):
         return NetworkLayout(n_features, (self.n_components,), self.tied_weights)
 
-    def _objective(self, X, *, runner):
-        """J and its gradient on validated X, for this estimator's settings,
-        its chunks run by ``runner`` (the executor's)."""
+    def _objective(self, X, *, runner, sample_weight=None, weight_sum=None):
+        """J and its gradient on validated X (weighted by ``sample_weight``,
+        where X is, whose sum is ``weight_sum``, where an executor is given
+        weights), for this estimator's settings, its chunks run by
+        ``runner`` (the executor's)."""
         return SparseAutoencoderObjective(
             X,
             n_components=self.n_components,
@@ -285,6 +287,8 @@ class SparseAutoencoder(AutoencoderBase):
             tied_weights=self.tied_weights,
             chunk_size=self.chunk_size,
             runner=runner,
+            sample_weight=sample_weight,
+            weight_sum=weight_sum,
         )
 
     def _fit(self, X, y, return_codes):
