@@ -29,10 +29,10 @@ after it run as usual.
 
 The autoencoders learn to reconstruct X: where ``fit`` is given no ``y``,
 their hooks get X as ``y``, the target they reconstruct, so that a scorer
-(``ScoringMonitor(scoring=None)`` uses the estimator's ``score``) can score
-each iterate. With scikit-learn older than 1.9, which has no callbacks,
-``set_callbacks`` raises an error that says what to install, and fits do
-nothing of this.
+(a ``ScoringMonitor``'s, which scores only where ``y`` is given) can score
+each iterate with the estimator's ``score``. With scikit-learn older than
+1.9, which has no callbacks, ``set_callbacks`` raises an error that says
+what to install, and fits do nothing of this.
 """
 
 from contextlib import contextmanager
