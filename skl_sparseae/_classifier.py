@@ -110,7 +110,8 @@ class SparseAutoencoderClassifier(
 
     tol : float, default=1e-4
         Relative tolerance of the package's stopping rule (J fell by at most
-        ``tol * J`` over the last 10 iterations), for every stage.
+        ``tol * J`` over the last 10 iterations), for every stage. ``tol=0``:
+        as for SparseAutoencoder.
 
     unlabelled_label : int, str or None, default=None
         Label that marks unlabelled samples (scikit-learn's semi-supervised

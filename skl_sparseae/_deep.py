@@ -89,7 +89,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
     tol : float, default=1e-4
         Relative tolerance of the stopping rule shared by the package's
         estimators: L-BFGS stops when J fell by at most ``tol * J`` over the
-        last 10 iterations.
+        last 10 iterations. ``tol=0``: as for SparseAutoencoder (every stage).
 
     random_state : int, RandomState instance or None, default=None
         Seed of the initialisation (and of each pretraining stage's).

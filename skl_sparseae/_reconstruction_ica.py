@@ -84,6 +84,7 @@ class ReconstructionICA(
 
     tol : float, default=1e-5
         Stop when J fell by at most ``tol * J`` over the last 10 iterations.
+        ``tol=0``: as for SparseAutoencoder.
 
     random_state : int, RandomState instance or None, default=None
         Seed of the initial ``W`` (uniform in ``+-sqrt(6 / (n_features +

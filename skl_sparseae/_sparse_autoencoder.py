@@ -78,7 +78,10 @@ class SparseAutoencoder(AutoencoderBase):
         Relative tolerance of the stopping rule: L-BFGS stops when J fell by
         at most ``tol * J`` over the last 10 iterations. ``tol=1e-3`` stops
         about 3x sooner, with slightly worse features; ``tol=0`` runs all
-        ``max_iter`` iterations (UFLDL's exercise: ``max_iter=400, tol=0``).
+        ``max_iter`` iterations (UFLDL's exercise: ``max_iter=400, tol=0``),
+        or, where L-BFGS converges first, takes the minimum on to the
+        arithmetic's precision (float64: Newton steps on the exact gradient,
+        see the user guide).
 
     random_state : int, RandomState instance or None, default=None
         Seed of the weight initialisation. An int gives bit-identical fits

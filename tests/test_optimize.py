@@ -234,3 +234,91 @@ def test_interrupted_fit_leaves_the_model_as_it_was(exception, fitted, monkeypat
     with pytest.raises(exception):
         model.fit(unit_data(n_features=6))
     assert_same_state(model, before)
+
+
+# tol=0: the minimum to the arithmetic's precision ------------------------------
+
+
+def rosenbrock(theta):
+    """J and its gradient: a narrow curved valley, least at (1, ..., 1)."""
+    x, y = theta[:-1], theta[1:]
+    loss = float(np.sum(100.0 * (y - x * x) ** 2 + (1.0 - x) ** 2))
+    grad = np.zeros_like(theta)
+    grad[:-1] = -400.0 * x * (y - x * x) - 2.0 * (1.0 - x)
+    grad[1:] += 200.0 * (y - x * x)
+    return loss, grad
+
+
+def test_lbfgs_alone_stops_near_sqrt_eps_and_the_polish_goes_on_to_rounding():
+    X = unit_data(40, 8, seed=2)
+    model = SparseAutoencoder(4, rho=0.3, alpha=3e-3)
+    theta0 = model._layout(8).initial_parameters(np.random.RandomState(0))
+    with model._training_objective(X) as objective:
+        runs = [
+            minimize_lbfgs(
+                objective, theta0, max_iter=2000, tol=0, label="J", polish=polish
+            )
+            for polish in (False, True)
+        ]
+    plain, polished = runs
+    assert plain.converged and polished.converged
+    # The same L-BFGS run, then Newton steps.
+    assert polished.n_iter == plain.n_iter
+    assert polished.loss_curve == plain.loss_curve
+    assert "Newton" in polished.stop_reason and "Newton" not in plain.stop_reason
+    assert np.max(np.abs(polished.grad)) < 1e-14 < 1e-11 < np.max(np.abs(plain.grad))
+    # Newton's step from the polished point is below rounding; L-BFGS's
+    # result was 1e-8 (relative) away.
+    distance = np.max(np.abs(plain.theta - polished.theta))
+    assert 1e-10 < distance / np.max(np.abs(polished.theta)) < 1e-5
+
+
+def test_the_polish_ends_with_the_objective_evaluated_at_its_result():
+    points = []
+
+    def recorded(theta):
+        points.append(np.array(theta))
+        return rosenbrock(theta)
+
+    theta, loss, grad, steps = optimize_module.polish_to_rounding(
+        recorded, np.full(4, 1.0 + 1e-6), *rosenbrock(np.full(4, 1.0 + 1e-6))
+    )
+    assert steps >= 1
+    np.testing.assert_array_equal(points[-1], theta)
+    assert (loss, list(grad)) == (rosenbrock(theta)[0], list(rosenbrock(theta)[1]))
+
+
+def test_the_polish_keeps_no_step_that_does_not_shrink_the_gradient():
+    # At the exact minimum there is nothing to gain: theta comes back as is.
+    theta, _, grad, steps = optimize_module.polish_to_rounding(
+        rosenbrock, np.ones(4), *rosenbrock(np.ones(4))
+    )
+    assert steps == 0
+    np.testing.assert_array_equal(theta, np.ones(4))
+    assert not np.any(grad)
+
+
+@pytest.mark.filterwarnings("ignore:.*dead and .* saturated of:UserWarning")
+def test_a_tol_0_fit_that_converges_is_polished_and_says_so(capsys):
+    X = unit_data(40, 8, seed=2)
+    model = SparseAutoencoder(4, rho=0.3, alpha=3e-3, tol=0, random_state=0)
+    codes = model.set_params(verbose=1).fit_transform(X)
+    output = capsys.readouterr().out
+    assert "Newton steps took the largest gradient entry from" in output
+    # At the fitted parameters the gradient is at rounding's level...
+    with model._training_objective(X) as objective:
+        _, grad = objective(model._packed_parameters())
+    assert np.max(np.abs(grad)) < 1e-13
+    # ... and fit_transform's codes are those of the polished parameters.
+    np.testing.assert_array_equal(codes, model.transform(X))
+    assert model.n_iter_ == len(model.loss_curve_)
+
+
+@pytest.mark.filterwarnings("ignore:.*dead and .* saturated of:UserWarning")
+def test_float32_and_default_tol_fits_are_not_polished(capsys):
+    X = unit_data(40, 8, seed=2)
+    for X_fit, tol in ((X.astype(np.float32), 0), (X, 1e-4)):
+        SparseAutoencoder(
+            4, rho=0.3, alpha=3e-3, tol=tol, random_state=0, verbose=1
+        ).fit(X_fit)
+        assert "Newton" not in capsys.readouterr().out
