@@ -24,6 +24,13 @@ Row form, for a chunk of rows (the reading's examples 1 and 2)::
 The codes' gradient is one row per sample (written in place, chunk by chunk);
 the dictionary's is a sum over rows. With the codes fixed, J is a ridge
 regression in ``D``, least at ``(S^T S + m alpha I) D = S^T X``.
+
+With sample weights ``w_i`` (``sample_weight``), J's mean over the samples
+becomes the weighted mean: ``1/m`` is ``1 / sum_i w_i`` and sample i's term
+is multiplied by ``w_i``. Each row of the codes' gradient carries its
+``w_i``, the dictionary's gradient is ``2 S^T W R`` (``W = diag(w)``), and the
+dictionary step solves ``(S^T W S + (sum_i w_i) alpha I) D = S^T W X``. A
+sample's codes minimise its own term, whatever its (positive) weight.
 """
 
 import numpy as np
@@ -231,7 +238,9 @@ def newton_polish(objective, codes, max_steps=3, tolerance=0.0):
 def closed_form_dictionary(codes_gram, codes_times_X, n_samples, alpha):
     """The D minimising J for fixed codes (the reading's example 1 set to
     zero): ``(S^T S + m alpha I) D = S^T X``, a symmetric positive definite
-    system for ``alpha > 0``; float64."""
+    system for ``alpha > 0``; float64. Weighted, ``codes_gram`` is ``S^T W
+    S``, ``codes_times_X`` is ``S^T W X`` and ``n_samples`` the weights'
+    sum."""
     system = codes_gram + (n_samples * alpha) * np.eye(codes_gram.shape[0])
     return scipy.linalg.solve(system, codes_times_X, assume_a="pos")
 
@@ -276,6 +285,8 @@ class SparseCodingObjective(ChunkedObjective):
         A fixed D, or None to make D a variable.
     chunk_size, runner
         As for :class:`~skl_sparseae._autoencoder_objective.AutoencoderObjective`.
+    sample_weight, weight_sum
+        Each row's weight (X's dtype) and their sum, or None: unweighted.
 
     Attributes
     ----------
@@ -297,6 +308,8 @@ class SparseCodingObjective(ChunkedObjective):
         dictionary=None,
         chunk_size="auto",
         runner,
+        sample_weight=None,
+        weight_sum=None,
     ):
         n_samples, n_features = X.shape
         n_groups, n_components = grouping.shape
@@ -308,7 +321,9 @@ class SparseCodingObjective(ChunkedObjective):
         self.sparsity = float(sparsity)
         self.epsilon = float(epsilon)
         self.alpha = float(alpha)
-        self._set_up(X, chunk_size, runner, self.n_parameters)
+        self._set_up(
+            X, chunk_size, runner, self.n_parameters, sample_weight, weight_sum
+        )
         self._workspaces = [
             _SparseCodingWorkspace(
                 self.chunk_size,
@@ -340,7 +355,8 @@ class SparseCodingObjective(ChunkedObjective):
             D, D64 = D_params, self.layout.unpack(theta)[0]
         else:
             D, D64 = self._dictionary, self.dictionary
-        n_samples = self.X.shape[0]
+        # m, or sum_i w_i for weighted samples
+        n_samples = self.weight_total
         grad = np.empty(self.n_parameters)
         grad_D, grad_S = self.layout.unpack(grad)
         loss_sums = np.zeros(2)
@@ -368,7 +384,7 @@ class SparseCodingObjective(ChunkedObjective):
             "weight_decay": self.alpha * float(np.vdot(D64, D64)),
         }
         if grad_D is not None:
-            # (1/m) sum_i 2 s_i^T r_i + 2 alpha D
+            # (1/m) sum_i 2 w_i s_i^T r_i + 2 alpha D  (w_i = 1 unweighted)
             grad_D /= n_samples
             grad_D += (2.0 * self.alpha) * D64
         return Evaluation(sum(terms.values()), grad, terms)
@@ -386,9 +402,17 @@ class SparseCodingObjective(ChunkedObjective):
         P = np.matmul(squares, self.grouping.T, out=work.pooled[:rows])
         P += self.epsilon
         np.sqrt(P, out=P)
-        work.loss_share[0] = float(np.vdot(R, R))
-        work.loss_share[1] = float(np.sum(P, dtype=np.float64))
-        # dJ/dS = (1/m) [2 R D^T + sparsity * S * ((1 / P) V)]
+        weights = self._chunk_weights(start, stop)
+        if weights is None:
+            work.loss_share[0] = float(np.vdot(R, R))
+            work.loss_share[1] = float(np.sum(P, dtype=np.float64))
+        else:
+            # sum_i w_i ||r_i||^2 and sum_i w_i sum_g P_ig
+            ops = self._ops
+            work.loss_share[0] = ops.weighted_sum(np.einsum("ij,ij->i", R, R), weights)
+            work.loss_share[1] = ops.weighted_sum(np.sum(P, axis=1), weights)
+        # dJ/dS = (1/m) [2 R D^T + sparsity * S * ((1 / P) V)], row i times
+        # w_i where weighted
         np.reciprocal(P, out=P)
         delta_codes = np.matmul(P, self.grouping, out=work.squares[:rows])
         delta_codes *= S_chunk
@@ -396,17 +420,22 @@ class SparseCodingObjective(ChunkedObjective):
         back = np.matmul(R, D.T, out=work.back[:rows])
         back *= 2.0
         delta_codes += back
+        if weights is not None:
+            delta_codes *= weights
         grad_S[start:stop] = delta_codes
-        grad_S[start:stop] /= self.X.shape[0]
+        grad_S[start:stop] /= self.weight_total
         if work.dictionary_share is not None:
-            # sum over the chunk of 2 s_i^T r_i
+            # sum over the chunk of 2 s_i^T r_i (times w_i where weighted)
+            if weights is not None:
+                R *= weights
             np.matmul(S_chunk.T, R, out=work.dictionary_share)
             work.dictionary_share *= 2.0
 
     def dictionary_step(self, codes):
         """The D that minimises J for these codes (float64 ``(n_components,
-        n_features)``): the sums ``S^T S`` and ``S^T X`` over the chunks,
-        in chunk order, then :func:`closed_form_dictionary`."""
+        n_features)``): the sums ``S^T S`` and ``S^T X`` (``S^T W S`` and
+        ``S^T W X`` where weighted) over the chunks, in chunk order, then
+        :func:`closed_form_dictionary`."""
         S = np.ascontiguousarray(codes, dtype=self.X.dtype).reshape(
             self.layout.codes_shape
         )
@@ -422,8 +451,11 @@ class SparseCodingObjective(ChunkedObjective):
         def chunk_task(work, c):
             start, stop = chunks[c]
             S_chunk = S[start:stop]
-            np.matmul(S_chunk.T, S_chunk, out=work.gram_share)
-            np.matmul(S_chunk.T, self.X[start:stop], out=work.cross_share)
+            weights = self._chunk_weights(start, stop)
+            # S^T W: the codes' rows times their weights
+            weighted_T = S_chunk.T if weights is None else (S_chunk * weights).T
+            np.matmul(weighted_T, S_chunk, out=work.gram_share)
+            np.matmul(weighted_T, self.X[start:stop], out=work.cross_share)
 
         self._runner.run(
             len(chunks),
@@ -432,4 +464,4 @@ class SparseCodingObjective(ChunkedObjective):
             lambda work: (work.gram_share, work.cross_share),
             (gram, cross),
         )
-        return closed_form_dictionary(gram, cross, self.X.shape[0], self.alpha)
+        return closed_form_dictionary(gram, cross, self.weight_total, self.alpha)

@@ -525,11 +525,21 @@ class TopographicSparseCoding(
             )
         return topographic_grouping(n_components, side, size)
 
-    def _objective(self, X, *, runner, dictionary=None, grouping=None):
+    def _objective(
+        self,
+        X,
+        *,
+        runner,
+        dictionary=None,
+        grouping=None,
+        sample_weight=None,
+        weight_sum=None,
+    ):
         """J and its gradient on validated X: over the codes for a fixed
         ``dictionary``, or over (D, S) when it is None; ``grouping`` defaults
         to the one of this estimator's parameters; its chunks run by
-        ``runner`` (the executor's)."""
+        ``runner`` (the executor's); weighted by ``sample_weight`` (X's
+        dtype; their sum ``weight_sum``) or not."""
         return SparseCodingObjective(
             X,
             grouping=self._grouping() if grouping is None else grouping,
@@ -539,6 +549,8 @@ class TopographicSparseCoding(
             dictionary=dictionary,
             chunk_size=self.chunk_size,
             runner=runner,
+            sample_weight=sample_weight,
+            weight_sum=weight_sum,
         )
 
     def _advice(self):
