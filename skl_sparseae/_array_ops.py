@@ -338,7 +338,10 @@ class ArrayAPIOps:
         return self.xp.sum(Z, axis=1)
 
     def rows_where(self, X, mask):
-        return X[self.xp.asarray(mask, device=self.device), ...]
+        # The kept rows' indices go up (not the mask: array-api-strict takes
+        # a boolean index only as the whole key, and X may be 2-D or 1-D).
+        indices = self.xp.asarray(np.flatnonzero(mask), device=self.device)
+        return self.xp.take(X, indices, axis=0)
 
     def classes_of(self, classes, indices):
         """Numeric labels taken on the device, where the indices are; string

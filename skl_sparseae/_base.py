@@ -33,6 +33,7 @@ from ._validation import (
     DOC_LINK_TEMPLATE,
     ParameterRulesMixin,
     check_loss_and_decoder,
+    check_sample_weight,
     estimator_label,
     value_range,
 )
@@ -51,7 +52,7 @@ class AutoencoderBase(
     _doc_link_template = DOC_LINK_TEMPLATE
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Learn the encoder and decoder from X with L-BFGS.
 
         Parameters
@@ -64,16 +65,23 @@ class AutoencoderBase(
             Not used by the fit. Callbacks (``set_callbacks``) see it as
             the target, X itself where it is None.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            How much each sample counts: J's mean over the samples and each
+            ``rho_hat`` become weighted means (the user guide's math page
+            derives the gradient). An integer weight counts as that many
+            copies of the sample, a zero weight as no sample. None weighs
+            every sample the same.
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        self._fit(X, y, return_codes=False)
+        self._fit(X, y, return_codes=False, sample_weight=sample_weight)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X, y=None, sample_weight=None):
         """Fit to X and return its codes, without a second forward pass.
 
         Parameters
@@ -85,12 +93,16 @@ class AutoencoderBase(
             Not used by the fit. Callbacks (``set_callbacks``) see it as
             the target, X itself where it is None.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            How much each sample counts in the fit, as in ``fit``.
+
         Returns
         -------
         H : ndarray of shape (n_samples, n_codes)
-            The codes of X at the fitted parameters.
+            The codes of X at the fitted parameters (of every sample, zero
+            weights included).
         """
-        return self._fit(X, y, return_codes=True)
+        return self._fit(X, y, return_codes=True, sample_weight=sample_weight)
 
     def transform(self, X):
         """Encode X: the activations of the code layer.
@@ -142,7 +154,7 @@ class AutoencoderBase(
     # ``compute`` is an option of this method, not data to route to it.
     __metadata_request__score = {"compute": metadata_routing.UNUSED}
 
-    def score(self, X, y=None, *, compute=True):
+    def score(self, X, y=None, sample_weight=None, *, compute=True):
         """Negative mean reconstruction loss per sample (higher is better).
 
         The loss is the estimator's ``loss``, without the weight decay and
@@ -155,6 +167,9 @@ class AutoencoderBase(
 
         y : Ignored
             Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples: the score is then the weighted mean.
 
         compute : bool, default=True
             For a Dask array: True computes the score (the per-sample
@@ -181,7 +196,13 @@ class AutoencoderBase(
         True
         """
         # The loss scored is the one set now: it must still fit the decoder.
-        return mean_score(self, X, accept_sparse=("csr", "csc"), compute=compute)
+        return mean_score(
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            sample_weight=sample_weight,
+            compute=compute,
+        )
 
     def score_samples(self, X):
         """Negative reconstruction loss of each sample (higher is more typical).
@@ -317,10 +338,13 @@ class AutoencoderBase(
             ),
         )
 
-    def _training_objective(self, X):
-        """J and its gradient on validated training X, run by X's executor
-        (on this machine's threads, or on a Dask array's blocks)."""
-        return executor_for(X).objective(self._objective, X)
+    def _training_objective(self, X, sample_weight=None):
+        """J and its gradient on validated training X (weighted by the
+        checked ``sample_weight``, or not), run by X's executor (on this
+        machine's threads, or on a Dask array's blocks)."""
+        return executor_for(X).objective(
+            self._objective, X, sample_weight=sample_weight
+        )
 
     def _minimize(self, objective, theta0, X, progress, task):
         """L-BFGS on ``objective`` from ``theta0``, with this estimator's
@@ -365,16 +389,20 @@ class AutoencoderBase(
             )
         return self._packed_parameters()
 
-    def _fit_parameters(self, X, return_codes, theta0, task, fitted_too=None):
+    def _fit_parameters(
+        self, X, return_codes, theta0, task, fitted_too=None, fit_rows=None
+    ):
         """The shared fit from ``theta0``: L-BFGS on the training objective,
         the fitted attributes published together (the network's, J, its
         curve, the iterations, ``mean_activation_`` and ``fitted_too``), the
         hidden units reported, ``task`` ended; returns X's codes if asked
-        (else None)."""
+        (else None). ``fit_rows``: ``(rows, weights)`` that J is over, where
+        they are not all of X unweighted (:func:`weighted_rows`)."""
         label = estimator_label(self)
+        rows, weights = (X, None) if fit_rows is None else fit_rows
         # BLAS runs single-threaded for the whole optimisation (scipy's
         # L-BFGS-B included); the objective runs its chunks on threads.
-        with serial_blas(), self._training_objective(X) as objective:
+        with serial_blas(), self._training_objective(rows, weights) as objective:
             result = self._minimize(
                 objective,
                 theta0,
@@ -395,8 +423,9 @@ class AutoencoderBase(
             evaluation = objective.last_evaluation
             # The last evaluation was at the returned parameters: its
             # hidden activations are the codes, no second pass needed
-            # (None where they stay on Dask's workers).
-            codes = evaluation.codes if return_codes else None
+            # (None where they stay on Dask's workers, or where J is over
+            # some of X's rows).
+            codes = evaluation.codes if return_codes and rows is X else None
             rho_hats = [np.asarray(rho_hat) for rho_hat in evaluation.rho_hats]
 
         fitted = {
@@ -451,6 +480,31 @@ class AutoencoderBase(
         return (
             f"J's terms at the initial parameters: {parts}. " + "; ".join(advice) + "."
         )
+
+
+def weighted_rows(X, sample_weight):
+    """``(rows, weights)``: the rows of validated X that J is over and their
+    checked weights (None: unweighted); see :func:`kept_rows`."""
+    weights = check_sample_weight(sample_weight, X.shape[0])
+    keep, weights = kept_rows(X, weights)
+    return (X if keep is None else ops_for(X).rows_where(X, keep)), weights
+
+
+def kept_rows(X, weights):
+    """``(keep, weights)``: the mask of the rows of X that J is over (None:
+    all of them) and their weights. A zero weight counts as no sample: where
+    X is in memory (or on a device) its row is left out, so that J is the one
+    of the other rows to the bit; on Dask it stays and adds zero. Weights
+    that are all the same after that give the unweighted J (None)."""
+    if weights is None or not executor_for(X).in_memory:
+        return None, weights
+    keep = weights > 0
+    if keep.all():
+        return None, weights
+    weights = weights[keep]
+    if np.all(weights == weights[0]):
+        weights = None
+    return keep, weights
 
 
 def _network(layout):
@@ -524,7 +578,7 @@ class BasisTransformerMixin(TransformerMixin):
     # ``compute`` is an option of this method, not data to route to it.
     __metadata_request__score = {"compute": metadata_routing.UNUSED}
 
-    def score(self, X, y=None, *, compute=True):
+    def score(self, X, y=None, sample_weight=None, *, compute=True):
         """Negative mean of the objective's per-sample terms (higher is better).
 
         ``J`` is the mean over the samples of one term per sample (the
@@ -544,6 +598,9 @@ class BasisTransformerMixin(TransformerMixin):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples: the score is then the weighted mean.
+
         compute : bool, default=True
             For a Dask array: False returns the score as a lazy 0-d Dask
             array (as the autoencoders' ``score``). Ignored for other input.
@@ -553,7 +610,9 @@ class BasisTransformerMixin(TransformerMixin):
         score : float or 0-d dask array
             Minus the mean per-sample term of J.
         """
-        return mean_score(self, X, accept_sparse=False, compute=compute)
+        return mean_score(
+            self, X, accept_sparse=False, sample_weight=sample_weight, compute=compute
+        )
 
     def score_samples(self, X):
         """Negative per-sample term of the objective (higher is more typical).
@@ -612,15 +671,18 @@ def _raise_undefined_score(range_of):
     raise ValueError(f"{UNDEFINED_SCORE} {where}")
 
 
-def mean_score(estimator, X, *, accept_sparse, compute=True):
-    """``score``: minus the mean of ``estimator._sample_losses`` over X's
-    samples (float64; a lazy 0-d Dask array for a Dask X with
+def mean_score(estimator, X, *, accept_sparse, sample_weight=None, compute=True):
+    """``score``: minus the (weighted) mean of ``estimator._sample_losses``
+    over X's samples (float64; a lazy 0-d Dask array for a Dask X with
     ``compute=False``); NaN raises."""
     check_is_fitted(estimator)
     executor = executor_for(X)
     X = executor.fitted_input(estimator, X, accept_sparse=accept_sparse, method="score")
+    weights = check_sample_weight(sample_weight, X.shape[0])
     losses = executor.map_rows(X, estimator._sample_losses, None, dtype=np.float64)
-    return executor.mean(losses, _defined_score, X, compute=compute)
+    if weights is None:
+        return executor.mean(losses, _defined_score, X, compute=compute)
+    return executor.weighted_mean(losses, weights, _defined_score, X, compute=compute)
 
 
 def per_sample_scores(estimator, X, *, accept_sparse):

@@ -81,23 +81,27 @@ class FitTask:
     ``X`` and ``y`` are what the task's hooks see.
     """
 
-    def __init__(self, estimator, context, X, y):
+    def __init__(self, estimator, context, X, y, metadata=None):
         self.estimator = estimator
         self.context = context
         self.X = X
         self.y = y
+        self.metadata = metadata
 
     @classmethod
-    def begin_fit(cls, estimator, X, y, *, max_subtasks):
+    def begin_fit(cls, estimator, X, y, *, max_subtasks, sample_weight=None):
         """The root task of ``estimator``'s fit, begun: its callbacks set
         up (scikit-learn tears them down when ``fit`` returns or raises).
 
         ``max_subtasks``: the most tasks directly under it (None: not known).
+        ``sample_weight``, as ``fit`` got it, is the hooks' metadata (as in
+        scikit-learn's estimators), so that a monitor's scorer weighs too.
         """
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         if not hasattr(estimator, "_init_callback_context"):
-            return cls(estimator, None, X, y)
+            return cls(estimator, None, X, y, metadata)
         context = estimator._init_callback_context(max_subtasks=max_subtasks)
-        task = cls(estimator, context, X, y)
+        task = cls(estimator, context, X, y, metadata)
         task._begin()
         return task
 
@@ -114,6 +118,7 @@ class FitTask:
             estimator=self.estimator,
             X=self.X,
             y=self.y,
+            metadata=self.metadata,
             reconstruction_attributes=fitted,
         )
 
@@ -129,6 +134,7 @@ class FitTask:
             estimator=self.estimator,
             X=self.X,
             y=self.y,
+            metadata=self.metadata,
             reconstruction_attributes=fitted,
         )
 
@@ -136,15 +142,23 @@ class FitTask:
         """End the root task, once the fitted attributes are published."""
         self.end({})
 
-    def stage(self, name, *, max_subtasks, X=None, y=None):
+    def stage(self, name, *, max_subtasks, X=None, y=None, sample_weight=...):
         """A stage of the fit (a task with subtasks of its own), begun;
-        ``X`` and ``y`` are what its hooks see (default: this task's)."""
+        ``X``, ``y`` and ``sample_weight`` are what its hooks see (default:
+        this task's; give all three for some of the rows, None for no
+        weights)."""
         X = self.X if X is None else X
         y = self.y if y is None else y
+        if sample_weight is ...:
+            metadata = self.metadata
+        else:
+            metadata = (
+                None if sample_weight is None else {"sample_weight": sample_weight}
+            )
         if self.context is None:
-            return FitTask(self.estimator, None, X, y)
+            return FitTask(self.estimator, None, X, y, metadata)
         context = self.context.subcontext(task_name=name, max_subtasks=max_subtasks)
-        task = FitTask(self.estimator, context, X, y)
+        task = FitTask(self.estimator, context, X, y, metadata)
         task._begin()
         return task
 
@@ -157,7 +171,7 @@ class FitTask:
             yield
             return
         context = self.context.subcontext(task_name=name)
-        task = FitTask(self.estimator, context, self.X, self.y)
+        task = FitTask(self.estimator, context, self.X, self.y, self.metadata)
         with context.propagate_callback_context(sub_estimator):
             task._begin()
             yield
@@ -206,7 +220,9 @@ class LbfgsIterations:
     def _begin(self, theta, loss_curve, loss):
         parent = self.parent
         context = parent.context.subcontext(task_name=LBFGS_ITERATION)
-        self.current = FitTask(parent.estimator, context, parent.X, parent.y)
+        self.current = FitTask(
+            parent.estimator, context, parent.X, parent.y, parent.metadata
+        )
         # An iteration begins at the iterate it starts from.
         self.current._begin(self._fitted(theta, loss_curve, loss))
 

@@ -28,7 +28,7 @@ from ._autoencoder_objective import (
     encode_layers,
     softmax_inplace,
 )
-from ._base import check_finite_output, explain_last_terms
+from ._base import check_finite_output, explain_last_terms, kept_rows
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._deep import greedy_stages
 from ._engine import serial_blas
@@ -46,6 +46,7 @@ from ._validation import (
     ParameterRulesMixin,
     PerLayer,
     PositiveInt,
+    check_sample_weight,
     layer_options,
 )
 
@@ -261,7 +262,7 @@ class SparseAutoencoderClassifier(
     # Fitting ------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Pretrain greedily on all of X, then fit the softmax and fine-tune.
 
         Parameters
@@ -273,13 +274,19 @@ class SparseAutoencoderClassifier(
         y : array-like of shape (n_samples,)
             Labels; samples labelled ``unlabelled_label`` are unlabelled.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            How much each sample counts, in every stage: each pretraining
+            stage's J, the softmax regression's and the fine-tuning's mean
+            cross-entropy become weighted means. An integer weight counts as
+            that many copies of the sample, a zero weight as no sample.
+
         Returns
         -------
         self : SparseAutoencoderClassifier
             The fitted classifier.
         """
         with atomic_fit(self):
-            self._fit(X, y)
+            self._fit(X, y, sample_weight)
         return self
 
     def _check_parameter_rules(self):
@@ -317,10 +324,17 @@ class SparseAutoencoderClassifier(
             self, X, y, accept_sparse="csr"
         )
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight=None):
         sizes, rho, beta = self._options()
         X, y = self._validate_training_data(X, y)
         check_classification_targets(y)
+        # What the callbacks see: the data as given.
+        X_given, y_given = X, y
+        # The rows the stages are fitted on (a zero weight is no sample),
+        # and their weights (None: unweighted).
+        keep, weights = kept_rows(X, check_sample_weight(sample_weight, X.shape[0]))
+        if keep is not None:
+            X, y = ops_for(X).rows_where(X, keep), y[keep]
         labelled = self._labelled(y)
         classes, y_index = np.unique(y[labelled], return_inverse=True)
         if len(classes) < 2:
@@ -344,13 +358,18 @@ class SparseAutoencoderClassifier(
                 "intercepts_": [ops.publish(b, X) for b in intercepts],
             }
 
+        # The softmax and the fine-tuning are over the labelled rows.
+        labelled_weights = _uniform_as_none(
+            None if weights is None else weights[labelled]
+        )
         # The fit's tasks for the callbacks: each pretraining stage, the
         # softmax regression and the fine-tuning, each with its iterations.
         task = FitTask.begin_fit(
             self,
-            X,
-            y,
+            X_given,
+            y_given,
             max_subtasks=1 if warm_theta is not None else len(sizes) + 2,
+            sample_weight=sample_weight,
         )
         if warm_theta is None:
             theta, softmax_result, pretrain_losses = self._pretrain_and_softmax(
@@ -363,6 +382,8 @@ class SparseAutoencoderClassifier(
                 random_state,
                 task,
                 fitted_network,
+                weights,
+                labelled_weights,
             )
         else:
             theta, softmax_result, pretrain_losses = warm_theta, None, None
@@ -370,7 +391,9 @@ class SparseAutoencoderClassifier(
         # 3. The whole network, from the stages and the softmax layer.
         with (
             serial_blas(),
-            self._training_objective(X_labelled, y_index, sizes, n_classes) as network,
+            self._training_objective(
+                X_labelled, y_index, sizes, n_classes, labelled_weights
+            ) as network,
         ):
             if self.fine_tune:
                 fine_tuning = task.stage(
@@ -378,6 +401,7 @@ class SparseAutoencoderClassifier(
                     max_subtasks=self.max_iter + 1,
                     X=X_labelled,
                     y=y[labelled],
+                    sample_weight=labelled_weights,
                 )
                 result = self._minimize(
                     network,
@@ -423,13 +447,16 @@ class SparseAutoencoderClassifier(
         random_state,
         task,
         fitted_network,
+        weights,
+        labelled_weights,
     ):
         """Steps 1 and 2: greedy pretraining on every sample, then the
         softmax regression on the top codes of the labelled ones, each a
         subtask of ``task`` (whose hooks can ask for the classifier at each
-        softmax iterate, ``fitted_network(theta)``). Returns the whole
-        network's parameters they make, the softmax's L-BFGS result and the
-        stages' J."""
+        softmax iterate, ``fitted_network(theta)``), weighted by the rows'
+        ``weights`` (the labelled ones' ``labelled_weights``). Returns the
+        whole network's parameters they make, the softmax's L-BFGS result
+        and the stages' J."""
         sizes, rho, beta = self._options()
         # 1. Greedy pretraining on every sample, labelled or not.
         stages, codes = greedy_stages(
@@ -439,6 +466,7 @@ class SparseAutoencoderClassifier(
             beta,
             random_state,
             task=task,
+            sample_weight=weights,
             decoder_activation=self.decoder_activation,
             alpha=self.alpha,
             loss="squared_error",
@@ -473,10 +501,13 @@ class SparseAutoencoderClassifier(
             max_subtasks=self.max_iter + 1,
             X=X_labelled,
             y=y[labelled],
+            sample_weight=labelled_weights,
         )
         with (
             serial_blas(),
-            self._training_objective(codes_labelled, y_index, (), n_classes) as softmax,
+            self._training_objective(
+                codes_labelled, y_index, (), n_classes, labelled_weights
+            ) as softmax,
         ):
             softmax_result = self._minimize(
                 softmax,
@@ -547,16 +578,20 @@ class SparseAutoencoderClassifier(
             weight_sum=weight_sum,
         )
 
-    def _training_objective(self, X, y_index, hidden_layer_sizes, n_classes):
-        """The fine-tuning (or softmax) objective on validated X, run by X's
-        executor (on a Dask array's blocks, with the class indices sent to the
-        workers once, in X's row chunks)."""
+    def _training_objective(
+        self, X, y_index, hidden_layer_sizes, n_classes, sample_weight=None
+    ):
+        """The fine-tuning (or softmax) objective on validated X (weighted by
+        the checked ``sample_weight``, or not), run by X's executor (on a
+        Dask array's blocks, with the class indices sent to the workers
+        once, in X's row chunks)."""
         return executor_for(X).objective(
             self._objective,
             X,
             y_index,
             hidden_layer_sizes=hidden_layer_sizes,
             n_classes=n_classes,
+            sample_weight=sample_weight,
         )
 
     def _minimize(self, objective, theta0, X, stage, iterations):
@@ -741,6 +776,14 @@ class SparseAutoencoderClassifier(
         # predicted on its device (skl_sparseae._executors).
         tags.array_api_support = True
         return tags
+
+
+def _uniform_as_none(weights):
+    """None for weights that are all the same: they give the unweighted J,
+    which is computed instead, to the bit."""
+    if weights is None or np.all(weights == weights[0]):
+        return None
+    return weights
 
 
 # The public method behind each kind of _output (named in error messages).

@@ -15,7 +15,7 @@ from ._autoencoder_objective import (
     NetworkLayout,
     encode_layers,
 )
-from ._base import AutoencoderBase, check_finite_output
+from ._base import AutoencoderBase, check_finite_output, weighted_rows
 from ._callbacks import FitTask
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
@@ -286,10 +286,10 @@ class DeepSparseAutoencoder(AutoencoderBase):
             weight_sum=weight_sum,
         )
 
-    def _pretrain(self, X, layout, rho, beta, random_state, task):
+    def _pretrain(self, X, layout, rho, beta, random_state, task, sample_weight):
         """UFLDL's greedy stages start the deep network: stage l's encoder
         and decoder become layer pair l. Each stage is a subtask of
-        ``task``."""
+        ``task``, weighted by ``sample_weight`` as the joint training is."""
         stages, _ = greedy_stages(
             X,
             layout.hidden_layer_sizes,
@@ -297,6 +297,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
             beta,
             random_state,
             task=task,
+            sample_weight=sample_weight,
             alpha=self.alpha,
             loss=self.loss,
             decoder_activation=self.decoder_activation,
@@ -316,7 +317,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
         theta0 = layout.from_layers(coefs, intercepts)
         return theta0, [stage.loss_ for stage in stages]
 
-    def _fit(self, X, y, return_codes):
+    def _fit(self, X, y, return_codes, sample_weight=None):
         """Fit and publish the fitted attributes; return the codes of X if asked.
 
         All or nothing: if anything raises, the estimator is left as it was.
@@ -324,6 +325,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
         with atomic_fit(self):
             sizes, rho, beta = self._options()
             X = self._validate_training_data(X)
+            fit_rows = weighted_rows(X, sample_weight)
             layout = self._layout(X.shape[1])
             random_state = check_random_state(self.random_state)
             # A warm start continues from the fitted network: no pretraining.
@@ -337,10 +339,13 @@ class DeepSparseAutoencoder(AutoencoderBase):
                 X,
                 X if y is None else y,
                 max_subtasks=(len(sizes) if pretrain else 0) + 1,
+                sample_weight=sample_weight,
             )
             if pretrain:
+                # The stages fit the rows J is over, with their weights.
+                rows, weights = fit_rows
                 theta0, pretrain_losses = self._pretrain(
-                    X, layout, rho, beta, random_state, task
+                    rows, layout, rho, beta, random_state, task, weights
                 )
             else:
                 theta0, pretrain_losses = self._start(layout, random_state), None
@@ -351,6 +356,7 @@ class DeepSparseAutoencoder(AutoencoderBase):
                 theta0,
                 joint,
                 fitted_too={"pretrain_losses_": pretrain_losses},
+                fit_rows=fit_rows,
             )
             task.end_fit()
         return codes
@@ -420,6 +426,7 @@ def greedy_stages(
     *,
     task,
     decoder_activation,
+    sample_weight=None,
     **params,
 ):
     """UFLDL's greedy layer-wise training: stage l is a SparseAutoencoder with
@@ -431,7 +438,8 @@ def greedy_stages(
     parameters; each stage's seed is drawn from ``random_state``. Each
     stage's fit is a subtask of ``task`` (the callbacks that propagate see
     its iterations). A stage does not warn of dead or saturated units: the
-    training after it moves them.
+    training after it moves them. ``sample_weight`` weighs every stage's J
+    alike.
 
     Returns the fitted stages and the codes of the last one.
     """
@@ -449,6 +457,6 @@ def greedy_stages(
         )
         stage._report_units = False
         with task.sub_estimator(f"pretraining layer {layer + 1}", stage):
-            codes = stage.fit_transform(codes)
+            codes = stage.fit_transform(codes, sample_weight=sample_weight)
         stages.append(stage)
     return stages, codes

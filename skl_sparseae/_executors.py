@@ -130,6 +130,9 @@ class InMemoryExecutor:
     def mean(self, values, check, X, *, compute=True):
         return check(float(np.mean(values)), lambda: value_range(X))
 
+    def weighted_mean(self, values, weights, check, X, *, compute=True):
+        return check(float(np.average(values, weights=weights)), lambda: value_range(X))
+
 
 class DaskExecutor:
     """Dask collections: the same kernels on the blocks, where they are."""
@@ -183,6 +186,16 @@ class DaskExecutor:
     def mean(self, values, check, X, *, compute=True):
         # Each block's values on its worker; only the mean comes back.
         lazy = values.mean().map_blocks(partial(check, range_of=None), dtype=np.float64)
+        return float(lazy.compute()) if compute else lazy
+
+    def weighted_mean(self, values, weights, check, X, *, compute=True):
+        import dask.array as da
+
+        # The weights go to the workers in the values' chunks.
+        weighted = values * da.from_array(weights, chunks=values.chunks)
+        lazy = (weighted.sum() / float(np.sum(weights))).map_blocks(
+            partial(check, range_of=None), dtype=np.float64
+        )
         return float(lazy.compute()) if compute else lazy
 
 
@@ -372,6 +385,12 @@ class ArrayAPIExecutor:
 
     def mean(self, values, check, X, *, compute=True):
         return check(float(self.xp.mean(values)), lambda: value_range(X))
+
+    def weighted_mean(self, values, weights, check, X, *, compute=True):
+        xp = self.xp
+        on_device = xp.asarray(weights, dtype=values.dtype, device=self.device)
+        mean = float(xp.sum(values * on_device)) / float(np.sum(weights))
+        return check(mean, lambda: value_range(X))
 
 
 IN_MEMORY = InMemoryExecutor()

@@ -17,6 +17,7 @@ from ._base import (
     BasisTransformerMixin,
     check_finite_output,
     explain_last_terms,
+    weighted_rows,
 )
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._engine import serial_blas
@@ -185,7 +186,7 @@ class ReconstructionICA(
         self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Learn ``W`` from (whitened) X with L-BFGS.
 
         Parameters
@@ -199,6 +200,11 @@ class ReconstructionICA(
             Not used by the fit. Callbacks (``set_callbacks``) see it as
             the target, X itself where it is None.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            How much each sample counts: J's mean over the samples becomes a
+            weighted mean. An integer weight counts as that many copies of
+            the sample, a zero weight as no sample.
+
         Returns
         -------
         self : ReconstructionICA
@@ -207,13 +213,18 @@ class ReconstructionICA(
         with atomic_fit(self):
             executor = executor_for(X)
             X, _ = executor.training_data(self, X, accept_sparse=False)
-            objective = executor.objective(self._objective, X)
+            rows, weights = weighted_rows(X, sample_weight)
+            objective = executor.objective(self._objective, rows, sample_weight=weights)
             layout = self._layout(X.shape[1])
             theta0 = self._start(layout, check_random_state(self.random_state))
             # The fit's task for the callbacks: one subtask per L-BFGS
             # iteration, and the one L-BFGS never runs.
             task = FitTask.begin_fit(
-                self, X, X if y is None else y, max_subtasks=self.max_iter + 1
+                self,
+                X,
+                X if y is None else y,
+                max_subtasks=self.max_iter + 1,
+                sample_weight=sample_weight,
             )
             with serial_blas(), objective:
                 result = minimize_for(

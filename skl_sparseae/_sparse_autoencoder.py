@@ -16,7 +16,7 @@ from ._autoencoder_objective import (
     pack_parameters,
     unpack_parameters,
 )
-from ._base import AutoencoderBase, check_finite_output
+from ._base import AutoencoderBase, check_finite_output, weighted_rows
 from ._callbacks import FitTask
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
@@ -294,21 +294,28 @@ class SparseAutoencoder(AutoencoderBase):
             weight_sum=weight_sum,
         )
 
-    def _fit(self, X, y, return_codes):
+    def _fit(self, X, y, return_codes, sample_weight=None):
         """Fit and publish the fitted attributes; return the codes of X if asked.
 
         All or nothing: if anything raises, the estimator is left as it was.
         """
         with atomic_fit(self):
             X = self._validate_training_data(X)
+            fit_rows = weighted_rows(X, sample_weight)
             layout = self._layout(X.shape[1])
             theta0 = self._start(layout, check_random_state(self.random_state))
             # The fit's task for the callbacks: one subtask per L-BFGS
             # iteration, and the one L-BFGS never runs.
             task = FitTask.begin_fit(
-                self, X, X if y is None else y, max_subtasks=self.max_iter + 1
+                self,
+                X,
+                X if y is None else y,
+                max_subtasks=self.max_iter + 1,
+                sample_weight=sample_weight,
             )
-            codes = self._fit_parameters(X, return_codes, theta0, task)
+            codes = self._fit_parameters(
+                X, return_codes, theta0, task, fit_rows=fit_rows
+            )
         return codes
 
     def _fitted_parameters(self, theta, X):

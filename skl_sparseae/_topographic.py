@@ -24,6 +24,7 @@ from ._base import (
     BasisTransformerMixin,
     check_finite_output,
     explain_last_terms,
+    weighted_rows,
 )
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._engine import serial_blas
@@ -296,7 +297,7 @@ class TopographicSparseCoding(
         self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Learn the dictionary (and training codes) from X by alternating
         codes steps and dictionary steps.
 
@@ -308,6 +309,12 @@ class TopographicSparseCoding(
         y : Ignored
             Not used by the fit. Callbacks (``set_callbacks``) see it as
             the target, X itself where it is None.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            How much each sample counts: J's mean over the samples becomes a
+            weighted mean, and the dictionary step a weighted ridge
+            regression. An integer weight counts as that many copies of the
+            sample, a zero weight as no sample.
 
         Returns
         -------
@@ -324,15 +331,24 @@ class TopographicSparseCoding(
                     "X[:100000].compute()); transform accepts Dask arrays."
                 )
             X, _ = executor.training_data(self, X, accept_sparse=False)
+            # The alternation runs over the rows J is over (a zero weight
+            # is no sample), with their weights.
+            rows, weights = weighted_rows(X, sample_weight)
             grouping = self._grouping()
             dictionary = self._start(X.shape[1], check_random_state(self.random_state))
-            codes = initial_codes(X, dictionary, grouping, self.sparsity, self.epsilon)
+            codes = initial_codes(
+                rows, dictionary, grouping, self.sparsity, self.epsilon
+            )
             label = estimator_label(self)
             loss_curve = []
             start_time = time.perf_counter()
             # The fit's task for the callbacks: one subtask per alternation.
             task = FitTask.begin_fit(
-                self, X, X if y is None else y, max_subtasks=self.max_iter
+                self,
+                X,
+                X if y is None else y,
+                max_subtasks=self.max_iter,
+                sample_weight=sample_weight,
             )
 
             def fitted_at(dictionary):
@@ -345,7 +361,11 @@ class TopographicSparseCoding(
             with (
                 serial_blas(),
                 IN_MEMORY.objective(
-                    self._objective, X, dictionary=dictionary, grouping=grouping
+                    self._objective,
+                    rows,
+                    dictionary=dictionary,
+                    grouping=grouping,
+                    sample_weight=weights,
                 ) as objective,
             ):
                 # (J, grad) where the next codes step starts, when known
@@ -373,7 +393,7 @@ class TopographicSparseCoding(
                     objective.set_dictionary(objective.dictionary_step(codes))
                     # J after the alternation, which is also J and its
                     # gradient where the next codes step starts.
-                    evaluation = self._checked_evaluation(objective, codes, X)
+                    evaluation = self._checked_evaluation(objective, codes, rows)
                     loss = evaluation[0]
                     loss_curve.append(loss)
                     if self.verbose:

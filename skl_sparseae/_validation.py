@@ -294,3 +294,54 @@ def check_epsilon(epsilon):
     ):
         raise ValueError(f"epsilon must be a finite number > 0; got {epsilon!r}.")
     return float(epsilon)
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """``sample_weight`` as a float64 NumPy array of ``n_samples`` weights,
+    or None where it is None or every weight is the same (the weighted
+    objective is then the unweighted one, which is computed instead, to the
+    bit). A Dask array, or an array of another namespace, is gathered here:
+    one number per sample. Raises a clear error for weights of the wrong
+    shape, not finite, negative, or all zero."""
+    if sample_weight is None:
+        return None
+    if hasattr(sample_weight, "compute"):  # a Dask collection
+        sample_weight = sample_weight.compute()
+    host_kinds = (np.ndarray, list, tuple, Real)
+    if not isinstance(sample_weight, host_kinds) and not hasattr(
+        sample_weight,
+        "to_numpy",  # pandas
+    ):
+        # An array of another namespace (on a device): to the host once.
+        from ._array_ops import as_host
+
+        (sample_weight,) = as_host([sample_weight])
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "sample_weight must be numbers, one per sample; got "
+            f"{type(sample_weight).__name__} that is not: {error}"
+        ) from error
+    if weights.ndim == 0:
+        weights = np.full(n_samples, float(weights))
+    if weights.ndim != 1 or weights.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {weights.shape}, expected ({n_samples},): "
+            "give one weight per sample of X."
+        )
+    if not np.all(np.isfinite(weights)):
+        raise ValueError("sample_weight contains NaN or infinity: give finite weights.")
+    if np.any(weights < 0):
+        raise ValueError(
+            f"sample_weight has negative values (the least is {weights.min()!r}): "
+            "weights are how much each sample counts, 0 or more."
+        )
+    if not np.any(weights > 0):
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: every "
+            "sample_weight is zero, so no sample counts."
+        )
+    if np.all(weights == weights[0]):
+        return None
+    return weights

@@ -75,11 +75,12 @@ def random_theta(n_features, hidden_layer_sizes, tied, seed=1, bound=1.0):
     return np.random.RandomState(seed).uniform(-bound, bound, size)
 
 
-def quietly(fit, *args):
-    """``fit(*args)`` for a fit that stops at its max_iter on purpose."""
+def quietly(fit, *args, **kwargs):
+    """``fit(*args, **kwargs)`` for a fit that stops at its max_iter on
+    purpose."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit(*args)
+        return fit(*args, **kwargs)
 
 
 def warned_from(record, category, match=""):

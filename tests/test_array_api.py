@@ -442,8 +442,9 @@ def test_chunk_size_bounds_the_device_memory_an_evaluation_adds(dispatch, model_
 # --- what crosses between host and device -------------------------------------
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_each_evaluation_sends_theta_up_once_and_brings_the_sums_down_once(
-    dispatch, monkeypatch
+    dispatch, monkeypatch, weighted
 ):
     # On device1 array-api-strict refuses np.asarray; every other way an
     # array could leave the device is counted here: Python scalars, DLPack
@@ -462,7 +463,14 @@ def test_each_evaluation_sends_theta_up_once_and_brings_the_sums_down_once(
     X_device = Namespace("strict-device1").asarray(unit_data(40, 6))
     estimator = _estimator_of(2, "squared_error", "logistic", True)
     n_parameters = estimator._layout(6).n_parameters
-    with executor_for(X_device).objective(estimator._objective, X_device) as kernel:
+    # Sample weights go to X's device once, with the kernel: none of an
+    # evaluation's crossings is theirs.
+    weights = np.arange(40) % 4 + 0.5 if weighted else None
+    with executor_for(X_device).objective(
+        estimator._objective, X_device, sample_weight=weights
+    ) as kernel:
+        if weighted:
+            assert kernel.sample_weight.device == X_device.device
         ops = kernel._ops
         crossings.clear()
         for seed in range(3):
@@ -473,7 +481,10 @@ def test_each_evaluation_sends_theta_up_once_and_brings_the_sums_down_once(
     assert len(crossings) == 3, crossings
 
 
-def test_a_fit_moves_theta_and_the_sums_once_per_evaluation(dispatch, monkeypatch):
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_a_fit_moves_theta_and_the_sums_once_per_evaluation(
+    dispatch, monkeypatch, weighted
+):
     made = []
     original_init = ArrayAPIOps.__init__
 
@@ -492,11 +503,16 @@ def test_a_fit_moves_theta_and_the_sums_once_per_evaluation(dispatch, monkeypatc
     monkeypatch.setattr(ChunkedObjective, "evaluate", counted_evaluate)
     namespace = Namespace("strict-device1")
     X_device = namespace.asarray(unit_data(40, 6))
+    # Weights given on X's device (zeros among them): gathered once when
+    # checked, sent with each kernel once, never per evaluation.
+    weights = namespace.asarray(np.arange(40.0) % 3) if weighted else None
     for model_class in MODELS:
         made.clear()
         evaluations.clear()
         model = _quick(model_class, max_iter=8)
-        quietly(model.fit, X_device, namespace.asarray(_labels(40)))
+        quietly(
+            model.fit, X_device, namespace.asarray(_labels(40)), sample_weight=weights
+        )
         # Every kernel of the fit (pretraining stages, the softmax layer and
         # fine-tuning included) made one copy up and one down per evaluation.
         kernels = [ops for ops in made if ops.transfers["to_host"]]
@@ -512,13 +528,21 @@ def test_a_fit_moves_theta_and_the_sums_once_per_evaluation(dispatch, monkeypatc
 # --- fits, and everything following X -----------------------------------------
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("model_class", MODELS)
-def test_a_short_fit_agrees_with_the_numpy_fit(namespace, model_class):
+def test_a_short_fit_agrees_with_the_numpy_fit(namespace, model_class, weighted):
     X, y = unit_data(60, 7), _labels(60)
-    on_numpy = quietly(_quick(model_class).fit, X, y)
+    # Weighted: zeros, and weights given on X's device.
+    weights = np.arange(60) % 4 * 0.75 if weighted else None
+    on_numpy = quietly(_quick(model_class).fit, X, y, sample_weight=weights)
     with sklearn.config_context(array_api_dispatch=True):
         X_device = namespace.asarray(X)
-        on_device = quietly(_quick(model_class).fit, X_device, namespace.asarray(y))
+        on_device = quietly(
+            _quick(model_class).fit,
+            X_device,
+            namespace.asarray(y),
+            sample_weight=None if weights is None else namespace.asarray(weights),
+        )
         codes = on_device.transform(X_device)
     assert on_device.n_iter_ == on_numpy.n_iter_
     assert relative_error(on_device.loss_, on_numpy.loss_) < 1e-10

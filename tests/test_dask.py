@@ -5,6 +5,7 @@ on a real ``LocalCluster`` (2 worker processes, no dashboard).
 """
 
 import gc
+import inspect
 import itertools
 import time
 from functools import partial
@@ -304,8 +305,11 @@ def test_score_of_a_dask_array_is_lazy_with_compute_false(scheduler):
     assert float(lazy.compute()) == pytest.approx(model.score(X), rel=1e-13)
     # Other input has nothing to defer: a number either way.
     assert model.score(X, compute=False) == model.score(X)
-    # The option is not metadata: scikit-learn routes nothing to it.
-    assert not hasattr(model, "set_score_request")
+    # The option is not metadata: scikit-learn routes nothing to it (only
+    # sample_weight can be requested).
+    requests = model.get_metadata_routing().score.requests
+    assert "compute" not in requests and "sample_weight" in requests
+    assert "compute" not in inspect.signature(model.set_score_request).parameters
 
 
 def test_a_nan_score_raises_on_numpy_and_on_dask_eager_or_lazy():

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
 
 import skl_sparseae
 
@@ -30,14 +31,17 @@ def test_every_python_block_of_the_user_guide_runs():
     pytest.importorskip("sklearn.callback")  # the callbacks section
     pytest.importorskip("rich")  # its ProgressBar
     blocks = python_blocks(PAGE.read_text())
-    assert len(blocks) == 2
-    X = load_digits().data / 16.0
+    assert len(blocks) == 3
+    digits = load_digits()
+    X = digits.data / 16.0
     session = {
         "np": np,
         "SparseAutoencoder": skl_sparseae.SparseAutoencoder,
         "X": X,
         "X_normal": X[:1000],
         "X_new": X[1000:],
+        "y": digits.target,
+        "w": 1.0 + (digits.target == 8),  # the hardest digit counts double
     }
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -46,3 +50,15 @@ def test_every_python_block_of_the_user_guide_runs():
     # What the blocks' comments say.
     assert len(session["monitor"].get_logs().data) == session["sae"].n_iter_ + 1
     assert session["flagged"].shape == (X.shape[0] - 1000,)
+    # Both steps weighted: the autoencoder's rho_hat is the weighted mean of
+    # its codes (not the plain mean), and the classifier is the weighted fit.
+    sae, classifier = (step for _, step in session["pipeline"].steps)
+    w, codes = session["w"], sae.transform(X)
+    np.testing.assert_allclose(
+        sae.mean_activation_, np.average(codes, weights=w, axis=0), rtol=1e-10
+    )
+    assert not np.allclose(sae.mean_activation_, codes.mean(axis=0), rtol=1e-4)
+    expected = LogisticRegression(max_iter=1000).fit(
+        codes, digits.target, sample_weight=w
+    )
+    np.testing.assert_allclose(classifier.coef_, expected.coef_, rtol=1e-6, atol=1e-8)
