@@ -307,22 +307,10 @@ def check_sample_weight(sample_weight, n_samples):
         return None
     if hasattr(sample_weight, "compute"):  # a Dask collection
         sample_weight = sample_weight.compute()
-    host_kinds = (np.ndarray, list, tuple, Real)
-    if not isinstance(sample_weight, host_kinds) and not hasattr(
-        sample_weight,
-        "to_numpy",  # pandas
-    ):
-        # An array of another namespace (on a device): to the host once.
-        from ._array_ops import as_host
-
-        (sample_weight,) = as_host([sample_weight])
     try:
         weights = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            "sample_weight must be numbers, one per sample; got "
-            f"{type(sample_weight).__name__} that is not: {error}"
-        ) from error
+    except (TypeError, ValueError, RuntimeError) as error:
+        weights = _device_weights_on_host(sample_weight, error)
     if weights.ndim == 0:
         weights = np.full(n_samples, float(weights))
     if weights.ndim != 1 or weights.shape[0] != n_samples:
@@ -345,3 +333,20 @@ def check_sample_weight(sample_weight, n_samples):
     if np.all(weights == weights[0]):
         return None
     return weights
+
+
+def _device_weights_on_host(sample_weight, error):
+    """Weights that NumPy cannot read in place: an array of another Array
+    API namespace on a device (CuPy, PyTorch's CUDA tensors; one copy to
+    the host, n numbers), else not numbers (a clear error)."""
+    if hasattr(sample_weight, "__array_namespace__") or hasattr(
+        sample_weight, "device"
+    ):
+        from ._array_ops import as_host
+
+        (on_host,) = as_host([sample_weight])
+        return np.asarray(on_host, dtype=np.float64)
+    raise ValueError(
+        "sample_weight must be numbers, one per sample; got "
+        f"{type(sample_weight).__name__} that is not: {error}"
+    ) from error

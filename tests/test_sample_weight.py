@@ -9,7 +9,8 @@ from helpers import quietly, relative_error, unit_data
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.metrics import accuracy_score, make_scorer
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 from sklearn.utils import shuffle
 from test_common import SAMPLE_WEIGHT_CHECK_INSTANCES
@@ -254,9 +255,28 @@ def test_a_pipeline_passes_weights_to_the_classifier_and_a_search_scores_with_th
             quick(SparseAutoencoderClassifier).fit, X, LABELS, sample_weight=weights
         )
         assert_same_bits(pipeline.named_steps["classifier"], direct)
-        search = GridSearchCV(pipeline, {"classifier__alpha": [1e-4, 1e-3]}, cv=2)
+        # The search fits and scores each split with its weights (a scorer
+        # that requests them: Pipeline.score routes only since 1.7).
+        scorer = make_scorer(accuracy_score).set_score_request(sample_weight=True)
+        alphas = [1e-4, 1e-1]
+        search = GridSearchCV(
+            pipeline, {"classifier__alpha": alphas}, cv=KFold(2), scoring=scorer
+        )
         quietly(search.fit, X, LABELS, sample_weight=weights)
-    assert search.best_estimator_.named_steps["classifier"].alpha in (1e-4, 1e-3)
+    for split, (train, test) in enumerate(KFold(2).split(X)):
+        for candidate, alpha in enumerate(alphas):
+            model = quick(SparseAutoencoderClassifier, alpha=alpha)
+            quietly(model.fit, X[train], LABELS[train], sample_weight=weights[train])
+            expected = accuracy_score(
+                LABELS[test], model.predict(X[test]), sample_weight=weights[test]
+            )
+            scores = search.cv_results_[f"split{split}_test_score"]
+            assert scores[candidate] == pytest.approx(expected, abs=1e-12)
+    best = quick(
+        SparseAutoencoderClassifier, alpha=search.best_params_["classifier__alpha"]
+    )
+    quietly(best.fit, X, LABELS, sample_weight=weights)
+    assert_same_bits(search.best_estimator_.named_steps["classifier"], best)
     # Without routing, the classic "step__sample_weight" works too.
     plain = Pipeline([("classifier", quick(SparseAutoencoderClassifier))])
     quietly(plain.fit, X, LABELS, classifier__sample_weight=weights)
