@@ -493,6 +493,188 @@ def minimize_for(
     )
 
 
+@dataclass(frozen=True)
+class StopFacts:
+    """What is known when L-BFGS has returned, all that
+    :func:`classify_stop` needs."""
+
+    on_request: bool  # a callback asked to stop
+    by_window: bool  # the stopping rule held (tol > 0)
+    status: int  # scipy's: 0 its own tests, 1 a limit, 2 its line search failed
+    n_iter: int
+    max_iter: int
+    n_evaluations: int
+    tol: float
+    gtol: float
+    largest_grad: float  # max |grad| at the result
+    relative_grad: float  # ... over its value at the start
+    grad_squared_norm: float
+    levelled_off_to_rounding: bool  # the rule holds with max(tol, sqrt(eps))
+    rejected: bool  # some trial point's J or step was not finite
+    loss0: float  # J at the start
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why L-BFGS stopped: ``kind`` (one of ``STOP_KINDS``), whether that is
+    convergence, and the reason in words."""
+
+    kind: str
+    converged: bool
+    reason: str
+
+
+# The kinds of stop, in the order classify_stop tries them.
+STOP_KINDS = (
+    "request",  # a callback asked to stop: not converged, no warning
+    "window",  # the stopping rule held
+    "gradient",  # scipy's gtol test, or a gradient exactly zero
+    "limit",  # max_iter or the evaluations ran out: warns
+    "overflow",  # every step overflowed, J out of scale from the start: raises
+    "rounding",  # the line search failed where J had levelled off to rounding
+    "underflow",  # the gradient's squared norm underflows
+    "stall",  # the line search failed far from a minimum: warns
+)
+
+
+def classify_stop(facts):
+    """The :class:`Stop` of an L-BFGS run from its :class:`StopFacts`: a
+    pure function (no warnings, no output), tested by a table."""
+    f = facts
+    if f.on_request:
+        # Not converged, and not short of iterations either: the user's
+        # callback chose this iterate.
+        return Stop(
+            "request",
+            False,
+            f"stopped after {f.n_iter} iterations: a callback asked to stop",
+        )
+    if f.by_window:
+        return Stop(
+            "window",
+            True,
+            f"converged: J fell by less than tol={f.tol:g} of itself over the "
+            f"last {LOSS_WINDOW} iterations",
+        )
+    if f.status == 0 and f.largest_grad <= f.gtol:
+        reason = (
+            f"converged: the largest gradient entry fell to gtol={f.gtol:g}"
+            if f.gtol > 0
+            else "converged: the gradient is exactly zero"
+        )
+        return Stop("gradient", True, reason)
+    if f.status == 1:
+        if f.n_iter >= f.max_iter:
+            limit = f"{f.n_iter} iterations (max_iter={f.max_iter})"
+        else:
+            limit = (
+                f"{f.n_evaluations} evaluations of the objective in {f.n_iter} "
+                f"iterations (at most {EVALUATIONS_PER_ITERATION} per allowed "
+                "iteration)"
+            )
+        return Stop(
+            "limit", False, f"stopped after {limit} before converging to tol={f.tol:g}"
+        )
+    if f.rejected and not abs(f.loss0) < OUT_OF_SCALE:
+        # Every step overflowed J because J itself is out of any sensible
+        # scale from the start (a huge alpha or beta, or huge X).
+        return Stop(
+            "overflow",
+            False,
+            "the objective J or its gradient overflowed at every point L-BFGS "
+            f"tried after iteration {f.n_iter}, from J = {f.loss0:.3g} at the "
+            "initial parameters",
+        )
+    if f.levelled_off_to_rounding:
+        # The line search found no lower J, but J had levelled off or the
+        # gradient had vanished to the precision the arithmetic allows:
+        # the optimum, within rounding.
+        return Stop(
+            "rounding",
+            True,
+            "converged: the line search could not lower J further, at a point "
+            f"where the gradient is {f.relative_grad:.2g} times its start value",
+        )
+    if f.grad_squared_norm < np.finfo(np.float64).tiny:
+        # The gradient's squared norm underflows: L-BFGS's own arithmetic
+        # (its step length 1/|grad|, its curvature pairs) breaks down, and
+        # any step it could take changes J by less than it can represent.
+        return Stop(
+            "underflow",
+            True,
+            "converged: the gradient is too small for L-BFGS to take a step "
+            f"(its largest entry is {f.largest_grad:.3g})",
+        )
+    return Stop(
+        "stall",
+        False,
+        f"stopped after {f.n_iter} iterations because its line search could not "
+        f"lower J, while the largest gradient entry was still "
+        f"{f.relative_grad:.2g} times its start value",
+    )
+
+
+def _warn_or_raise(stop, trace, label, warn, explain_overflow, explain_stall):
+    """What a :class:`Stop` asks of the user's attention: a
+    ConvergenceWarning for a limit or a stall (where ``warn``), the
+    ValueError of an overflow."""
+    if stop.kind == "limit" and warn:
+        warnings.warn(
+            f"{label}: L-BFGS {stop.reason}. Increase max_iter, or raise tol.",
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
+    elif stop.kind == "overflow":
+        # The problem's fault, not the step's: no fit can be made of it.
+        advice = explain_overflow() if explain_overflow is not None else ""
+        raise ValueError(f"{label}: {stop.reason}. {advice}".rstrip())
+    elif stop.kind == "stall" and warn:
+        advice = explain_stall() if explain_stall is not None else ""
+        warnings.warn(
+            f"{label}: L-BFGS {stop.reason}: the fit is not at a minimum. "
+            f"{_rejected_steps(trace)}{advice}".rstrip(),
+            ConvergenceWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
+def _polished(objective, theta, loss, grad):
+    """:func:`polish_to_rounding` from L-BFGS's result, and the words it
+    adds to the stop reason."""
+    largest_before = float(np.max(np.abs(grad), initial=0.0))
+    theta, loss, grad, n_steps = polish_to_rounding(
+        objective, np.asarray(theta, dtype=np.float64), loss, grad
+    )
+    words = (
+        f"; then {n_steps} Newton {'step' if n_steps == 1 else 'steps'} took "
+        f"the largest gradient entry from {largest_before:.2g} to "
+        f"{float(np.max(np.abs(grad), initial=0.0)):.2g}"
+    )
+    return theta, loss, grad, words
+
+
+def _squared_norm(grad):
+    """|grad|^2, inf where it overflows (no RuntimeWarning)."""
+    with np.errstate(over="ignore"):
+        return float(np.dot(grad, grad))
+
+
+def _checked_start(objective, theta0, start, label, explain_overflow):
+    """``(J, grad)`` at ``theta0`` (``start`` where the caller has it), or
+    a clear error where either is not finite."""
+    if start is None:
+        with np.errstate(all="ignore"):
+            start = objective(theta0)
+    loss0, grad0 = start
+    if not (np.isfinite(loss0) and np.all(np.isfinite(grad0))):
+        reason = explain_overflow() if explain_overflow is not None else ""
+        raise ValueError(
+            f"{label}: the objective J or its gradient is not finite at the "
+            f"initial parameters (J = {loss0!r}). {reason}".rstrip()
+        )
+    return loss0, grad0
+
+
 def minimize_lbfgs(
     objective,
     theta0,
@@ -583,47 +765,32 @@ def minimize_lbfgs(
     trace = _Trace(
         objective, label=label, max_iter=max_iter, verbose=verbose, progress=progress
     )
-    if start is None:
-        with np.errstate(all="ignore"):
-            start = objective(theta0)
-    loss0, grad0 = start
-    if not (np.isfinite(loss0) and np.all(np.isfinite(grad0))):
-        reason = explain_overflow() if explain_overflow is not None else ""
-        raise ValueError(
-            f"{label}: the objective J or its gradient is not finite at the "
-            f"initial parameters (J = {loss0!r}). {reason}".rstrip()
-        )
+    loss0, grad0 = _checked_start(objective, theta0, start, label, explain_overflow)
     trace.start_at(theta0, loss0, grad0)
     start_grad = float(np.max(np.abs(grad0))) if grad0.size else 0.0
     if iterations is not None:
         iterations.start(theta0, trace.last_loss)
 
-    stopped_by_window = [False]
-    stopped_on_request = [False]
+    # How the run ended early, if it did: set by the callback.
+    ended = {"on_request": False, "by_window": False}
 
     def callback(theta):
         trace.end_of_iteration(theta)
         if iterations is not None and iterations.step(theta, trace.loss_curve):
-            stopped_on_request[0] = True
+            ended["on_request"] = True
             raise StopIteration
         if tol > 0 and trace.levelled_off(tol):
-            stopped_by_window[0] = True
+            ended["by_window"] = True
             raise StopIteration
 
     if start_grad == 0.0:
         # Already stationary: nothing to do.
-        result_x, result_fun, result_jac, n_iter, status = (
-            trace.last_theta,
-            trace.last_loss,
-            grad0,
-            0,
-            0,
-        )
-        n_evaluations = 1
+        run = (trace.last_theta, trace.last_loss, grad0, 0, 0, 1)
     else:
-        result_x, result_fun, result_jac, n_iter, status, n_evaluations = _run_lbfgs(
+        run = _run_lbfgs(
             trace, theta0, callback, max_iter=max_iter, gtol=gtol, history=history
         )
+    result_x, result_fun, result_jac, n_iter, status, n_evaluations = run
 
     relative_grad = (
         float(np.max(np.abs(result_jac))) / start_grad if start_grad > 0 else 0.0
@@ -634,107 +801,36 @@ def minimize_lbfgs(
     if rounding is None:
         rounding = np.finfo(np.float64).eps
     loose_tol = max(tol, float(np.sqrt(rounding)))
-    if stopped_on_request[0]:
-        # Not converged, and not short of iterations either: the user's
-        # callback chose this iterate.
-        converged = False
-        reason = f"stopped after {n_iter} iterations: a callback asked to stop"
-    elif stopped_by_window[0]:
-        converged, reason = (
-            True,
-            (
-                f"converged: J fell by less than tol={tol:g} of itself over the last "
-                f"{LOSS_WINDOW} iterations"
-            ),
+    stop = classify_stop(
+        StopFacts(
+            on_request=ended["on_request"],
+            by_window=ended["by_window"],
+            status=status,
+            n_iter=n_iter,
+            max_iter=max_iter,
+            n_evaluations=n_evaluations,
+            tol=tol,
+            gtol=gtol,
+            largest_grad=float(np.max(np.abs(result_jac), initial=0.0)),
+            relative_grad=relative_grad,
+            grad_squared_norm=_squared_norm(result_jac),
+            levelled_off_to_rounding=relative_grad <= loose_tol
+            or trace.levelled_off(loose_tol),
+            rejected=bool(trace.rejected),
+            loss0=float(loss0),
         )
-    elif status == 0 and float(np.max(np.abs(result_jac), initial=0.0)) <= gtol:
-        converged, reason = (
-            True,
-            (
-                f"converged: the largest gradient entry fell to gtol={gtol:g}"
-                if gtol > 0
-                else "converged: the gradient is exactly zero"
-            ),
-        )
-    elif status == 1:
-        converged = False
-        if n_iter >= max_iter:
-            limit = f"{n_iter} iterations (max_iter={max_iter})"
-        else:
-            limit = (
-                f"{n_evaluations} evaluations of the objective in {n_iter} "
-                f"iterations (at most {EVALUATIONS_PER_ITERATION} per allowed "
-                "iteration)"
-            )
-        reason = f"stopped after {limit} before converging to tol={tol:g}"
-        if warn:
-            warnings.warn(
-                f"{label}: L-BFGS {reason}. Increase max_iter, or raise tol.",
-                ConvergenceWarning,
-                stacklevel=user_stacklevel(),
-            )
-    elif trace.rejected and not abs(loss0) < OUT_OF_SCALE:
-        # Every step overflowed J because J itself is out of any sensible
-        # scale from the start (a huge alpha or beta, or huge X): the
-        # problem's fault, not the step's, and no fit can be made of it.
-        reason = explain_overflow() if explain_overflow is not None else ""
-        raise ValueError(
-            f"{label}: the objective J or its gradient overflowed at every point "
-            f"L-BFGS tried after iteration {n_iter}, from J = {loss0:.3g} at the "
-            f"initial parameters. {reason}".rstrip()
-        )
-    elif relative_grad <= loose_tol or trace.levelled_off(loose_tol):
-        # The line search found no lower J, but J had levelled off or the
-        # gradient had vanished to the precision the arithmetic allows:
-        # the optimum, within rounding.
-        converged, reason = (
-            True,
-            (
-                "converged: the line search could not lower J further, at a point "
-                f"where the gradient is {relative_grad:.2g} times its start value"
-            ),
-        )
-    elif float(np.dot(result_jac, result_jac)) < np.finfo(np.float64).tiny:
-        # The gradient's squared norm underflows: L-BFGS's own arithmetic
-        # (its step length 1/|grad|, its curvature pairs) breaks down, and
-        # any step it could take changes J by less than it can represent.
-        converged, reason = (
-            True,
-            (
-                "converged: the gradient is too small for L-BFGS to take a step "
-                f"(its largest entry is {np.max(np.abs(result_jac)):.3g})"
-            ),
-        )
-    else:
-        converged = False
-        reason = (
-            f"stopped after {n_iter} iterations because its line search could not "
-            f"lower J, while the largest gradient entry was still "
-            f"{relative_grad:.2g} times its start value"
-        )
+    )
+    converged, reason = stop.converged, stop.reason
+    _warn_or_raise(stop, trace, label, warn, explain_overflow, explain_stall)
+    if stop.kind == "stall":
         at_result = False
-        if warn:
-            advice = explain_stall() if explain_stall is not None else ""
-            warnings.warn(
-                f"{label}: L-BFGS {reason}: the fit is not at a minimum. "
-                f"{_rejected_steps(trace)}{advice}".rstrip(),
-                ConvergenceWarning,
-                stacklevel=user_stacklevel(),
-            )
-
     if trace.rejected and converged:
         reason += f" ({_rejected_steps(trace).rstrip()[:-1]})"
     if polish and converged and rounding == np.finfo(np.float64).eps:
-        largest_before = float(np.max(np.abs(result_jac), initial=0.0))
-        result_x, result_fun, result_jac, n_steps = polish_to_rounding(
-            objective, np.asarray(result_x, dtype=np.float64), result_fun, result_jac
+        result_x, result_fun, result_jac, polished = _polished(
+            objective, result_x, result_fun, result_jac
         )
-        at_result = True
-        reason += (
-            f"; then {n_steps} Newton {'step' if n_steps == 1 else 'steps'} took "
-            f"the largest gradient entry from {largest_before:.2g} to "
-            f"{float(np.max(np.abs(result_jac), initial=0.0)):.2g}"
-        )
+        reason, at_result = reason + polished, True
     if iterations is not None:
         iterations.close()
     if verbose:

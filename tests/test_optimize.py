@@ -322,3 +322,56 @@ def test_float32_and_default_tol_fits_are_not_polished(capsys):
             4, rho=0.3, alpha=3e-3, tol=tol, random_state=0, verbose=1
         ).fit(X_fit)
         assert "Newton" not in capsys.readouterr().out
+
+
+# Why a run stopped, as a table (classify_stop is a pure function) ---------------
+
+# A run whose line search failed far from a minimum; each row changes some facts.
+STALLED = optimize_module.StopFacts(
+    on_request=False,
+    by_window=False,
+    status=2,
+    n_iter=12,
+    max_iter=100,
+    n_evaluations=40,
+    tol=1e-4,
+    gtol=0.0,
+    largest_grad=1e-3,
+    relative_grad=1e-2,
+    grad_squared_norm=1e-5,
+    levelled_off_to_rounding=False,
+    rejected=False,
+    loss0=2.0,
+)
+STOP_TABLE = [
+    # (facts changed, kind, converged, words in the reason)
+    ({}, "stall", False, "after 12 iterations because its line search could not"),
+    ({"on_request": True, "by_window": True}, "request", False, "a callback asked"),
+    ({"by_window": True}, "window", True, "fell by less than tol=0.0001"),
+    ({"status": 0, "largest_grad": 0.0}, "gradient", True, "exactly zero"),
+    ({"status": 0, "gtol": 1e-3}, "gradient", True, "fell to gtol=0.001"),
+    ({"status": 0, "gtol": 1e-4}, "stall", False, "line search could not"),
+    ({"status": 1, "n_iter": 100}, "limit", False, "100 iterations (max_iter=100)"),
+    ({"status": 1}, "limit", False, "40 evaluations of the objective in 12"),
+    ({"rejected": True, "loss0": 1e120}, "overflow", False, "from J = 1e+120"),
+    ({"rejected": True}, "stall", False, "line search could not"),
+    ({"levelled_off_to_rounding": True}, "rounding", True, "0.01 times its start"),
+    ({"grad_squared_norm": 1e-320}, "underflow", True, "too small for L-BFGS"),
+    ({"status": 1, "by_window": True}, "window", True, "converged"),
+]
+
+
+@pytest.mark.parametrize(
+    "changes, kind, converged, words", STOP_TABLE, ids=[row[1] for row in STOP_TABLE]
+)
+def test_classify_stop_by_table(changes, kind, converged, words):
+    from dataclasses import replace
+
+    stop = optimize_module.classify_stop(replace(STALLED, **changes))
+    assert (stop.kind, stop.converged) == (kind, converged)
+    assert words in stop.reason
+    assert stop.kind in optimize_module.STOP_KINDS
+
+
+def test_every_kind_of_stop_is_in_the_table():
+    assert {row[1] for row in STOP_TABLE} == set(optimize_module.STOP_KINDS)
