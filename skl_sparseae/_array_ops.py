@@ -458,14 +458,13 @@ def native_logistic_functions(xp):
     evaluation moves besides its matrix products from 289 GB to 80
     (``benchmarks/device_traffic.py``).
     """
-    from ._sklearn_private import array_api_compat
+    from ._sklearn_private import is_cupy_namespace, is_torch_namespace
 
-    compat = array_api_compat()
-    if compat.is_torch_namespace(xp):
+    if is_torch_namespace(xp):
         import torch
 
         return torch.special.expit, torch.ops.aten.sigmoid_backward
-    if compat.is_cupy_namespace(xp):
+    if is_cupy_namespace(xp):
         # scipy.special.expit hands CuPy arrays to cupyx.scipy.special.expit
         # (CuPy refuses a silent copy to the host, were it ever not to).
         return expit, None
@@ -483,19 +482,19 @@ def ops_for(*arrays):
     namespace and device, as scikit-learn finds them."""
     if all(_is_host_array(array) for array in arrays):
         return NUMPY_OPS
-    from ._sklearn_private import array_api
+    from ._sklearn_private import _is_numpy_namespace, get_namespace_and_device
 
-    xp, _, device = array_api().get_namespace_and_device(*arrays)
-    if array_api()._is_numpy_namespace(xp):
+    xp, _, device = get_namespace_and_device(*arrays)
+    if _is_numpy_namespace(xp):
         return NUMPY_OPS
     return ArrayAPIOps(xp, device)
 
 
 def to_numpy(array):
     """A device array as a NumPy array on the host (scikit-learn's converter)."""
-    from ._sklearn_private import array_api
+    from ._sklearn_private import move_to
 
-    return array_api().move_to(array, xp=np, device="cpu")
+    return move_to(array, xp=np, device="cpu")
 
 
 def dtype_name(dtype):

@@ -72,6 +72,7 @@ from sklearn import __version__ as sklearn_version
 from sklearn import get_config
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
+from . import _sklearn_private as private
 from ._array_ops import ArrayAPIOps, dtype_name, ops_for, to_numpy
 from ._dask import (
     DaskObjective,
@@ -83,7 +84,6 @@ from ._dask import (
     prepare_training_array,
 )
 from ._engine import ThreadedExecutor, default_n_threads, resolve_chunk_size
-from ._sklearn_private import array_api
 from ._validation import FLOAT_DTYPES, value_range
 
 
@@ -319,9 +319,7 @@ class ArrayAPIExecutor:
                 "X.cpu().numpy() for a PyTorch tensor, X.get() for a CuPy "
                 "array, or outside config_context(array_api_dispatch=True)."
             )
-        if self.xp.float64 not in array_api().supported_float_dtypes(
-            self.xp, self.device
-        ):
+        if self.xp.float64 not in private.supported_float_dtypes(self.xp, self.device):
             raise TypeError(
                 f"{type(estimator).__name__} needs float64 on X's device "
                 f"({self.device}) for its sums over the samples, and this "
@@ -343,8 +341,8 @@ class ArrayAPIExecutor:
         _check_targets_given(estimator, y)
         X = validate_data(estimator, X, dtype=self._float_dtypes())
         if not isinstance(y, np.ndarray):
-            xp_y, _ = array_api().get_namespace(y)
-            if not array_api()._is_numpy_namespace(xp_y):
+            xp_y, _ = private.get_namespace(y)
+            if not private._is_numpy_namespace(xp_y):
                 y = to_numpy(y)
         return X, _one_label_per_sample(X, y)
 
@@ -406,7 +404,7 @@ def executor_for(X):
         # SciPy sparse: NUMPY_OPS, at once).
         ops = ops_for(X)
         if not ops.is_numpy:
-            if not hasattr(array_api(), "move_estimator_to"):
+            if private.move_estimator_to is None:
                 raise ImportError(
                     f"Fitting {ops.xp.__name__} arrays needs scikit-learn 1.9 "
                     f"or newer (found {sklearn_version}): pip install "
@@ -425,6 +423,4 @@ def check_same_namespace(estimator, X, method):
         return
     attribute = getattr(estimator, "_namespace_attribute", None)
     if attribute is not None:
-        array_api().check_same_namespace(
-            X, estimator, attribute=attribute, method=method
-        )
+        private.check_same_namespace(X, estimator, attribute=attribute, method=method)

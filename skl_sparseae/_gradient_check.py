@@ -147,7 +147,7 @@ def check_gradient(
             "check_gradient needs a skl_sparseae estimator such as "
             f"SparseAutoencoder(); got {estimator!r}."
         )
-    estimator._validate_params()
+    estimator._check_parameters()
     if epsilon is not None:
         epsilon = check_epsilon(epsilon)
     X = check_array(X, accept_sparse="csr", dtype=np.float64, order="C")

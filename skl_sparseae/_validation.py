@@ -187,14 +187,25 @@ def layer_options(hidden_layer_sizes, rho, beta):
 class ParameterRulesMixin:
     """Every parameter rule of an estimator, checked in one call.
 
-    scikit-learn's ``_validate_params`` (which ``fit`` runs first) checks
-    ``_parameter_constraints``, each value alone; then
-    ``_check_parameter_rules()`` checks what ties parameters together. A
-    subclass states the latter there and nowhere else.
+    :meth:`_check_parameters` checks ``_parameter_constraints``, each value
+    alone (scikit-learn's ``validate_parameter_constraints``), then
+    ``_check_parameter_rules()``, what ties parameters together. A subclass
+    states the latter there and nowhere else.
     """
 
     def _validate_params(self):
-        super()._validate_params()
+        # scikit-learn's private hook, which its _fit_context runs before
+        # fit (see _sklearn_private): every rule, not only the constraints.
+        self._check_parameters()
+
+    def _check_parameters(self):
+        """Check every parameter: its constraint, then the rules between
+        them (ValueError or TypeError, naming the parameter)."""
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=self.__class__.__name__,
+        )
         self._check_parameter_rules()
 
     def _check_parameter_rules(self):

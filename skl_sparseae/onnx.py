@@ -36,10 +36,6 @@ from sklearn.utils.validation import check_is_fitted
 try:
     from onnx import TensorProto
     from skl2onnx import update_registered_converter
-
-    # Private: the parser skl2onnx gives any converter registered with a
-    # "zipmap" option; ours wraps it, to check the fit first.
-    from skl2onnx._parse import _parse_sklearn_classifier
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
@@ -54,8 +50,13 @@ except ImportError as error:
 from ._classifier import SparseAutoencoderClassifier
 from ._deep import DeepSparseAutoencoder
 from ._reconstruction_ica import ReconstructionICA
+from ._sklearn_private import skl2onnx_classifier_parser
 from ._sparse_autoencoder import SparseAutoencoder
 from ._topographic import TopographicSparseCoding
+
+# Private: the parser skl2onnx gives any converter registered with a "zipmap"
+# option; ours wraps it, to check the fit first (see _sklearn_private).
+_parse_sklearn_classifier = skl2onnx_classifier_parser()
 
 __all__ = ["register_onnx_converter"]
 

@@ -25,6 +25,7 @@ from helpers import (
 )
 from scipy.special import expit
 
+import skl_sparseae._sklearn_private
 from skl_sparseae import (
     DeepSparseAutoencoder,
     ReconstructionICA,
@@ -637,8 +638,9 @@ def test_sparse_coding_says_why_it_has_no_array_api_support(dispatch):
 
 def test_a_device_without_float64_is_refused_with_what_to_do(dispatch, monkeypatch):
     X_device = Namespace("strict-CPU_DEVICE").asarray(unit_data(40, 6, seed=3))
+    # scikit-learn's answer for X's device, as the package imports it.
     monkeypatch.setattr(
-        array_api_tools,
+        skl_sparseae._sklearn_private,
         "supported_float_dtypes",
         lambda xp, device=None: (xp.float32,),
     )

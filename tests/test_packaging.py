@@ -101,3 +101,65 @@ def test_the_lowest_versions_ci_installs_are_the_declared_lower_bounds():
         assert lower is not None, f"{name} has no lower bound"
         assert name in pins, f"{name} is not in minimum-versions.txt"
         assert release(pins[name]) == release(lower), name
+
+
+# Private names of the libraries the package builds on -----------------------------
+
+THE_ONE_PLACE = "_sklearn_private.py"
+
+
+def private_imports(path):
+    """``(line, what)`` of each import of a private scikit-learn or skl2onnx
+    module or name in the file at ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            modules, names = [node.module], [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            modules, names = [alias.name for alias in node.names], []
+        else:
+            continue
+        for module in modules:
+            parts = module.split(".")
+            if parts[0] not in ("sklearn", "skl2onnx"):
+                continue
+            private = [part for part in parts[1:] if part.startswith("_")]
+            private += [
+                name
+                for name in names
+                if name.startswith("_") and not name.startswith("__")
+            ]
+            if private:
+                found.append((node.lineno, f"{module}: {', '.join(private)}"))
+    return found
+
+
+def test_private_names_of_scikit_learn_and_skl2onnx_are_imported_in_one_module():
+    elsewhere = {
+        path.name: private_imports(path)
+        for path in (ROOT / "skl_sparseae").rglob("*.py")
+        if path.name != THE_ONE_PLACE and private_imports(path)
+    }
+    assert not elsewhere
+    # ... where each is imported by name and says its public alternative.
+    text = (ROOT / "skl_sparseae" / THE_ONE_PLACE).read_text()
+    assert private_imports(ROOT / "skl_sparseae" / THE_ONE_PLACE)
+    assert "import _array_api\n" not in text
+    assert text.count("Public alternative") >= 5
+
+
+def test_the_check_finds_a_private_import(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text(
+        "from sklearn.utils._param_validation import Interval\n"
+        "from sklearn.base import _fit_context, clone\n"
+        "import skl2onnx._parse\n"
+        "from sklearn.utils.validation import check_array\n"
+    )
+    assert [line for line, _ in private_imports(module)] == [1, 2, 3]
+
+
+def test_no_private_scikit_learn_method_is_called_outside_its_override():
+    for path in (ROOT / "skl_sparseae").rglob("*.py"):
+        calls = re.findall(r"\._validate_params\(\)", path.read_text())
+        assert not calls, path.name
