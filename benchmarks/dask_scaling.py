@@ -119,7 +119,7 @@ def two_round_trips(on_blocks, theta):
 def evaluation_rows(client, sizes, rounds):
     from skl_sparseae import SparseAutoencoder
     from skl_sparseae._dask import DaskObjective
-    from skl_sparseae._engine import ThreadedExecutor, serial_blas
+    from skl_sparseae._runners import ThreadRunner, serial_blas
 
     print(
         f"{'m':>9} {'n':>4} {'k':>4} | {'threads ms':>10} {'dask 1-trip ms':>14} "
@@ -140,7 +140,7 @@ def evaluation_rows(client, sizes, rounds):
         factory = estimator._objective
         one_pass = DaskObjective(factory, X_dask)
         overhead = DaskObjective(factory, tiny)
-        with serial_blas(), factory(X, runner=ThreadedExecutor(2)) as threaded:
+        with serial_blas(), factory(X, runner=ThreadRunner(2)) as threaded:
             times = interleaved(
                 {
                     "threads": partial(threaded, theta),

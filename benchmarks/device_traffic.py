@@ -53,8 +53,9 @@ from skl_sparseae import (  # noqa: E402
     SparseAutoencoder,
     SparseAutoencoderClassifier,
 )
-from skl_sparseae._autoencoder_objective import ClassifierLayout  # noqa: E402
-from skl_sparseae._executors import ArrayAPIRunner, executor_for  # noqa: E402
+from skl_sparseae._executors import executor_for  # noqa: E402
+from skl_sparseae._layouts import ClassifierLayout
+from skl_sparseae._runners import ArrayAPIRunner  # noqa: E402
 
 N_FEATURES, N_COMPONENTS, N_CLASSES = 784, 196, 10
 SHAPES = (60_000, 1_000_000)

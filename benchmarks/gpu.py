@@ -67,9 +67,9 @@ from skl_sparseae import (  # noqa: E402
     SparseAutoencoderClassifier,
 )
 from skl_sparseae._array_ops import ArrayAPIOps  # noqa: E402
-from skl_sparseae._autoencoder_objective import ClassifierLayout  # noqa: E402
-from skl_sparseae._engine import default_n_threads  # noqa: E402
 from skl_sparseae._executors import executor_for  # noqa: E402
+from skl_sparseae._layouts import ClassifierLayout
+from skl_sparseae._runners import default_n_threads  # noqa: E402
 
 N_FEATURES, N_COMPONENTS = 784, 196
 

@@ -44,9 +44,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from run import interleaved_medians  # noqa: E402
 
-from skl_sparseae._autoencoder_objective import NetworkLayout  # noqa: E402
-from skl_sparseae._engine import default_n_threads  # noqa: E402
+from skl_sparseae._layouts import NetworkLayout
 from skl_sparseae._optimize import minimize_lbfgs  # noqa: E402
+from skl_sparseae._runners import default_n_threads  # noqa: E402
 
 MAXCORS = (3, 5, 10, 20)
 # Iterations after which every maxcor above keeps all its pairs.

@@ -48,15 +48,13 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from threadpoolctl import threadpool_limits
 
 from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, _optimize
-from skl_sparseae._autoencoder_objective import (
-    AutoencoderObjective,
-    ClassifierObjective,
-    initial_parameters,
-)
-from skl_sparseae._engine import ThreadedExecutor, default_n_threads, serial_blas
+from skl_sparseae._autoencoder_objective import AutoencoderObjective
+from skl_sparseae._classifier_objective import ClassifierObjective
 from skl_sparseae._executors import IN_MEMORY
+from skl_sparseae._layouts import initial_parameters
 from skl_sparseae._optimize import minimize_lbfgs
 from skl_sparseae._reference import loss_grad_reference
+from skl_sparseae._runners import ThreadRunner, default_n_threads, serial_blas
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 
@@ -532,7 +530,7 @@ def main():
         hidden_layer_sizes=sizes,
         n_classes=10,
         alpha=1e-4,
-        runner=ThreadedExecutor(2),
+        runner=ThreadRunner(2),
     ) as network:
         medians = interleaved_medians(
             {

@@ -25,173 +25,24 @@ Flat layout of ``theta``: ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
-from ._array_ops import NUMPY_OPS, as_host, ops_for
-from ._kernel import ChunkedObjective, Evaluation, OnePassObjective, RowSums, Stage
+from ._array_ops import NUMPY_OPS
+from ._forward import encode
+from ._kernel import (
+    ChunkedObjective,
+    Evaluation,
+    RowSums,
+    Stage,
+    column_sums,
+    times_row_weights,
+)
+from ._layouts import NetworkLayout
 
 # rho_hat is kept inside [_RHO_HAT_FLOOR, 1 - _RHO_HAT_FLOOR] before the logs
 # and divisions of the KL term. The floor only acts on units that are
 # saturated over the whole data set (every activation rounds to 0 or to 1),
 # where the unguarded term is log(0) = -inf; anywhere else it changes nothing.
 _RHO_HAT_FLOOR = float(np.finfo(np.float64).eps)
-
-
-class NetworkLayout:
-    """Where each weight matrix and bias of an autoencoder sits in ``theta``.
-
-    The encoder has the logistic layers ``hidden_layer_sizes = (h_1, ...,
-    h_L)``; the decoder mirrors it. With ``h_0 = n_features``, layer pair
-    ``l`` (1..L) has
-
-    - the encoder matrix ``W_enc[l]`` of shape ``(h_l, h_(l-1))``, row ``j``
-      unit ``j``'s filter: ``a_l = sigmoid(a_(l-1) @ W_enc[l].T + b_enc[l])``;
-    - the decoder matrix ``W_dec[l]`` of the same shape, mapping back:
-      ``a'_(l-1) = g(a'_l @ W_dec[l] + b_dec[l])`` (``g`` logistic for hidden
-      layers, the output function for ``l = 1``). Tied: ``W_dec[l]`` is
-      ``W_enc[l]`` itself, stored once.
-
-    Flat layout, in the order the forward pass uses them::
-
-        [W_enc[1], ..., W_enc[L], W_dec[L], ..., W_dec[1] (untied only),
-         b_enc[1], ..., b_enc[L], b_dec[L], ..., b_dec[1]]
-
-    For one hidden layer this is ``[W1, W2, b1, b2]``, the single-layer
-    layout. Lists below are indexed ``l - 1`` (``W_enc[0]`` is layer 1's).
-    """
-
-    def __init__(self, n_features, hidden_layer_sizes, tied_weights):
-        self.n_features = int(n_features)
-        self.hidden_layer_sizes = tuple(int(h) for h in hidden_layer_sizes)
-        self.tied_weights = bool(tied_weights)
-        sizes = (self.n_features,) + self.hidden_layer_sizes
-        self.n_layers = len(self.hidden_layer_sizes)
-        # Shapes of the weight matrices of pair l: (h_l, h_(l-1)).
-        self.pair_shapes = [(sizes[i], sizes[i - 1]) for i in range(1, len(sizes))]
-        n_pair_weights = sum(rows * cols for rows, cols in self.pair_shapes)
-        self.n_weights = n_pair_weights * (1 if self.tied_weights else 2)
-        self.n_parameters = (
-            self.n_weights + sum(self.hidden_layer_sizes) + sum(sizes[:-1])
-        )
-
-    def unpack(self, theta, xp=np):
-        """``(W_enc, W_dec, b_enc, b_dec)``: lists of reshaped views of theta
-        (a NumPy array, or an array of the Array API namespace ``xp``)."""
-        position = 0
-        # NumPy's method is several times faster than the function.
-        reshape = xp.reshape if xp is not np else np.ndarray.reshape
-
-        def take(shape):
-            nonlocal position
-            size = shape[0] * shape[1] if len(shape) == 2 else shape[0]
-            view = reshape(theta[position : position + size], shape)
-            position += size
-            return view
-
-        W_enc = [take(shape) for shape in self.pair_shapes]
-        if self.tied_weights:
-            W_dec = list(W_enc)
-        else:
-            W_dec = [take(shape) for shape in reversed(self.pair_shapes)][::-1]
-        b_enc = [take((rows,)) for rows, _ in self.pair_shapes]
-        b_dec = [take((cols,)) for _, cols in reversed(self.pair_shapes)][::-1]
-        return W_enc, W_dec, b_enc, b_dec
-
-    def flat_order(self, W_enc, W_dec, b_enc, b_dec):
-        """The arrays of :meth:`unpack`'s four lists in theta's order."""
-        decoder = [] if self.tied_weights else list(reversed(W_dec))
-        return [*W_enc, *decoder, *b_enc, *reversed(b_dec)]
-
-    def to_layers(self, theta, dtype=np.float64):
-        """``(coefs, intercepts)``: theta as the network's ``2L`` dense layers
-        in scikit-learn's MLP convention, copies in ``dtype``.
-
-        ``coefs[i]`` has shape ``(n_in, n_out)`` and layer ``i`` computes
-        ``g(a @ coefs[i] + intercepts[i])``: the encoder's ``W_enc[l].T``,
-        then the decoder's ``W_dec[l]`` from the innermost layer out. This
-        and :meth:`from_layers` are the package's one mapping between theta
-        and the fitted ``coefs_`` / ``intercepts_``.
-        """
-        W_enc, W_dec, b_enc, b_dec = self.unpack(np.asarray(theta))
-        coefs = [W.T.astype(dtype) for W in W_enc] + [
-            W.astype(dtype) for W in reversed(W_dec)
-        ]
-        intercepts = [b.astype(dtype) for b in b_enc] + [
-            b.astype(dtype) for b in reversed(b_dec)
-        ]
-        return coefs, intercepts
-
-    def from_layers(self, coefs, intercepts):
-        """The flat float64 theta of :meth:`to_layers`' layers (with tied
-        weights, the decoder's matrices are the encoder's and are not read)."""
-        theta = np.zeros(self.n_parameters)
-        W_enc, W_dec, b_enc, b_dec = self.unpack(theta)
-        coefs, intercepts = as_host(coefs), as_host(intercepts)
-        n_layers = self.n_layers
-        for layer in range(n_layers):
-            mirror = 2 * n_layers - 1 - layer
-            W_enc[layer][...] = coefs[layer].T
-            if not self.tied_weights:
-                W_dec[layer][...] = coefs[mirror]
-            b_enc[layer][...] = intercepts[layer]
-            b_dec[layer][...] = intercepts[mirror]
-        return theta
-
-    def weight_blocks(self):
-        """``(start, stop, bound)`` of each weight matrix in theta, in order,
-        with UFLDL's initialisation bound ``sqrt(6 / (n_in + n_out + 1))``."""
-        blocks, start = [], 0
-        shapes = list(self.pair_shapes)
-        if not self.tied_weights:
-            shapes += list(reversed(self.pair_shapes))
-        for rows, cols in shapes:
-            stop = start + rows * cols
-            blocks.append((start, stop, initialization_bound(cols, rows)))
-            start = stop
-        return blocks
-
-    def initial_parameters(self, random_state):
-        """UFLDL's initialisation: each weight matrix uniform in its bound,
-        drawn in layout order; biases zero."""
-        theta = np.zeros(self.n_parameters)
-        for start, stop, bound in self.weight_blocks():
-            theta[start:stop] = random_state.uniform(-bound, bound, size=stop - start)
-        return theta
-
-
-def n_parameters(n_features, n_components, tied_weights):
-    """Length of the flat parameter vector of a one-hidden-layer model."""
-    return NetworkLayout(n_features, (n_components,), tied_weights).n_parameters
-
-
-def unpack_parameters(theta, n_features, n_components, tied_weights):
-    """Split ``theta`` into ``(W1, W2, b1, b2)``: reshaped views, no copies.
-
-    With tied weights ``W2`` is the very same view as ``W1``.
-    """
-    layout = NetworkLayout(n_features, (n_components,), tied_weights)
-    (W1,), (W2,), (b1,), (b2,) = layout.unpack(theta)
-    return W1, W2, b1, b2
-
-
-def pack_parameters(W1, W2, b1, b2, tied_weights):
-    """The inverse of :func:`unpack_parameters` (``W2`` is ignored when tied)."""
-    weights = [W1.ravel()] if tied_weights else [W1.ravel(), W2.ravel()]
-    return np.concatenate(weights + [np.ravel(b1), np.ravel(b2)]).astype(np.float64)
-
-
-def initialization_bound(n_features, n_components):
-    """UFLDL's range for initial weights: +-sqrt(6 / (n_in + n_out + 1))."""
-    return np.sqrt(6.0 / (n_features + n_components + 1))
-
-
-def initial_parameters(n_features, n_components, tied_weights, random_state):
-    """UFLDL's initialisation: weights uniform in +-sqrt(6 / (n_in + n_out + 1)).
-
-    Biases start at zero. ``random_state`` is a ``numpy.random.RandomState``.
-    """
-    layout = NetworkLayout(n_features, (n_components,), tied_weights)
-    return layout.initial_parameters(random_state)
 
 
 def clipped_rho_hat(hidden_sum, n_samples, xp=np):
@@ -215,74 +66,12 @@ def kl_divergence_derivative(rho, rho_hat):
     return -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 
 
-def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation, ops=NUMPY_OPS):
-    """L(x_hat_i, x_i) for each sample, from the decoder's pre-activation.
-
-    squared_error: L = 1/2 ||x_hat - x||^2, with x_hat = f(Z_out).
-    cross_entropy: L = -sum_d [x_d log x_hat_d + (1 - x_d) log(1 - x_hat_d)].
-        With x_hat = sigmoid(z), log x_hat = z - softplus(z) and
-        log(1 - x_hat) = -softplus(z), so L = sum_d [softplus(z_d) - x_d z_d],
-        which stays finite however saturated the decoder is.
-    ``X`` is dense here (arrays of ``ops``' namespace).
-    """
-    xp = ops.xp
-    if loss == "cross_entropy":
-        return xp.sum(ops.softplus(Z_out) - X * Z_out, axis=1)
-    X_hat = ops.expit(Z_out) if decoder_activation == "logistic" else Z_out
-    return 0.5 * xp.sum((X_hat - X) ** 2, axis=1)
-
-
-def encode(X, W1, b1, out=None, ops=NUMPY_OPS):
-    """Hidden activations A = sigmoid(X @ W1.T + b1), written into ``out`` if given.
-
-    ``X`` is dense or scipy.sparse (or an array of ``ops``' namespace), in
-    the dtype of ``W1`` and ``b1``. Used by the objective (chunk by chunk,
-    into its buffer) and by ``transform``, so that both compute the codes
-    the same way.
-    """
-    if sp.issparse(X):
-        products = X @ W1.T
-        if out is None:
-            out = np.asarray(products)
-        else:
-            out[:] = products
-    else:
-        out = ops.matmul(X, W1.T, out=out)
-    out += b1
-    return ops.sigmoid(out)
-
-
-def encode_layers(X, coefs, intercepts):
-    """The last of ``a_l = sigmoid(a_(l-1) @ coefs[l] + intercepts[l])``,
-    ``a_0 = X``, computed in X's dtype: a fitted network's encoder, with
-    weights in scikit-learn's ``coefs_`` convention ``(n_in, n_out)``."""
-    ops = ops_for(X)
-    H = X
-    for W, b in zip(coefs, intercepts, strict=True):
-        H = encode(H, ops.astype(W.T, X.dtype), ops.astype(b, X.dtype), ops=ops)
-    return H
-
-
 def _half_squared_norm(R, weights_column, ops):
     """``1/2 sum_i ||r_i||^2``, or with sample weights ``1/2 sum_i w_i
     ||r_i||^2``, of a chunk's residuals."""
     if weights_column is None:
         return ops.half_squared_norm(R)
     return 0.5 * ops.weighted_sum(ops.sum_per_row(R * R), weights_column)
-
-
-def _weighted_rows(delta, weights_column, ops):
-    """``delta`` with row i times w_i (in place where ``ops`` can), or itself
-    unweighted."""
-    if weights_column is None:
-        return delta
-    return ops.multiply(delta, weights_column, out=delta)
-
-
-def _column_sums(M, ones, out=None, ops=NUMPY_OPS):
-    """``M.sum(axis=0)`` as the product ``ones @ M``: one BLAS call, several
-    times faster than numpy's axis-0 reduction on C-ordered arrays."""
-    return ops.matmul(ones[: M.shape[0]], M, out=out)
 
 
 class _Workspace:
@@ -361,7 +150,7 @@ class AutoencoderObjective(ChunkedObjective):
       full-batch J: a first pass over all chunks forms every ``rho_hat_l``,
       which the deltas need, a second forms the deltas and the gradient;
     - runs the chunks on the runner it is handed (this machine's threads,
-      :mod:`skl_sparseae._engine`), which adds each chunk's share into the
+      :mod:`skl_sparseae._runners`), which adds each chunk's share into the
       totals in an order fixed by the number of chunks. The result depends
       on X, theta and the chunk size only: the same bits on any number of
       threads.
@@ -688,7 +477,7 @@ class AutoencoderObjective(ChunkedObjective):
                 work.slope_share[0][:] = (X_chunk.T @ slope).T
             else:
                 np.matmul(slope.T, X_chunk, out=work.slope_share[0])
-            _column_sums(slope, work.ones, out=work.slope_share[1])
+            column_sums(slope, work.ones, out=work.slope_share[1])
 
         self._runner.run(
             len(chunks),
@@ -710,15 +499,15 @@ class AutoencoderObjective(ChunkedObjective):
         ones = (
             work.ones if self.sample_weight is None else self.sample_weight[start:stop]
         )
-        position, column_sums = 0, []
+        position, hidden_sums = 0, []
         for W, b, activations in zip(W_enc, b_enc, self._activations, strict=True):
             A = encode(
                 layer_input, W, b, out=ops.part(activations, start, stop), ops=ops
             )
             ops.put_rows(activations, start, stop, A)
             width = A.shape[1]
-            column_sums.append(
-                _column_sums(
+            hidden_sums.append(
+                column_sums(
                     A,
                     ones,
                     out=ops.part(work.hidden_share, position, position + width),
@@ -727,7 +516,7 @@ class AutoencoderObjective(ChunkedObjective):
             )
             position += width
             layer_input = A
-        work.hidden_share = ops.pack(column_sums, work.hidden_share)
+        work.hidden_share = ops.pack(hidden_sums, work.hidden_share)
 
     def _backprop_chunk(self, work, start, stop, weights, sparsity_deltas):
         """One chunk's share of the loss sum and of the gradient sums.
@@ -777,7 +566,7 @@ class AutoencoderObjective(ChunkedObjective):
             share_W_dec[layer - 1] = ops.matmul(
                 layer_input.T, delta, out=share_W_dec[layer - 1]
             )
-            share_b_dec[layer - 1] = _column_sums(
+            share_b_dec[layer - 1] = column_sums(
                 delta, work.ones, out=share_b_dec[layer - 1], ops=ops
             )
             delta = self._delta_below(
@@ -801,7 +590,7 @@ class AutoencoderObjective(ChunkedObjective):
                 share_W_enc[layer - 1] = ops.matmul(
                     delta.T, encoded[layer - 1], out=share_W_enc[layer - 1]
                 )
-            share_b_enc[layer - 1] = _column_sums(
+            share_b_enc[layer - 1] = column_sums(
                 delta, work.ones, out=share_b_enc[layer - 1], ops=ops
             )
             if layer > 1:
@@ -859,12 +648,12 @@ class AutoencoderObjective(ChunkedObjective):
             # delta_out = sigmoid(z) - x
             X_hat = ops.sigmoid(Z_out)
             X_hat -= X_chunk
-            return chunk_loss, _weighted_rows(X_hat, weights_column, ops)
+            return chunk_loss, times_row_weights(X_hat, weights_column, ops)
         if self.decoder_activation == "identity":
             # delta_out = x_hat - x ;  L = 1/2 ||x_hat - x||^2
             Z_out -= X_chunk
             chunk_loss = _half_squared_norm(Z_out, weights_column, ops)
-            return chunk_loss, _weighted_rows(Z_out, weights_column, ops)
+            return chunk_loss, times_row_weights(Z_out, weights_column, ops)
         # Logistic decoder, squared error:
         # delta_out = (x_hat - x) * x_hat * (1 - x_hat)
         X_hat = ops.sigmoid(Z_out)
@@ -873,7 +662,7 @@ class AutoencoderObjective(ChunkedObjective):
         )
         chunk_loss = _half_squared_norm(residual, weights_column, ops)
         delta = ops.times_logistic_slope(residual, X_hat, out=X_hat)
-        return chunk_loss, _weighted_rows(delta, weights_column, ops)
+        return chunk_loss, times_row_weights(delta, weights_column, ops)
 
 
 class SparseAutoencoderObjective(AutoencoderObjective):
@@ -889,237 +678,3 @@ class SparseAutoencoderObjective(AutoencoderObjective):
             X, hidden_layer_sizes=(n_components,), rho=(rho,), beta=(beta,), **options
         )
         self.n_components = n_components
-
-
-class ClassifierLayout:
-    """Where each matrix of a logistic network with a softmax output sits in
-    ``theta``.
-
-    Layers ``hidden_layer_sizes = (h_1, ..., h_L)`` (L may be 0: softmax
-    regression), then ``n_classes`` softmax outputs. With ``h_0 =
-    n_features`` and ``h_(L+1) = n_classes``, matrix ``l`` (1..L+1) has shape
-    ``(h_l, h_(l-1))``, rows the units' filters, as an encoder's::
-
-        [W_1, ..., W_L, W_out, b_1, ..., b_L, b_out]
-    """
-
-    def __init__(self, n_features, hidden_layer_sizes, n_classes):
-        sizes = (int(n_features), *map(int, hidden_layer_sizes), int(n_classes))
-        self.n_features = sizes[0]
-        self.hidden_layer_sizes = sizes[1:-1]
-        self.n_classes = sizes[-1]
-        self.shapes = [(sizes[i], sizes[i - 1]) for i in range(1, len(sizes))]
-        self.n_weights = sum(rows * cols for rows, cols in self.shapes)
-        self.n_parameters = self.n_weights + sum(sizes[1:])
-
-    def unpack(self, theta, xp=np):
-        """``(weights, biases)``: lists of reshaped views of theta (a NumPy
-        array, or an array of the Array API namespace ``xp``)."""
-        weights, position = [], 0
-        reshape = xp.reshape if xp is not np else np.ndarray.reshape
-        for rows, cols in self.shapes:
-            weights.append(
-                reshape(theta[position : position + rows * cols], (rows, cols))
-            )
-            position += rows * cols
-        biases = []
-        for rows, _ in self.shapes:
-            biases.append(theta[position : position + rows])
-            position += rows
-        return weights, biases
-
-    def to_layers(self, theta, dtype=np.float64):
-        """``(coefs, intercepts)``: theta as the network's dense layers in
-        scikit-learn's MLP convention (``coefs[i]`` of shape ``(n_in,
-        n_out)``, the softmax layer last), copies in ``dtype``. This and
-        :meth:`from_layers` are the one mapping between theta and the fitted
-        ``coefs_`` / ``intercepts_``."""
-        weights, biases = self.unpack(np.asarray(theta))
-        return (
-            [W.T.astype(dtype) for W in weights],
-            [b.astype(dtype) for b in biases],
-        )
-
-    def from_layers(self, coefs, intercepts):
-        """The flat float64 theta of :meth:`to_layers`' layers."""
-        theta = np.zeros(self.n_parameters)
-        weights, biases = self.unpack(theta)
-        coefs, intercepts = as_host(coefs), as_host(intercepts)
-        for layer, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
-            weights[layer][...] = W.T
-            biases[layer][...] = b
-        return theta
-
-    def weight_blocks(self):
-        """``(start, stop, bound)`` of each weight matrix in theta, with
-        UFLDL's initialisation bound ``sqrt(6 / (n_in + n_out + 1))``."""
-        blocks, start = [], 0
-        for rows, cols in self.shapes:
-            blocks.append(
-                (start, start + rows * cols, initialization_bound(cols, rows))
-            )
-            start += rows * cols
-        return blocks
-
-
-def softmax_inplace(Z, ops=NUMPY_OPS):
-    """Overwrite each row of Z with softmax(z) = exp(z - max z) / sum; returns Z
-    (a new array where ``ops`` allocate)."""
-    xp = ops.xp
-    Z -= xp.max(Z, axis=1, keepdims=True)
-    Z = ops.exp(Z, out=Z)
-    Z /= xp.sum(Z, axis=1, keepdims=True)
-    return Z
-
-
-class _ClassifierWorkspace:
-    """One thread's buffers for :class:`ClassifierObjective` (None where the
-    namespace allocates, as :class:`_Workspace`'s)."""
-
-    def __init__(self, chunk_rows, layout, dtype, ops=NUMPY_OPS):
-        widths = layout.hidden_layer_sizes
-        buffer = ops.buffer
-        self.activations = [buffer((chunk_rows, h), dtype) for h in widths]
-        self.delta = [buffer((chunk_rows, h), dtype) for h in widths]
-        self.slope = [buffer((chunk_rows, h), dtype) for h in widths]
-        self.out = buffer((chunk_rows, layout.n_classes), dtype)
-        self.ones = ops.ones(chunk_rows, dtype)
-        self.loss_share = ops.zeros(1)
-        self.grad_share = buffer(layout.n_parameters, dtype)
-        # Views of grad_share, made once: (weights, biases).
-        if self.grad_share is None:
-            n_matrices = len(layout.shapes)
-            self.shares = ([None] * n_matrices, [None] * n_matrices)
-        else:
-            self.shares = layout.unpack(self.grad_share)
-
-
-class ClassifierObjective(OnePassObjective):
-    """Mean cross-entropy of a softmax on logistic layers, plus weight decay,
-    and its gradient: the fine-tuning objective of the stacked autoencoder::
-
-        J = -(1/m) sum_i log p(y_i | x_i) + (alpha/2) sum over matrices ||W||^2
-
-    with ``p = softmax(a_L W_out^T + b_out)`` and ``a_l = sigmoid(a_(l-1)
-    W_l^T + b_l)``, ``a_0 = x``. No sparsity term: there is no ``rho_hat`` to
-    form, so one pass over the chunks gives J and its gradient. The chunks
-    run on a runner as the autoencoders' do (fixed-order sums, X's dtype,
-    float64 totals). ``hidden_layer_sizes=()`` is softmax regression.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features) or CSR matrix
-        float32 or float64.
-    y : ndarray of shape (n_samples,)
-        Class indices in ``0 .. n_classes - 1``.
-    hidden_layer_sizes : tuple of int
-    n_classes : int
-    alpha : float
-    chunk_size, runner
-        As for :class:`AutoencoderObjective`.
-    """
-
-    def __init__(
-        self,
-        X,
-        y,
-        *,
-        hidden_layer_sizes,
-        n_classes,
-        alpha,
-        chunk_size="auto",
-        runner,
-        sample_weight=None,
-        weight_sum=None,
-    ):
-        n_features = X.shape[1]
-        self.layout = ClassifierLayout(n_features, hidden_layer_sizes, n_classes)
-        self.alpha = alpha
-        self._set_up(
-            X, chunk_size, runner, self.layout.n_parameters, sample_weight, weight_sum
-        )
-        # The class indices where X is (an integer array of X's namespace on
-        # a device, sent there once by the executor).
-        self.y = self._ops.labels(y)
-        self._workspaces = [
-            _ClassifierWorkspace(self.chunk_size, self.layout, X.dtype, self._ops)
-            for _ in range(self.n_workspaces)
-        ]
-
-    def _chunk_arguments(self, params):
-        return self.layout.unpack(params, self._ops.xp)
-
-    def total(self, theta, grad_sum, loss_sum, n_samples):
-        """The :class:`~skl_sparseae._kernel.Evaluation` from the sums over
-        all samples (``grad_sum`` is overwritten; ``loss_sum[0]`` is sum_i
-        -log p(y_i))."""
-        grad = grad_sum
-        # The 1/m of the mean, once, then weight decay.
-        grad /= n_samples
-        n_weights = self.layout.n_weights
-        grad[:n_weights] += self.alpha * theta[:n_weights]
-        decay = 0.5 * self.alpha * float(theta[:n_weights] @ theta[:n_weights])
-        cross_entropy = float(loss_sum[0]) / n_samples
-        terms = {"cross_entropy": cross_entropy, "weight_decay": decay}
-        return Evaluation(cross_entropy + decay, grad, terms)
-
-    def _chunk(self, work, start, stop, weights, biases):
-        """One chunk's share: sum_i -log p(y_i) and sum_i d(-log p(y_i))/dtheta,
-        into ``work``."""
-        ops = self._ops
-        rows = stop - start
-        n_hidden = len(self.layout.hidden_layer_sizes)
-        share_weights, share_biases = work.shares
-        X_chunk = self.X[start:stop, :]
-        # Forward: a_l = sigmoid(a_(l-1) W_l^T + b_l); z = a_L W_out^T + b_out.
-        inputs = [X_chunk]
-        for layer in range(n_hidden):
-            A = encode(
-                inputs[-1],
-                weights[layer],
-                biases[layer],
-                out=ops.rows(work.activations[layer], rows),
-                ops=ops,
-            )
-            inputs.append(A)
-        if n_hidden == 0 and self._sparse:
-            Z = work.out[:rows]
-            Z[:] = X_chunk @ weights[-1].T
-        else:
-            Z = ops.matmul(inputs[-1], weights[-1].T, out=ops.rows(work.out, rows))
-        Z += biases[-1]
-        # -log p(y) = logsumexp(z) - z_y, computed stably; then p = softmax(z).
-        labels = ops.label_positions(self.y[start:stop], self.layout.n_classes, Z)
-        z_true = ops.at_labels(Z, labels)
-        z_max = ops.max_per_row(Z)
-        Z -= z_max[:, None]
-        Z = ops.exp(Z, out=Z)
-        normaliser = ops.sum_per_row(Z)
-        # With sample weights: sum_i w_i (-log p(y_i)), and delta_out_i * w_i.
-        weights_column = self._chunk_weights(start, stop)
-        chunk_loss = ops.log_loss_sum(normaliser, z_max, z_true, weights_column)
-        Z /= normaliser[:, None]
-        # delta_out = p - onehot(y)
-        Z = ops.subtract_one_at_labels(Z, labels)
-        delta = _weighted_rows(Z, weights_column, ops)
-        # Backward: dW_l = delta_l^T a_(l-1); delta_(l-1) = (delta_l W_l) a (1 - a).
-        for layer in range(n_hidden, -1, -1):
-            layer_input = inputs[layer]
-            if layer == 0 and self._sparse:
-                share_weights[0][:] = (layer_input.T @ delta).T
-            else:
-                share_weights[layer] = ops.matmul(
-                    delta.T, layer_input, out=share_weights[layer]
-                )
-            share_biases[layer] = _column_sums(
-                delta, work.ones, out=share_biases[layer], ops=ops
-            )
-            if layer > 0:
-                below = ops.matmul(
-                    delta, weights[layer], out=ops.rows(work.delta[layer - 1], rows)
-                )
-                delta = ops.times_logistic_slope(
-                    below, layer_input, out=ops.rows(work.slope[layer - 1], rows)
-                )
-        work.grad_share = ops.pack([*share_weights, *share_biases], work.grad_share)
-        work.loss_share = ops.loss_share(chunk_loss, work.loss_share)

@@ -21,12 +21,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._activity import report_units
 from ._array_ops import dtype_name, ops_for
-from ._autoencoder_objective import reconstruction_loss_per_sample
 from ._callbacks import CallbackSupportMixin
-from ._engine import serial_blas
 from ._executors import executor_for
+from ._forward import reconstruction_loss_per_sample
 from ._gradient_check import GradientCheckProblem
 from ._optimize import OUT_OF_SCALE, minimize_for, user_stacklevel
+from ._runners import serial_blas
 from ._sklearn_private import _fit_context
 from ._validation import (
     DOC_LINK_MODULE,

@@ -2,7 +2,7 @@
 
 Greedy pretraining reuses :func:`~skl_sparseae._deep.greedy_stages` (each
 stage a SparseAutoencoder); softmax regression and fine-tuning evaluate
-:class:`~skl_sparseae._autoencoder_objective.ClassifierObjective` on the shared engine.
+:class:`~skl_sparseae._classifier_objective.ClassifierObjective` on the shared engine.
 """
 
 from functools import partial
@@ -22,19 +22,16 @@ from sklearn.utils.validation import (
 )
 
 from ._array_ops import as_host, ops_for
-from ._autoencoder_objective import (
-    ClassifierLayout,
-    ClassifierObjective,
-    encode_layers,
-    softmax_inplace,
-)
 from ._base import check_finite_output, explain_last_terms, kept_rows
 from ._callbacks import CallbackSupportMixin, FitTask
+from ._classifier_objective import ClassifierObjective
 from ._deep import greedy_stages
-from ._engine import serial_blas
 from ._executors import executor_for
+from ._forward import encode_layers, softmax_inplace
 from ._gradient_check import GradientCheckProblem
+from ._layouts import ClassifierLayout
 from ._optimize import atomic_fit, minimize_for
+from ._runners import serial_blas
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
     DECODER_ACTIVATIONS,

@@ -31,8 +31,8 @@ import uuid
 
 import numpy as np
 
-from ._engine import ThreadedExecutor
 from ._kernel import add_row_sums
+from ._runners import ThreadRunner
 
 # Blocks' shares are added in groups of this many consecutive blocks.
 FAN_IN = 8
@@ -348,7 +348,7 @@ def _block_sums(factory, stage, theta, sparsity_deltas, X_block, *target_blocks)
     target_blocks = tuple(_aligned(target) for target in target_blocks)
     with np.errstate(all="ignore"):
         # One thread per block: Dask's workers run the blocks in parallel.
-        with factory(X_block, *target_blocks, runner=ThreadedExecutor(1)) as objective:
+        with factory(X_block, *target_blocks, runner=ThreadRunner(1)) as objective:
             return objective.row_sums(theta, stage, sparsity_deltas)
 
 
@@ -400,7 +400,7 @@ class DaskObjective:
         self._driver = factory(
             np.empty((0, X.shape[1]), dtype=X.dtype),
             *(np.empty(0, dtype=target.dtype) for target in targets),
-            runner=ThreadedExecutor(1),
+            runner=ThreadRunner(1),
         )
         self._factory = dask.delayed(factory, name=f"objective-{uuid.uuid4().hex}")
         blocks = [X.to_delayed().ravel().tolist()] + [

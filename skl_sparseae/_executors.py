@@ -5,8 +5,8 @@
 - :data:`IN_MEMORY`: NumPy arrays, SciPy sparse matrices and anything else
   scikit-learn's ``validate_data`` takes (lists, pandas DataFrames). The rows
   are in this process; the objectives run their chunks on this machine's
-  threads (a :class:`~skl_sparseae._engine.ThreadedExecutor` of
-  :func:`~skl_sparseae._engine.default_n_threads` threads).
+  threads (a :class:`~skl_sparseae._runners.ThreadRunner` of
+  :func:`~skl_sparseae._runners.default_n_threads` threads).
 - :data:`DASK`: Dask collections. The rows stay on the workers of the active
   ``distributed.Client`` (or Dask's local scheduler); each evaluation is a
   map-reduce over the blocks (:mod:`skl_sparseae._dask`), and transforms are
@@ -83,7 +83,7 @@ from ._dask import (
     persist_if_it_fits,
     prepare_training_array,
 )
-from ._engine import ThreadedExecutor, default_n_threads, resolve_chunk_size
+from ._runners import ArrayAPIRunner, ThreadRunner, default_n_threads
 from ._validation import FLOAT_DTYPES, value_range
 
 
@@ -119,7 +119,7 @@ class InMemoryExecutor:
         return check_array(X, dtype=FLOAT_DTYPES)
 
     def objective(self, factory, X, *targets, sample_weight=None, **options):
-        runner = ThreadedExecutor(default_n_threads())
+        runner = ThreadRunner(default_n_threads())
         return factory(
             X, *targets, runner=runner, **_weights(sample_weight, X.dtype), **options
         )
@@ -246,42 +246,6 @@ def _one_label_per_sample(X, y):
 def _on_checked_rows(function, block):
     """``function`` of one NumPy block of a Dask array, checked first."""
     return function(check_array(block, dtype=FLOAT_DTYPES))
-
-
-# Rows per chunk for chunk_size="auto" on a device: at most about this many
-# entries of X per chunk (256 MiB in float64). On a GPU a chunk is not sized
-# for a cache but for memory: the products of a chunk run as one kernel
-# each, which large chunks keep busy, and the memory beyond X is about
-# 2 * chunk_rows * (n_features + sum of the hidden widths) entries.
-_DEVICE_CHUNK_ENTRIES = 2**25
-
-
-class ArrayAPIRunner:
-    """The :class:`~skl_sparseae._kernel.ChunkRunner` of rows on a device:
-    the chunks one after another (the device runs each chunk's products in
-    parallel), their shares added into float64 totals on the device in
-    chunk order."""
-
-    n_threads = 1
-
-    def __init__(self, ops):
-        self.ops = ops
-
-    @staticmethod
-    def chunk_rows(chunk_size, n_samples, n_features):
-        if isinstance(chunk_size, str) and chunk_size == "auto":
-            chunk_size = max(1, _DEVICE_CHUNK_ENTRIES // max(n_features, 1))
-        return resolve_chunk_size(chunk_size, n_samples, n_features)
-
-    def run(self, n_chunks, workspaces, compute, shares, totals):
-        work = workspaces[0]
-        for c in range(n_chunks):
-            compute(work, c)
-            for total, share in zip(totals, shares(work), strict=True):
-                total += share
-
-    def close(self):
-        pass
 
 
 class ArrayAPIExecutor:

@@ -15,7 +15,7 @@ from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._engine import serial_blas
+from ._runners import serial_blas
 from ._validation import check_epsilon, check_flat_parameters
 
 

@@ -8,7 +8,7 @@ and :mod:`skl_sparseae._sparse_coding_objective`, all built on
 :class:`ChunkedObjective` below.
 
 An **executor** decides where the rows are and where the chunks run: this
-machine's threads (:mod:`skl_sparseae._engine`, the in-memory executor of
+machine's threads (:mod:`skl_sparseae._runners`, the in-memory executor of
 :mod:`skl_sparseae._executors`) or a Dask array's blocks
 (:mod:`skl_sparseae._dask`).
 
@@ -307,3 +307,23 @@ class OnePassObjective(ChunkedObjective):
         theta = np.asarray(theta, dtype=np.float64)
         sums = sums_of(Stage.ONE_PASS, None)
         return self.total(theta, sums.grad, sums.losses, n_samples)
+
+
+# --- Helpers the kernels share ---------------------------------------------------
+
+
+def column_sums(M, ones, out=None, ops=None):
+    """``M.sum(axis=0)`` as the product ``ones @ M``: one BLAS call, several
+    times faster than numpy's axis-0 reduction on C-ordered arrays (``ops``:
+    the array operations where M is; None: NumPy)."""
+    if ops is None:
+        return np.matmul(ones[: M.shape[0]], M, out=out)
+    return ops.matmul(ones[: M.shape[0]], M, out=out)
+
+
+def times_row_weights(delta, weights_column, ops):
+    """``delta`` with row i times w_i (in place where ``ops`` can), or itself
+    unweighted."""
+    if weights_column is None:
+        return delta
+    return ops.multiply(delta, weights_column, out=delta)

@@ -20,11 +20,11 @@ from ._base import (
     weighted_rows,
 )
 from ._callbacks import CallbackSupportMixin, FitTask
-from ._engine import serial_blas
 from ._executors import IN_MEMORY, executor_for
 from ._gradient_check import GradientCheckProblem
 from ._optimize import atomic_fit, minimize_for
 from ._rica_objective import ReconstructionICAObjective, RICALayout, normalized_rows
+from ._runners import serial_blas
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
     DOC_LINK_MODULE,

@@ -37,8 +37,8 @@ gradient ``G~`` (so both executors share it)::
 import numpy as np
 
 from ._array_ops import NUMPY_OPS
-from ._autoencoder_objective import initialization_bound
 from ._kernel import Evaluation, OnePassObjective
+from ._layouts import initialization_bound
 
 # Added under the square root of each row's norm with normalize_filters
 # (UFLDL's value): keeps W~ finite at a zero row.

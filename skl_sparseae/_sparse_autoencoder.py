@@ -9,15 +9,11 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from ._array_ops import as_host, ops_for
-from ._autoencoder_objective import (
-    NetworkLayout,
-    SparseAutoencoderObjective,
-    encode,
-    pack_parameters,
-    unpack_parameters,
-)
+from ._autoencoder_objective import SparseAutoencoderObjective
 from ._base import AutoencoderBase, check_finite_output, weighted_rows
 from ._callbacks import FitTask
+from ._forward import encode
+from ._layouts import NetworkLayout, pack_parameters, unpack_parameters
 from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
 from ._validation import OBJECTIVE_CONSTRAINTS, PositiveInt

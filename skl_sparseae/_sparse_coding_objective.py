@@ -37,8 +37,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._autoencoder_objective import initialization_bound
 from ._kernel import ChunkedObjective, Evaluation
+from ._layouts import initialization_bound
 
 
 def topographic_grouping(n_components, grid_side, neighborhood_size):

@@ -19,7 +19,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
-from ._autoencoder_objective import initialization_bound
 from ._base import (
     BasisTransformerMixin,
     check_finite_output,
@@ -27,10 +26,11 @@ from ._base import (
     weighted_rows,
 )
 from ._callbacks import CallbackSupportMixin, FitTask
-from ._engine import serial_blas
 from ._executors import IN_MEMORY, executor_for
 from ._gradient_check import GradientCheckProblem
+from ._layouts import initialization_bound
 from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
+from ._runners import serial_blas
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._sparse_coding_objective import (
     SparseCodingLayout,

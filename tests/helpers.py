@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info
 
-from skl_sparseae._autoencoder_objective import NetworkLayout
+from skl_sparseae._layouts import NetworkLayout
 
 # Every combination of loss, decoder and weight tying the autoencoders take
 # (cross-entropy needs the logistic decoder).

@@ -34,15 +34,10 @@ from skl_sparseae import (
     TopographicSparseCoding,
 )
 from skl_sparseae._array_ops import ArrayAPIOps, ops_for, standard_logistic
-from skl_sparseae._autoencoder_objective import ClassifierLayout
-from skl_sparseae._executors import (
-    _DEVICE_CHUNK_ENTRIES,
-    IN_MEMORY,
-    ArrayAPIExecutor,
-    ArrayAPIRunner,
-    executor_for,
-)
+from skl_sparseae._executors import IN_MEMORY, ArrayAPIExecutor, executor_for
 from skl_sparseae._kernel import ChunkedObjective
+from skl_sparseae._layouts import ClassifierLayout
+from skl_sparseae._runners import _DEVICE_CHUNK_ENTRIES, ArrayAPIRunner
 
 array_api_strict = pytest.importorskip("array_api_strict")
 array_api_tools = pytest.importorskip("sklearn.utils._array_api")

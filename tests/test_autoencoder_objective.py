@@ -15,9 +15,10 @@ from helpers import (
     unit_data,
 )
 
-from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
-from skl_sparseae._engine import ThreadedExecutor
+from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective
+from skl_sparseae._layouts import n_parameters
 from skl_sparseae._reference import loss_grad_reference
+from skl_sparseae._runners import ThreadRunner
 
 
 @pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS)
@@ -34,7 +35,7 @@ def test_chunked_threaded_objective_equals_reference(
     objective = SparseAutoencoderObjective(
         X,
         chunk_size=chunk_size,
-        runner=ThreadedExecutor(n_threads),
+        runner=ThreadRunner(n_threads),
         **hyperparameters(loss, decoder, tied, n_components=7),
     )
     J, grad = objective(theta)
@@ -51,12 +52,12 @@ def test_chunked_gradient_is_identical_to_unchunked_within_1e10(loss, decoder, t
         X,
         chunk_size=None,
         **hyperparameters(loss, decoder, tied, n_components=7),
-        runner=ThreadedExecutor(2),
+        runner=ThreadRunner(2),
     )
     chunked = SparseAutoencoderObjective(
         X,
         chunk_size=64,
-        runner=ThreadedExecutor(2),
+        runner=ThreadRunner(2),
         **hyperparameters(loss, decoder, tied, n_components=7),
     )
     J_whole, grad_whole = whole(theta)
@@ -77,7 +78,7 @@ def test_float32_objective_matches_float64_reference(loss, decoder, tied):
     )
     objective = SparseAutoencoderObjective(
         X.astype(np.float32),
-        runner=ThreadedExecutor(2),
+        runner=ThreadRunner(2),
         chunk_size=50,
         **hyperparameters(loss, decoder, tied, n_components=7),
     )
@@ -100,7 +101,7 @@ def test_float32_chunking_changes_results_only_by_rounding():
     results = []
     for chunk_size in [None, 100, 37]:
         with SparseAutoencoderObjective(
-            X, chunk_size=chunk_size, **options, runner=ThreadedExecutor(2)
+            X, chunk_size=chunk_size, **options, runner=ThreadRunner(2)
         ) as obj:
             results.append(obj(theta))
     for J, grad in results[1:]:
@@ -114,7 +115,7 @@ def test_sparse_chunked_threaded_objective_equals_dense():
     options = hyperparameters("squared_error", "logistic", False, n_components=7)
     J_dense, grad_dense = loss_grad_reference(theta, X.toarray(), **options)
     objective = SparseAutoencoderObjective(
-        X, chunk_size=41, runner=ThreadedExecutor(2), **options
+        X, chunk_size=41, runner=ThreadRunner(2), **options
     )
     J, grad = objective(theta)
     objective.close()
@@ -126,7 +127,7 @@ def test_buffers_are_reused_and_calls_do_not_interfere():
     X = unit_data(300, 20, margin=0.02)
     options = hyperparameters("squared_error", "logistic", False, n_components=7)
     objective = SparseAutoencoderObjective(
-        X, chunk_size=50, runner=ThreadedExecutor(2), **options
+        X, chunk_size=50, runner=ThreadRunner(2), **options
     )
     theta_a, theta_b = (
         random_theta(20, (7,), False, seed=1, bound=0.5),
@@ -150,7 +151,7 @@ def test_an_evaluation_allocates_far_less_than_X():
     objective = SparseAutoencoderObjective(
         X,
         chunk_size=100,
-        runner=ThreadedExecutor(1),
+        runner=ThreadRunner(1),
         **hyperparameters("squared_error", "logistic", False, n_components=7),
     )
     theta = random_theta(50, (7,), False, bound=0.5)
@@ -171,5 +172,5 @@ def test_objective_without_del_has_nothing_to_report_when_construction_fails():
             unit_data(),
             chunk_size="big",
             **(REFERENCE_OPTIONS | {"n_components": 2}),
-            runner=ThreadedExecutor(2),
+            runner=ThreadRunner(2),
         )

@@ -12,9 +12,10 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderClassifier, check_gradient
-from skl_sparseae._autoencoder_objective import ClassifierLayout, ClassifierObjective
-from skl_sparseae._engine import ThreadedExecutor
+from skl_sparseae._classifier_objective import ClassifierObjective
+from skl_sparseae._layouts import ClassifierLayout
 from skl_sparseae._reference import classifier_loss_grad_reference
+from skl_sparseae._runners import ThreadRunner
 
 
 def digits(n_samples=400):
@@ -69,7 +70,7 @@ def test_engine_equals_the_plain_reference(sizes, chunk_size, n_threads):
             n_classes=3,
             alpha=1e-3,
             chunk_size=chunk_size,
-            runner=ThreadedExecutor(n_threads),
+            runner=ThreadRunner(n_threads),
         ) as objective:
             J, grad = objective(theta)
         assert J == pytest.approx(J_ref, rel=1e-12)

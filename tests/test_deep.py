@@ -12,10 +12,11 @@ from sklearn.datasets import load_digits
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder, check_gradient
-from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
-from skl_sparseae._engine import ThreadedExecutor
+from skl_sparseae._autoencoder_objective import AutoencoderObjective
 from skl_sparseae._executors import IN_MEMORY
+from skl_sparseae._layouts import NetworkLayout
 from skl_sparseae._reference import deep_loss_grad_reference, loss_grad_reference
+from skl_sparseae._runners import ThreadRunner
 
 
 def quick(sizes=(6, 3), **params):
@@ -273,7 +274,7 @@ def test_engine_layout_matches_the_published_coefs():
         loss=model.loss,
         decoder_activation=model.decoder_activation,
         tied_weights=True,
-        runner=ThreadedExecutor(2),
+        runner=ThreadRunner(2),
     ) as objective:
         J, _ = objective(theta)
     assert theta.shape == (layout.n_parameters,)

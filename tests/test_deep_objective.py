@@ -7,9 +7,10 @@ import scipy.sparse as sp
 from helpers import VALID_OPTIONS, random_theta, unit_data
 
 from skl_sparseae import loss_grad_reference, numerical_gradient
-from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
-from skl_sparseae._engine import ThreadedExecutor
+from skl_sparseae._autoencoder_objective import AutoencoderObjective
+from skl_sparseae._layouts import NetworkLayout
 from skl_sparseae._reference import deep_loss_grad_reference
+from skl_sparseae._runners import ThreadRunner
 
 DEPTHS = [(4,), (5, 3), (5, 4, 2)]
 
@@ -72,7 +73,7 @@ def test_engine_equals_the_deep_reference(
     spec = options(sizes, loss, decoder, tied)
     J_ref, grad_ref = deep_loss_grad_reference(theta, X, **spec)
     with AutoencoderObjective(
-        X, chunk_size=chunk_size, runner=ThreadedExecutor(n_threads), **spec
+        X, chunk_size=chunk_size, runner=ThreadRunner(n_threads), **spec
     ) as objective:
         J, grad = objective(theta)
     assert J == pytest.approx(J_ref, rel=1e-12)
@@ -86,14 +87,14 @@ def test_deep_engine_on_sparse_and_float32_input(sizes):
     spec = options(sizes, "squared_error", "logistic", False)
     J_ref, grad_ref = deep_loss_grad_reference(theta, X.toarray(), **spec)
     with AutoencoderObjective(
-        X, chunk_size=9, runner=ThreadedExecutor(2), **spec
+        X, chunk_size=9, runner=ThreadRunner(2), **spec
     ) as objective:
         J, grad = objective(theta)
     assert J == pytest.approx(J_ref, rel=1e-12)
     np.testing.assert_allclose(grad, grad_ref, rtol=1e-10, atol=1e-13)
     X32 = X.toarray().astype(np.float32)
     with AutoencoderObjective(
-        X32, chunk_size=9, **spec, runner=ThreadedExecutor(2)
+        X32, chunk_size=9, **spec, runner=ThreadRunner(2)
     ) as objective:
         J32, grad32 = objective(theta)
     assert J32 == pytest.approx(J_ref, rel=1e-5)
@@ -107,7 +108,7 @@ def test_deep_engine_is_bit_identical_on_any_number_of_threads(sizes):
     results = []
     for n_threads in [1, 2, 4]:
         with AutoencoderObjective(
-            X, chunk_size=31, runner=ThreadedExecutor(n_threads), **spec
+            X, chunk_size=31, runner=ThreadRunner(n_threads), **spec
         ) as o:
             results.append(o(theta))
     for J, grad in results[1:]:

@@ -7,14 +7,11 @@ from helpers import OPTION_IDS, VALID_OPTIONS, hyperparameters, unit_data
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skl_sparseae import SparseAutoencoder, check_gradient
-from skl_sparseae._autoencoder_objective import (
-    SparseAutoencoderObjective,
-    initial_parameters,
-    n_parameters,
-)
-from skl_sparseae._engine import ThreadedExecutor
+from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective
 from skl_sparseae._gradient_check import numerical_gradient
+from skl_sparseae._layouts import initial_parameters, n_parameters
 from skl_sparseae._reference import loss_grad_reference
+from skl_sparseae._runners import ThreadRunner
 
 
 @pytest.mark.parametrize("loss, decoder, tied", VALID_OPTIONS, ids=OPTION_IDS)
@@ -166,7 +163,7 @@ def test_fast_objective_equals_reference(loss, decoder, tied, chunk_size):
     theta = np.random.RandomState(5).uniform(-1, 1, n_parameters(6, 4, tied))
     J_ref, grad_ref = loss_grad_reference(theta, X, **params)
     objective = SparseAutoencoderObjective(
-        X, chunk_size=chunk_size, **params, runner=ThreadedExecutor(2)
+        X, chunk_size=chunk_size, **params, runner=ThreadRunner(2)
     )
     J, grad = objective(theta)
     assert J == pytest.approx(J_ref, rel=1e-12)
@@ -179,10 +176,10 @@ def test_fast_objective_on_sparse_input_equals_dense(loss, decoder, tied):
     params = hyperparameters(loss, decoder, tied)
     theta = np.random.RandomState(5).uniform(-1, 1, n_parameters(6, 4, tied))
     J_dense, grad_dense = SparseAutoencoderObjective(
-        X.toarray(), **params, runner=ThreadedExecutor(2)
+        X.toarray(), **params, runner=ThreadRunner(2)
     )(theta)
     J_sparse, grad_sparse = SparseAutoencoderObjective(
-        X, chunk_size=6, **params, runner=ThreadedExecutor(2)
+        X, chunk_size=6, **params, runner=ThreadRunner(2)
     )(theta)
     assert J_sparse == pytest.approx(J_dense, rel=1e-12)
     np.testing.assert_allclose(grad_sparse, grad_dense, rtol=1e-10, atol=1e-12)
@@ -199,7 +196,7 @@ def test_objective_is_finite_when_units_saturate():
         theta[n_weights : n_weights + 4] = [60.0, -60.0, 60.0, -60.0]
         for J, grad in [
             loss_grad_reference(theta, X, **params),
-            SparseAutoencoderObjective(X, **params, runner=ThreadedExecutor(2))(theta),
+            SparseAutoencoderObjective(X, **params, runner=ThreadRunner(2))(theta),
         ]:
             assert np.isfinite(J)
             assert np.all(np.isfinite(grad))

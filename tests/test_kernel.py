@@ -18,21 +18,24 @@ from skl_sparseae import (
 )
 from skl_sparseae import _kernel as kernel_module
 from skl_sparseae._array_ops import NUMPY_OPS
-from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._executors import IN_MEMORY
 from skl_sparseae._kernel import Evaluation, RowSums, Stage, add_row_sums
+from skl_sparseae._runners import ThreadRunner
 
 PACKAGE = pathlib.Path(kernel_module.__file__).parent
 KERNEL_MODULES = [
     "_kernel.py",
     "_autoencoder_objective.py",
+    "_classifier_objective.py",
+    "_layouts.py",
+    "_forward.py",
     "_rica_objective.py",
     "_sparse_coding_objective.py",
 ]
 
 
 def imported_modules(path):
-    """Every module a file imports, as written (``._engine``, ``threading``)."""
+    """Every module a file imports, as written (``._runners``, ``threading``)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -46,7 +49,7 @@ def imported_modules(path):
 def test_kernels_import_no_executor_and_no_threads(name):
     imports = imported_modules(PACKAGE / name)
     forbidden = {
-        "._engine",
+        "._runners",
         "._executors",
         "._dask",
         "threading",
@@ -170,7 +173,7 @@ def test_a_kernel_keeps_the_runners_threads_out_of_its_results():
     theta = estimator._layout(6).initial_parameters(np.random.RandomState(2))
     results = []
     for n_threads in (1, 2, 3):
-        with estimator._objective(X, runner=ThreadedExecutor(n_threads)) as kernel:
+        with estimator._objective(X, runner=ThreadRunner(n_threads)) as kernel:
             assert len(kernel._workspaces) == kernel.n_workspaces == n_threads
             results.append(kernel(theta))
     for J, grad in results[1:]:

@@ -16,8 +16,9 @@ from skl_sparseae import (
     loss_grad_reference,
     numerical_gradient,
 )
-from skl_sparseae._autoencoder_objective import AutoencoderObjective, NetworkLayout
-from skl_sparseae._engine import ThreadedExecutor
+from skl_sparseae._autoencoder_objective import AutoencoderObjective
+from skl_sparseae._layouts import NetworkLayout
+from skl_sparseae._runners import ThreadRunner
 
 
 def kl(rho, rho_hat):
@@ -109,7 +110,7 @@ def test_the_package_deep_objective_backpropagates_the_penalty_by_the_same_rule(
         decoder_activation="logistic",
         tied_weights=False,
         chunk_size=7,
-        runner=ThreadedExecutor(2),
+        runner=ThreadRunner(2),
     ) as objective:
         J, grad = objective(theta)
 

@@ -16,7 +16,7 @@ from skl_sparseae._activity import (
     inactive_units,
     report_units,
 )
-from skl_sparseae._autoencoder_objective import encode_layers
+from skl_sparseae._forward import encode_layers
 
 
 def digits(n_samples=300):

@@ -6,7 +6,7 @@ import pytest
 from helpers import REFERENCE_OPTIONS, unit_data
 
 from skl_sparseae import SparseAutoencoder, loss_grad_reference
-from skl_sparseae._autoencoder_objective import n_parameters
+from skl_sparseae._layouts import n_parameters
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from helpers import gradient_check_ratio
 
 from skl_sparseae import numerical_gradient
 from skl_sparseae._dask import DaskObjective
-from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._reference import rica_loss_grad_reference
 from skl_sparseae._rica_objective import ReconstructionICAObjective
+from skl_sparseae._runners import ThreadRunner
 
 
 def whitened(n_samples=120, n_features=6, seed=0):
@@ -53,7 +53,7 @@ def test_chunked_objective_equals_the_reference(chunk_size, n_threads):
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
     J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
     with ReconstructionICAObjective(
-        X, chunk_size=chunk_size, runner=ThreadedExecutor(n_threads), **options
+        X, chunk_size=chunk_size, runner=ThreadRunner(n_threads), **options
     ) as objective:
         J, grad = objective(theta)
         terms = objective.last_evaluation.terms
@@ -70,7 +70,7 @@ def test_float32_objective_computes_in_float32_to_float32_rounding():
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2)
     J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
     with ReconstructionICAObjective(
-        X.astype(np.float32), **options, runner=ThreadedExecutor(2)
+        X.astype(np.float32), **options, runner=ThreadRunner(2)
     ) as objective:
         J, grad = objective(theta)
         assert objective._workspaces[0].codes.dtype == np.float32
@@ -138,7 +138,7 @@ def test_normalized_chunked_and_dask_objectives_equal_the_reference(
     options = dict(n_components=12, sparsity=0.5, epsilon=1e-2, normalize_filters=True)
     J_ref, grad_ref = rica_loss_grad_reference(theta, X, **options)
     with ReconstructionICAObjective(
-        X, chunk_size=chunk_size, runner=ThreadedExecutor(n_threads), **options
+        X, chunk_size=chunk_size, runner=ThreadRunner(n_threads), **options
     ) as objective:
         J, grad = objective(theta)
     assert J == pytest.approx(J_ref, rel=1e-13)

@@ -16,7 +16,7 @@ from skl_sparseae import (
     SparseAutoencoder,
     TopographicSparseCoding,
 )
-from skl_sparseae._autoencoder_objective import reconstruction_loss_per_sample
+from skl_sparseae._forward import reconstruction_loss_per_sample
 
 
 def digits(n_samples=200):

@@ -5,8 +5,8 @@ import pytest
 from helpers import gradient_check_ratio, laplace_data
 
 from skl_sparseae import numerical_gradient
-from skl_sparseae._engine import ThreadedExecutor
 from skl_sparseae._reference import sparse_coding_loss_grad_reference
+from skl_sparseae._runners import ThreadRunner
 from skl_sparseae._sparse_coding_objective import (
     SparseCodingLayout,
     SparseCodingObjective,
@@ -121,7 +121,7 @@ def test_joint_objective_equals_the_reference(chunk_size, n_threads):
     theta, _ = random_point(X, 9)
     expected_J, expected_grad = sparse_coding_loss_grad_reference(theta, X, **OPTIONS)
     with SparseCodingObjective(
-        X, chunk_size=chunk_size, runner=ThreadedExecutor(n_threads), **OPTIONS
+        X, chunk_size=chunk_size, runner=ThreadRunner(n_threads), **OPTIONS
     ) as objective:
         J, grad = objective(theta)
     assert J == pytest.approx(expected_J, rel=1e-13)
@@ -138,7 +138,7 @@ def test_codes_objective_is_the_codes_part_of_the_joint_one(chunk_size):
     D, S = layout.unpack(theta)
     expected_J, expected_grad = sparse_coding_loss_grad_reference(theta, X, **OPTIONS)
     with SparseCodingObjective(
-        X, dictionary=D, chunk_size=chunk_size, **OPTIONS, runner=ThreadedExecutor(2)
+        X, dictionary=D, chunk_size=chunk_size, **OPTIONS, runner=ThreadRunner(2)
     ) as objective:
         J, grad = objective(S.ravel())
     # J includes the constant alpha ||D||^2: it is the same J.
@@ -152,7 +152,7 @@ def test_thread_count_does_not_change_a_bit():
     results = []
     for n_threads in (1, 2, 4):
         with SparseCodingObjective(
-            X, chunk_size=16, runner=ThreadedExecutor(n_threads), **OPTIONS
+            X, chunk_size=16, runner=ThreadRunner(n_threads), **OPTIONS
         ) as objective:
             results.append(objective(theta))
     for J, grad in results[1:]:
@@ -165,7 +165,7 @@ def test_float32_computes_close_to_float64():
     theta, _ = random_point(X, 9)
     expected_J, expected_grad = sparse_coding_loss_grad_reference(theta, X, **OPTIONS)
     with SparseCodingObjective(
-        X.astype(np.float32), **OPTIONS, runner=ThreadedExecutor(2)
+        X.astype(np.float32), **OPTIONS, runner=ThreadRunner(2)
     ) as objective:
         J, grad = objective(theta)
     assert grad.dtype == np.float64
@@ -176,7 +176,7 @@ def test_float32_computes_close_to_float64():
 def test_fixing_the_dictionary_of_a_joint_objective_is_refused():
     with pytest.raises(ValueError, match="variable"):
         SparseCodingObjective(
-            laplace_data(40, 6), **OPTIONS, runner=ThreadedExecutor(2)
+            laplace_data(40, 6), **OPTIONS, runner=ThreadRunner(2)
         ).set_dictionary(np.zeros((9, 6)))
 
 
@@ -188,7 +188,7 @@ def test_dictionary_step_zeroes_the_dictionary_gradient():
     theta, layout = random_point(X, 9)
     D, S = layout.unpack(theta)
     with SparseCodingObjective(
-        X, dictionary=D, chunk_size=7, **OPTIONS, runner=ThreadedExecutor(2)
+        X, dictionary=D, chunk_size=7, **OPTIONS, runner=ThreadRunner(2)
     ) as objective:
         D_new = objective.dictionary_step(S)
     J_new, grad = sparse_coding_loss_grad_reference(
@@ -254,7 +254,7 @@ def test_newton_polish_reaches_the_minimiser_of_each_sample():
     theta, layout = random_point(X, 9)
     D, S = layout.unpack(theta)
     with SparseCodingObjective(
-        X, dictionary=D, **OPTIONS, runner=ThreadedExecutor(2)
+        X, dictionary=D, **OPTIONS, runner=ThreadRunner(2)
     ) as objective:
         S0 = initial_codes(X, D, OPTIONS["grouping"], 0.3, 1e-3)
         codes, gradients = newton_polish(objective, S0, max_steps=30)

@@ -273,7 +273,7 @@ def test_sparse_coding_weighted_dictionary_step_minimises_the_weighted_J():
 def test_weighted_sums_have_the_same_bits_on_any_number_of_threads(name):
     """The threads' shares of the weighted sums are added in chunk order, as
     the unweighted ones: 1, 2 or 4 threads give the same bits."""
-    from skl_sparseae._engine import ThreadedExecutor
+    from skl_sparseae._runners import ThreadRunner
 
     estimator = CASES[name]
     options = {}
@@ -286,7 +286,7 @@ def test_weighted_sums_have_the_same_bits_on_any_number_of_threads(name):
         with estimator._objective(
             X,
             *targets,
-            runner=ThreadedExecutor(n_threads),
+            runner=ThreadRunner(n_threads),
             sample_weight=weights,
             weight_sum=float(np.sum(weights)),
             **options,

@@ -1,4 +1,4 @@
-"""The in-memory chunk runner (skl_sparseae._engine): chunk sums in a fixed
+"""The in-memory chunk runner (skl_sparseae._runners): chunk sums in a fixed
 order, the same bits on every run and on any number of threads; BLAS held
 to one thread while a fit runs and restored after it, whatever the other
 threads do; an interrupt that leaves no thread behind; the rows per chunk
@@ -21,17 +21,18 @@ from helpers import (
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
-from skl_sparseae import SparseAutoencoder, _engine
+from skl_sparseae import SparseAutoencoder, _runners
 from skl_sparseae import _executors as executors_module
-from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective, n_parameters
-from skl_sparseae._engine import (
-    ThreadedExecutor,
+from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective
+from skl_sparseae._kernel import row_chunks
+from skl_sparseae._layouts import n_parameters
+from skl_sparseae._runners import (
+    ThreadRunner,
     _releasing_control,
     auto_chunk_size,
     resolve_chunk_size,
     serial_blas,
 )
-from skl_sparseae._kernel import row_chunks
 
 # Sums in a fixed order ---------------------------------------------------------
 
@@ -43,7 +44,7 @@ def test_threaded_evaluation_is_bit_for_bit_reproducible():
     results = []
     for _ in range(3):
         objective = SparseAutoencoderObjective(
-            X, chunk_size=33, runner=ThreadedExecutor(2), **options
+            X, chunk_size=33, runner=ThreadRunner(2), **options
         )
         results.append(objective(theta))
         objective.close()
@@ -59,7 +60,7 @@ def test_objective_is_bit_identical_on_any_number_of_threads():
     results = []
     for n_threads in [1, 2, 3, 5]:
         with SparseAutoencoderObjective(
-            X, chunk_size=37, runner=ThreadedExecutor(n_threads), **options
+            X, chunk_size=37, runner=ThreadRunner(n_threads), **options
         ) as objective:
             results.append(objective(theta))
     for J, grad in results[1:]:
@@ -229,13 +230,15 @@ def test_interrupt_inside_a_chunk_leaves_no_thread_and_no_noise(monkeypatch):
 
 def largest_chunk(n_features):
     """The most rows auto_chunk_size puts in a chunk of X this wide."""
-    return max(_engine._AUTO_CHUNK_MIN_ROWS, _engine._AUTO_CHUNK_ENTRIES // n_features)
+    return max(
+        _runners._AUTO_CHUNK_MIN_ROWS, _runners._AUTO_CHUNK_ENTRIES // n_features
+    )
 
 
 def largest_single_chunk(n_features):
     """The most rows auto_chunk_size leaves in one chunk, uncut."""
     return max(
-        _engine._AUTO_CHUNK_SPLIT_ROWS, _engine._AUTO_CHUNK_ENTRIES // n_features
+        _runners._AUTO_CHUNK_SPLIT_ROWS, _runners._AUTO_CHUNK_ENTRIES // n_features
     )
 
 
@@ -247,9 +250,9 @@ def shapes():
     """``(n_samples, n_features)`` on both sides of every boundary of the rule,
     for narrow X (the entries per chunk set its rows), wide X (the floor of
     rows does) and the widths between."""
-    entries = _engine._AUTO_CHUNK_ENTRIES
+    entries = _runners._AUTO_CHUNK_ENTRIES
     widths = {1, 7, 64, 200, 300, 784, 3000, 2 * entries}
-    for rows in (_engine._AUTO_CHUNK_MIN_ROWS, _engine._AUTO_CHUNK_SPLIT_ROWS):
+    for rows in (_runners._AUTO_CHUNK_MIN_ROWS, _runners._AUTO_CHUNK_SPLIT_ROWS):
         widths |= {entries // rows - 1, entries // rows, entries // rows + 1}
     for n_features in sorted(width for width in widths if width >= 1):
         cap, single = largest_chunk(n_features), largest_single_chunk(n_features)
@@ -274,7 +277,7 @@ def test_auto_chunk_size_depends_on_the_shape_only():
                 with SparseAutoencoderObjective(
                     data,
                     chunk_size="auto",
-                    runner=ThreadedExecutor(n_threads),
+                    runner=ThreadRunner(n_threads),
                     **REFERENCE_OPTIONS,
                 ) as objective:
                     assert objective.chunk_size == rows

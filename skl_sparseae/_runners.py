@@ -1,12 +1,15 @@
-"""The in-memory executor's chunk runner: threads, fixed-order sums, BLAS.
+"""The chunk runners: threads with fixed-order sums (and BLAS held to one
+thread), and one for a device.
 
 A kernel (:mod:`skl_sparseae._kernel`) computes one chunk's share of a sum
 (hidden activations' column sums, the loss, the gradient) and is handed a
 runner that decides where its chunks run and adds their shares together.
-This module is that runner for rows in this process:
+This module holds both runners, :class:`ThreadRunner` for rows in this
+process and :class:`ArrayAPIRunner` for rows on a device (the chunks one
+after another, their shares added on the device in chunk order):
 
-- :class:`ThreadedExecutor` (a :class:`~skl_sparseae._kernel.ChunkRunner`)
-  sets the rows per chunk (:meth:`~ThreadedExecutor.chunk_rows`, from the
+- :class:`ThreadRunner` (a :class:`~skl_sparseae._kernel.ChunkRunner`)
+  sets the rows per chunk (:meth:`~ThreadRunner.chunk_rows`, from the
   shape only), runs one task per chunk on a few threads and sums the
   chunks' shares in **fixed groups** of consecutive chunks (at most
   ``MAX_GROUPS``, set by the number of chunks alone), each group in chunk
@@ -219,7 +222,7 @@ def chunk_groups(n_chunks):
 
 
 class _GroupQueue:
-    """The groups of one :meth:`ThreadedExecutor.run`, handed out one by one."""
+    """The groups of one :meth:`ThreadRunner.run`, handed out one by one."""
 
     def __init__(self, n_groups):
         self.n_groups = n_groups
@@ -241,7 +244,7 @@ class _GroupQueue:
             self.stopped = True
 
 
-class ThreadedExecutor:
+class ThreadRunner:
     """Runs per-chunk tasks on threads and sums their shares in a fixed order:
     the :class:`~skl_sparseae._kernel.ChunkRunner` of rows in this process.
 
@@ -375,3 +378,39 @@ class ThreadedExecutor:
         except BaseException:
             queue.stop()
             raise
+
+
+# Rows per chunk for chunk_size="auto" on a device: at most about this many
+# entries of X per chunk (256 MiB in float64). On a GPU a chunk is not sized
+# for a cache but for memory: the products of a chunk run as one kernel
+# each, which large chunks keep busy, and the memory beyond X is about
+# 2 * chunk_rows * (n_features + sum of the hidden widths) entries.
+_DEVICE_CHUNK_ENTRIES = 2**25
+
+
+class ArrayAPIRunner:
+    """The :class:`~skl_sparseae._kernel.ChunkRunner` of rows on a device:
+    the chunks one after another (the device runs each chunk's products in
+    parallel), their shares added into float64 totals on the device in
+    chunk order."""
+
+    n_threads = 1
+
+    def __init__(self, ops):
+        self.ops = ops
+
+    @staticmethod
+    def chunk_rows(chunk_size, n_samples, n_features):
+        if isinstance(chunk_size, str) and chunk_size == "auto":
+            chunk_size = max(1, _DEVICE_CHUNK_ENTRIES // max(n_features, 1))
+        return resolve_chunk_size(chunk_size, n_samples, n_features)
+
+    def run(self, n_chunks, workspaces, compute, shares, totals):
+        work = workspaces[0]
+        for c in range(n_chunks):
+            compute(work, c)
+            for total, share in zip(totals, shares(work), strict=True):
+                total += share
+
+    def close(self):
+        pass
