@@ -359,12 +359,13 @@ class ArrayAPIOps:
         classes = xp.arange(n_classes, device=self.device)
         return xp.astype(labels[:, None] == classes[None, :], Z.dtype)
 
-    def at_labels(self, Z, onehot):
-        return self.xp.sum(Z * onehot, axis=1, dtype=self.xp.float64)
+    def at_labels(self, Z, positions):
+        # Here the positions are a one-hot matrix (label_positions).
+        return self.xp.sum(Z * positions, axis=1, dtype=self.xp.float64)
 
     @staticmethod
-    def subtract_one_at_labels(Z, onehot):
-        return Z - onehot
+    def subtract_one_at_labels(Z, positions):
+        return Z - positions
 
     def log_loss_sum(self, normaliser, z_max, z_true, weights=None):
         xp = self.xp

@@ -24,6 +24,8 @@ With tied weights W2 is W1 itself: the parameter vector holds it once.
 Flat layout of ``theta``: ``[W1.ravel(), W2.ravel() (untied only), b1, b2]``.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ._array_ops import NUMPY_OPS
@@ -72,6 +74,25 @@ def _half_squared_norm(R, weights_column, ops):
     if weights_column is None:
         return ops.half_squared_norm(R)
     return 0.5 * ops.weighted_sum(ops.sum_per_row(R * R), weights_column)
+
+
+@dataclass
+class AutoencoderRowSums(RowSums):
+    """The autoencoders' :class:`~skl_sparseae._kernel.RowSums`: with the
+    sums their sparsity term is made of.
+
+    Attributes
+    ----------
+    hidden : ndarray or None
+        ``sum_i [a_1(x_i), ..., a_L(x_i)]``: the encoder layers' column sums.
+    slope_W, slope_b : ndarray or None
+        ``sum_i (a_i * (1 - a_i)) x_i^T`` and ``sum_i a_i * (1 - a_i)`` of
+        the first encoder layer: the two sums its sparsity term is made of.
+    """
+
+    hidden: np.ndarray | None = None
+    slope_W: np.ndarray | None = None
+    slope_b: np.ndarray | None = None
 
 
 class _Workspace:
@@ -295,10 +316,10 @@ class AutoencoderObjective(ChunkedObjective):
         weights = self.layout.unpack(params)
         hidden_sum = self._hidden_pass(weights)
         if stage is Stage.HIDDEN:
-            return RowSums(hidden=hidden_sum)
+            return AutoencoderRowSums(hidden=hidden_sum)
         if stage is Stage.GRADIENT:
             grad_sum, reconstruction_sum = self._backprop_pass(weights, sparsity_deltas)
-            return RowSums(grad=grad_sum, losses=reconstruction_sum)
+            return AutoencoderRowSums(grad=grad_sum, losses=reconstruction_sum)
         if self.layout.n_layers != 1:
             raise ValueError(
                 f"Stage {stage.name} needs one hidden layer; this network has "
@@ -306,7 +327,7 @@ class AutoencoderObjective(ChunkedObjective):
             )
         slope_W, slope_b = self._slope_pass()
         grad_sum, reconstruction_sum = self._backprop_pass(weights, [None])
-        return RowSums(
+        return AutoencoderRowSums(
             grad=grad_sum,
             losses=reconstruction_sum,
             hidden=hidden_sum,

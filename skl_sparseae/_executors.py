@@ -22,43 +22,30 @@
 The estimators' shells never ask what X is: they call ``executor_for(X)``
 and then only the executor's methods. ``is_dask_collection`` appears here
 and in :mod:`skl_sparseae._dask` only. Each executor owns, for its kind of
-input:
+input, the methods of the :class:`~skl_sparseae._kernel.Executor` Protocol
+(where their contract is written, and ``tests/test_contracts.py`` holds
+every executor to it):
 
 ``training_data(estimator, X, *, accept_sparse)``
-    X checked for a fit (``n_features_in_`` set), and its ``(min, max)`` when
-    the check found it on the way (else None).
-``training_targets(estimator, X, y)``
-    ``y`` for a fit of ``(X, y)``: a NumPy array, one value per sample.
+    X checked for a fit, and its ``(min, max)`` where the check found it.
+``training_data_and_targets(estimator, X, y, *, accept_sparse)``
+    ... and ``y`` as a NumPy array, one value per sample.
 ``fitted_input(estimator, X, *, accept_sparse, method)``
-    X checked against a fitted estimator (width, dtype, and under array API
-    dispatch its namespace and device) for the estimator's ``method``.
+    X checked against a fitted estimator.
 ``codes(X, estimator)``
-    Codes for ``inverse_transform``, checked (the width is the estimator's
-    to check).
-``objective(factory, X, *targets, **options)``
-    J and its gradient over all of X's rows: ``factory(rows, *targets,
-    runner=..., **options)`` builds the package's objective (a kernel, see
-    :mod:`skl_sparseae._kernel`) on some rows (an estimator's
-    ``_objective``); the executor hands it the runner of its chunks, runs it
-    where the rows are and adds the shares in a fixed order. What it
-    returns is called as ``objective(theta) -> (J, grad)``, evaluated as
-    ``objective.evaluate(theta) -> Evaluation`` and keeps
-    ``last_evaluation``; a context manager.
+    Codes for ``inverse_transform``, checked.
+``objective(factory, X, *targets, sample_weight=None, **options)``
+    J and its gradient over all of X's rows (an
+    :class:`~skl_sparseae._kernel.Objective`), the kernel run where the
+    rows are, the weights sent where X is.
 ``map_rows(X, function, n_columns, dtype=None)``
-    ``function`` of checked rows (a NumPy array or sparse matrix, or a
-    block of them), as X's kind: the result itself in memory, a lazy Dask
-    array with X's row chunks on Dask. ``n_columns`` None: one value per
-    row.
+    A function of checked rows, as X's kind (lazy on Dask).
 ``mean(values, check, X, *, compute=True)``
-    The mean of :meth:`map_rows`' per-row ``values`` of X, passed through
-    ``check(mean, range_of)``, which raises for an undefined result
-    (``range_of()`` gives X's ``(min, max)`` for the message where X is in
-    memory; None on Dask): a Python float, or on Dask with ``compute=False``
-    a lazy 0-d Dask array.
+    The mean of per-row values, checked.
+``weighted_mean(values, weights, check, X, *, compute=True)``
+    ... weighted.
 ``in_memory``
-    Whether X's rows are in this process: an estimator whose fit keeps one
-    value per training sample beside X (sparse coding's codes) fits only
-    such X.
+    Whether X's rows are in this process.
 
 A new executor is a class with these methods and one more line in
 :func:`executor_for`.

@@ -56,8 +56,9 @@ implements ``_evaluate(theta) -> Evaluation`` and, to run on Dask,
 """
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -79,7 +80,9 @@ class Stage(enum.Enum):
 class RowSums:
     """Some rows' share of the sums J is made of: float64 arrays, sums over
     the rows before any ``1/m``; a stage fills the fields it computes and
-    leaves the others None.
+    leaves the others None. A kernel whose J needs more sums (the
+    autoencoders' hidden activations) subclasses it with fields of its own
+    (:class:`~skl_sparseae._autoencoder_objective.AutoencoderRowSums`).
 
     Attributes
     ----------
@@ -87,18 +90,10 @@ class RowSums:
         ``sum_i dL_i/dtheta`` (the parameters' size).
     losses : ndarray or None
         The loss sums, one entry per sum the kernel's J is made of.
-    hidden : ndarray or None
-        ``sum_i [a_1(x_i), ..., a_L(x_i)]``: the encoder layers' column sums.
-    slope_W, slope_b : ndarray or None
-        ``sum_i (a_i * (1 - a_i)) x_i^T`` and ``sum_i a_i * (1 - a_i)`` of
-        the first encoder layer: the two sums its sparsity term is made of.
     """
 
     grad: np.ndarray | None = None
     losses: np.ndarray | None = None
-    hidden: np.ndarray | None = None
-    slope_W: np.ndarray | None = None
-    slope_b: np.ndarray | None = None
 
     def fields(self):
         """``{name: array}`` of the fields this stage filled."""
@@ -108,7 +103,7 @@ class RowSums:
 def add_row_sums(*parts):
     """The :class:`RowSums` of several parts, added in the order given (a
     fresh float64 copy of the first, then each part added in turn)."""
-    total = RowSums(
+    total = type(parts[0])(
         **{
             name: np.array(value, dtype=np.float64)
             for name, value in parts[0].fields().items()
@@ -148,29 +143,213 @@ class Evaluation:
     codes: np.ndarray | None = None
 
 
+# --- The contracts, as Protocols a type checker can use --------------------------
+#
+# ``tests/test_contracts.py`` holds every implementation to its Protocol: a
+# missing member, or a method whose parameters are named otherwise, fails.
+
+#: An array of the operations' namespace: NumPy's, or X's Array API
+#: namespace's on X's device.
+Array = Any
+
+
+class ArrayOps(Protocol):
+    """The array operations a kernel allocates and computes with, generic to
+    every kernel: :class:`~skl_sparseae._array_ops.NumpyOps` (``out=``
+    buffers, BLAS) and :class:`~skl_sparseae._array_ops.ArrayAPIOps` (an
+    Array API namespace on a device). Model-specific operations are in
+    :class:`AutoencoderArrayOps` and :class:`ClassifierArrayOps`."""
+
+    xp: Any  # the namespace
+    device: Any  # the device (None for NumPy)
+    is_numpy: bool
+
+    # allocation and movement
+    def empty(self, shape: tuple, dtype: Any) -> Array: ...
+    def zeros(self, shape: tuple) -> Array: ...
+    def ones(self, shape: tuple, dtype: Any) -> Array: ...
+    def buffer(self, shape: tuple, dtype: Any) -> Array: ...
+    def astype(self, array: Array, dtype: Any, copy: bool = False) -> Array: ...
+    def rows(self, buffer: Array, n_rows: int) -> Array: ...
+    def part(self, array: Array, start: int, stop: int) -> Array: ...
+    def put_rows(self, target: Array, start: int, stop: int, values: Array) -> None: ...
+    def rows_where(self, X: Array, mask: np.ndarray) -> Array: ...
+    def pack(self, parts: list, out: Array) -> Array: ...
+    def publish(self, array: np.ndarray, like: Array) -> Array: ...
+    def to_host(self, *arrays: Array) -> list: ...
+    def working_parameters(
+        self, theta: np.ndarray, dtype: Any, buffer: Array | None
+    ) -> Array: ...
+
+    # arithmetic (``out`` where the namespace can write in place)
+    def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array: ...
+    def multiply(self, a: Array, b: Array, out: Array | None = None) -> Array: ...
+    def divide(self, a: Array, b: Array, out: Array | None = None) -> Array: ...
+    def subtract(self, a: Array, b: Array, out: Array | None = None) -> Array: ...
+    def sqrt(self, a: Array, out: Array | None = None) -> Array: ...
+
+    # sums
+    def sum_float64(self, a: Array) -> Any: ...
+    def sum_per_row(self, Z: Array) -> Array: ...
+    def weighted_sum(self, values: Array, weights: Array) -> Any: ...
+    def loss_share(self, value: Any, share: Array) -> Array: ...
+    def loss_shares(self, values: tuple, share: Array) -> Array: ...
+
+
+class AutoencoderArrayOps(ArrayOps, Protocol):
+    """What the autoencoders' (and RICA's) kernels add: the logistic
+    function and its slope, softplus, and their losses' sums."""
+
+    def sigmoid(self, Z: Array) -> Array: ...
+    def expit(self, Z: Array) -> Array: ...
+    def softplus(self, Z: Array) -> Array: ...
+    def softplus_minus_product_sum(self, Z: Array, X: Array) -> Any: ...
+    def times_logistic_slope(
+        self, delta: Array, A: Array, out: Array | None = None
+    ) -> Array: ...
+    def half_squared_norm(self, R: Array) -> Any: ...
+
+
+class ClassifierArrayOps(ArrayOps, Protocol):
+    """What the classifier's kernel adds: labels where X is, the softmax's
+    exponent and maxima, and the cross-entropy's sums."""
+
+    def exp(self, Z: Array, out: Array | None = None) -> Array: ...
+    def max_per_row(self, Z: Array) -> Array: ...
+    def labels(self, y: np.ndarray) -> Array: ...
+    def label_positions(self, labels: Array, n_classes: int, Z: Array) -> Array: ...
+    def at_labels(self, Z: Array, positions: Array) -> Array: ...
+    def subtract_one_at_labels(self, Z: Array, positions: Array) -> Array: ...
+    def log_loss_sum(
+        self, normaliser: Array, z_max: Array, z_true: Array, weights: Any = None
+    ) -> Any: ...
+    def classes_of(self, classes: np.ndarray, indices: Array) -> Any: ...
+
+
 class ChunkRunner(Protocol):
     """Runs a kernel's chunk tasks and adds their shares in a fixed order:
-    what an executor hands a kernel (see the module)."""
+    what an executor hands a kernel (see the module).
+    :class:`~skl_sparseae._runners.ThreadRunner` and
+    :class:`~skl_sparseae._runners.ArrayAPIRunner`."""
 
     #: How many chunk tasks may run at once: the kernel makes one workspace
     #: for each (and never more than it has chunks).
     n_threads: int
 
-    #: The array operations for where the rows are
-    #: (:data:`~skl_sparseae._array_ops.NUMPY_OPS`, or an
-    #: :class:`~skl_sparseae._array_ops.ArrayAPIOps` of X's namespace and
-    #: device): the kernel allocates and computes with them.
-    ops: object
+    #: The array operations for where the rows are: the kernel allocates and
+    #: computes with them.
+    ops: ArrayOps
 
-    def chunk_rows(self, chunk_size, n_samples, n_features):
+    def chunk_rows(self, chunk_size: Any, n_samples: int, n_features: int) -> int:
         """Rows per chunk for the estimator's ``chunk_size`` (an int, "auto"
         or None for one chunk)."""
 
-    def run(self, n_chunks, workspaces, compute, shares, totals):
+    def run(
+        self,
+        n_chunks: int,
+        workspaces: list,
+        compute: Callable[[Any, int], None],
+        shares: Callable[[Any], tuple],
+        totals: tuple,
+    ) -> None:
         """Every chunk's share, added into ``totals`` (zeros on entry)."""
 
-    def close(self):
+    def close(self) -> None:
         """Release what the runner started (threads); safe to call twice."""
+
+
+class Objective(Protocol):
+    """``theta -> (J, grad)`` over all of X's rows, what L-BFGS minimises:
+    every kernel (:class:`ChunkedObjective`'s subclasses) and the Dask
+    executor's :class:`~skl_sparseae._dask.DaskObjective`."""
+
+    #: The evaluation of the last call, or None before the first.
+    last_evaluation: "Evaluation | None"
+
+    def __call__(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(J, grad)``, float64; keeps the evaluation as ``last_evaluation``."""
+
+    def evaluate(self, theta: np.ndarray) -> "Evaluation":
+        """J, its gradient, its terms and what the estimators read of them."""
+
+    def close(self) -> None:
+        """Release the runner (threads) or the workers' data."""
+
+    def __enter__(self) -> "Objective": ...
+    def __exit__(self, *exc_info: Any) -> Any: ...
+
+
+class Executor(Protocol):
+    """Where an estimator's rows are and where its chunks run, for one kind
+    of X: :data:`~skl_sparseae._executors.IN_MEMORY`,
+    :data:`~skl_sparseae._executors.DASK` and
+    :class:`~skl_sparseae._executors.ArrayAPIExecutor`, as
+    :func:`~skl_sparseae._executors.executor_for` picks them."""
+
+    #: Whether X's rows are in this process: an estimator whose fit keeps one
+    #: value per training sample beside X (sparse coding's codes) fits only
+    #: such X.
+    in_memory: bool
+
+    def training_data(
+        self, estimator: Any, X: Any, *, accept_sparse: Any
+    ) -> tuple[Any, tuple | None]:
+        """X checked for a fit (``n_features_in_`` set), and its ``(min,
+        max)`` when the check found it on the way (else None)."""
+
+    def training_data_and_targets(
+        self, estimator: Any, X: Any, y: Any, *, accept_sparse: Any
+    ) -> tuple[Any, np.ndarray]:
+        """X checked for a fit of ``(X, y)``, and ``y`` as a NumPy array,
+        one value per sample."""
+
+    def fitted_input(
+        self, estimator: Any, X: Any, *, accept_sparse: Any, method: str
+    ) -> Any:
+        """X checked against a fitted estimator (width, dtype, and under
+        array API dispatch its namespace and device) for ``method``."""
+
+    def codes(self, X: Any, estimator: Any) -> Any:
+        """Codes for ``inverse_transform``, checked (the width is the
+        estimator's to check)."""
+
+    def objective(
+        self,
+        factory: Callable[..., Any],
+        X: Any,
+        *targets: Any,
+        sample_weight: np.ndarray | None = None,
+        **options: Any,
+    ) -> Objective:
+        """J and its gradient over all of X's rows: ``factory(rows,
+        *targets, runner=..., [sample_weight=..., weight_sum=...],
+        **options)`` builds the kernel on some rows; the executor hands it
+        the runner of its chunks, runs it where the rows are and adds the
+        shares in a fixed order; the weights go where X is."""
+
+    def map_rows(
+        self, X: Any, function: Callable, n_columns: int | None, dtype: Any = None
+    ) -> Any:
+        """``function`` of checked rows, as X's kind: the result itself in
+        memory, a lazy Dask array with X's row chunks on Dask."""
+
+    def mean(
+        self, values: Any, check: Callable, X: Any, *, compute: bool = True
+    ) -> Any:
+        """The mean of :meth:`map_rows`' per-row ``values``, through
+        ``check(mean, range_of)``: a float, or on Dask with ``compute=False``
+        a lazy 0-d Dask array."""
+
+    def weighted_mean(
+        self,
+        values: Any,
+        weights: np.ndarray,
+        check: Callable,
+        X: Any,
+        *,
+        compute: bool = True,
+    ) -> Any:
+        """:meth:`mean` weighted by checked ``weights``."""
 
 
 def row_chunks(n_samples, chunk_size):
