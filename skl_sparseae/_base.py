@@ -1,8 +1,12 @@
 """What every autoencoder estimator of the package shares: fit and
-fit_transform around one ``_fit``, transform, inverse_transform and score
-around an encoder and a decoder, the data checks, and the L-BFGS call.
+fit_transform around one fit template (``_fit``), transform,
+inverse_transform and score around an encoder and a decoder, the data
+checks, and the L-BFGS call.
 
-A subclass supplies ``_fit(X, return_codes)``, ``_encode(X)``,
+A subclass supplies the fit template's hooks (``_fit_subtasks()``,
+``_starting_point(...)``), ``_layout(n_features)``, ``_objective(X, *,
+runner, ...)``, ``_fitted_parameters(theta, X)``,
+``_mean_activations(rho_hats, X)``, ``_encode(X)``,
 ``_decoder_pre_activation(H)`` and the property ``_n_features_out``.
 """
 
@@ -16,16 +20,22 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils import metadata_routing
+from sklearn.utils import check_random_state, metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
 from ._activity import report_units
 from ._array_ops import dtype_name, ops_for
-from ._callbacks import CallbackSupportMixin
+from ._callbacks import CallbackSupportMixin, FitTask
 from ._executors import executor_for
 from ._forward import reconstruction_loss_per_sample
 from ._gradient_check import GradientCheckProblem
-from ._optimize import OUT_OF_SCALE, minimize_for, user_stacklevel
+from ._optimize import (
+    OUT_OF_SCALE,
+    atomic_fit,
+    minimize_for,
+    publish_fit,
+    user_stacklevel,
+)
 from ._runners import serial_blas
 from ._sklearn_private import _fit_context
 from ._validation import (
@@ -389,6 +399,48 @@ class AutoencoderBase(
             )
         return self._packed_parameters()
 
+    def _fit(self, X, y, return_codes, sample_weight=None):
+        """The autoencoders' one fit template: validate X and the weights,
+        begin the fit's task, take the starting point, then L-BFGS and the
+        one publishing step (:meth:`_fit_parameters`); returns the codes of
+        X if asked. All or nothing: if anything raises, the estimator is
+        left as it was.
+
+        A subclass gives two hooks: ``_fit_subtasks()``, the number of
+        tasks directly under the fit's (for the callbacks), and
+        ``_starting_point(layout, fit_rows, random_state, task) -> (theta0,
+        fitted_too, lbfgs_task)``: the parameters L-BFGS starts from, the
+        fitted attributes of its own (e.g. ``pretrain_losses_``) and the
+        task whose subtasks the L-BFGS iterations are (``task`` itself, or
+        a stage of it, which the template ends the fit after).
+        """
+        with atomic_fit(self):
+            X = self._validate_training_data(X)
+            fit_rows = weighted_rows(X, sample_weight)
+            layout = self._layout(X.shape[1])
+            random_state = check_random_state(self.random_state)
+            task = FitTask.begin_fit(
+                self,
+                X,
+                X if y is None else y,
+                max_subtasks=self._fit_subtasks(),
+                sample_weight=sample_weight,
+            )
+            theta0, fitted_too, lbfgs_task = self._starting_point(
+                layout, fit_rows, random_state, task
+            )
+            codes = self._fit_parameters(
+                X,
+                return_codes,
+                theta0,
+                lbfgs_task,
+                fitted_too=fitted_too,
+                fit_rows=fit_rows,
+            )
+            if lbfgs_task is not task:
+                task.end_fit()
+        return codes
+
     def _fit_parameters(
         self, X, return_codes, theta0, task, fitted_too=None, fit_rows=None
     ):
@@ -432,12 +484,8 @@ class AutoencoderBase(
             **self._fitted_parameters(result.theta, X),
             **self._mean_activations(rho_hats, X),
             **(fitted_too or {}),
-            "loss_": result.loss,
-            "loss_curve_": result.loss_curve,
-            "n_iter_": result.n_iter,
         }
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        publish_fit(self, fitted, result)
         report_units(
             label,
             rho_hats,

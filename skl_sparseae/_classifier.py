@@ -30,7 +30,7 @@ from ._executors import executor_for
 from ._forward import encode_layers, softmax_inplace
 from ._gradient_check import GradientCheckProblem
 from ._layouts import ClassifierLayout
-from ._optimize import atomic_fit, minimize_for
+from ._optimize import atomic_fit, minimize_for, publish_fit
 from ._runners import serial_blas
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import (
@@ -427,8 +427,7 @@ class SparseAutoencoderClassifier(
             "pretrain_losses_": pretrain_losses,
             "softmax_loss_": None if softmax_result is None else softmax_result.loss,
         }
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        publish_fit(self, fitted)
         if self.fine_tune:
             fine_tuning.end({})
         task.end_fit()

@@ -7,15 +7,12 @@ shell (fit, transform, score, checks, L-BFGS) in :mod:`skl_sparseae._base`.
 from numbers import Real
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from ._array_ops import as_host, ops_for
 from ._autoencoder_objective import AutoencoderObjective
-from ._base import AutoencoderBase, check_finite_output, weighted_rows
-from ._callbacks import FitTask
+from ._base import AutoencoderBase, check_finite_output
 from ._forward import encode_layers
 from ._layouts import NetworkLayout
-from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
 from ._validation import (
     DECODER_ACTIVATIONS,
@@ -315,49 +312,29 @@ class DeepSparseAutoencoder(AutoencoderBase):
         theta0 = layout.from_layers(coefs, intercepts)
         return theta0, [stage.loss_ for stage in stages]
 
-    def _fit(self, X, y, return_codes, sample_weight=None):
-        """Fit and publish the fitted attributes; return the codes of X if asked.
+    # The fit template's hooks (AutoencoderBase._fit).
 
-        All or nothing: if anything raises, the estimator is left as it was.
-        """
-        with atomic_fit(self):
-            sizes, rho, beta = self._options()
-            X = self._validate_training_data(X)
-            fit_rows = weighted_rows(X, sample_weight)
-            layout = self._layout(X.shape[1])
-            random_state = check_random_state(self.random_state)
-            # A warm start continues from the fitted network: no pretraining.
-            pretrain = self.pretrain and not (
-                self.warm_start and hasattr(self, "coefs_")
+    def _pretrains(self):
+        """Whether this fit pretrains: a warm start continues from the
+        fitted network instead."""
+        return self.pretrain and not (self.warm_start and hasattr(self, "coefs_"))
+
+    def _fit_subtasks(self):
+        # Each pretraining stage, then the joint training.
+        return (len(self._options()[0]) if self._pretrains() else 0) + 1
+
+    def _starting_point(self, layout, fit_rows, random_state, task):
+        if self._pretrains():
+            # The stages fit the rows J is over, with their weights.
+            _, rho, beta = self._options()
+            rows, weights = fit_rows
+            theta0, pretrain_losses = self._pretrain(
+                rows, layout, rho, beta, random_state, task, weights
             )
-            # The fit's tasks for the callbacks: each pretraining stage, then
-            # the joint training with its L-BFGS iterations.
-            task = FitTask.begin_fit(
-                self,
-                X,
-                X if y is None else y,
-                max_subtasks=(len(sizes) if pretrain else 0) + 1,
-                sample_weight=sample_weight,
-            )
-            if pretrain:
-                # The stages fit the rows J is over, with their weights.
-                rows, weights = fit_rows
-                theta0, pretrain_losses = self._pretrain(
-                    rows, layout, rho, beta, random_state, task, weights
-                )
-            else:
-                theta0, pretrain_losses = self._start(layout, random_state), None
-            joint = task.stage("joint training", max_subtasks=self.max_iter + 1)
-            codes = self._fit_parameters(
-                X,
-                return_codes,
-                theta0,
-                joint,
-                fitted_too={"pretrain_losses_": pretrain_losses},
-                fit_rows=fit_rows,
-            )
-            task.end_fit()
-        return codes
+        else:
+            theta0, pretrain_losses = self._start(layout, random_state), None
+        joint = task.stage("joint training", max_subtasks=self.max_iter + 1)
+        return theta0, {"pretrain_losses_": pretrain_losses}, joint
 
     def _fitted_parameters(self, theta, X):
         """``coefs_`` and ``intercepts_`` at ``theta``, in X's dtype, where

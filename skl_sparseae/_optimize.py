@@ -141,6 +141,23 @@ class atomic_fit:
         return False
 
 
+def publish_fit(estimator, fitted, result=None):
+    """The one publishing step of every fit: the fitted attributes
+    ``fitted`` (name -> value) and, from an L-BFGS ``result``
+    (:class:`OptimizationResult`), ``loss_``, ``loss_curve_`` and
+    ``n_iter_``, set on ``estimator`` together at the fit's end (inside
+    :class:`atomic_fit`: all of them or, if the fit raises, none)."""
+    if result is not None:
+        fitted = {
+            **fitted,
+            "loss_": result.loss,
+            "loss_curve_": result.loss_curve,
+            "n_iter_": result.n_iter,
+        }
+    for name, value in fitted.items():
+        setattr(estimator, name, value)
+
+
 # What scikit-learn's callback machinery (sklearn.callback) sets on an
 # estimator during a fit and removes after it, from outside the fit.
 CALLBACK_ATTRIBUTES = (

@@ -22,7 +22,7 @@ from ._base import (
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._executors import IN_MEMORY, executor_for
 from ._gradient_check import GradientCheckProblem
-from ._optimize import atomic_fit, minimize_for
+from ._optimize import atomic_fit, minimize_for, publish_fit
 from ._rica_objective import ReconstructionICAObjective, RICALayout, normalized_rows
 from ._runners import serial_blas
 from ._sklearn_private import Interval, StrOptions, _fit_context
@@ -242,14 +242,7 @@ class ReconstructionICA(
                         lambda theta, loss_curve: self._fitted_at(theta, X)
                     ),
                 )
-            fitted = {
-                **self._fitted_at(result.theta, X),
-                "loss_": result.loss,
-                "loss_curve_": result.loss_curve,
-                "n_iter_": result.n_iter,
-            }
-            for name, value in fitted.items():
-                setattr(self, name, value)
+            publish_fit(self, self._fitted_at(result.theta, X), result)
             task.end_fit()
         return self
 

@@ -6,15 +6,12 @@ The math lives in :mod:`skl_sparseae._autoencoder_objective`; this module is the
 from numbers import Real
 
 import numpy as np
-from sklearn.utils import check_random_state
 
 from ._array_ops import as_host, ops_for
 from ._autoencoder_objective import SparseAutoencoderObjective
-from ._base import AutoencoderBase, check_finite_output, weighted_rows
-from ._callbacks import FitTask
+from ._base import AutoencoderBase, check_finite_output
 from ._forward import encode
 from ._layouts import NetworkLayout, pack_parameters, unpack_parameters
-from ._optimize import atomic_fit
 from ._sklearn_private import Interval, StrOptions
 from ._validation import OBJECTIVE_CONSTRAINTS, PositiveInt
 
@@ -290,29 +287,15 @@ class SparseAutoencoder(AutoencoderBase):
             weight_sum=weight_sum,
         )
 
-    def _fit(self, X, y, return_codes, sample_weight=None):
-        """Fit and publish the fitted attributes; return the codes of X if asked.
+    # The fit template's hooks (AutoencoderBase._fit).
 
-        All or nothing: if anything raises, the estimator is left as it was.
-        """
-        with atomic_fit(self):
-            X = self._validate_training_data(X)
-            fit_rows = weighted_rows(X, sample_weight)
-            layout = self._layout(X.shape[1])
-            theta0 = self._start(layout, check_random_state(self.random_state))
-            # The fit's task for the callbacks: one subtask per L-BFGS
-            # iteration, and the one L-BFGS never runs.
-            task = FitTask.begin_fit(
-                self,
-                X,
-                X if y is None else y,
-                max_subtasks=self.max_iter + 1,
-                sample_weight=sample_weight,
-            )
-            codes = self._fit_parameters(
-                X, return_codes, theta0, task, fit_rows=fit_rows
-            )
-        return codes
+    def _fit_subtasks(self):
+        # The L-BFGS iterations, and the one L-BFGS never runs.
+        return self.max_iter + 1
+
+    def _starting_point(self, layout, fit_rows, random_state, task):
+        # The fit's own task is the L-BFGS one.
+        return self._start(layout, random_state), {}, task
 
     def _fitted_parameters(self, theta, X):
         """The network's fitted arrays at ``theta``, in X's dtype, where X

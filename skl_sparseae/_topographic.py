@@ -29,7 +29,7 @@ from ._callbacks import CallbackSupportMixin, FitTask
 from ._executors import IN_MEMORY, executor_for
 from ._gradient_check import GradientCheckProblem
 from ._layouts import initialization_bound
-from ._optimize import atomic_fit, minimize_lbfgs, user_stacklevel
+from ._optimize import atomic_fit, minimize_lbfgs, publish_fit, user_stacklevel
 from ._runners import serial_blas
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._sparse_coding_objective import (
@@ -431,8 +431,7 @@ class TopographicSparseCoding(
                 "loss_curve_": loss_curve,
                 "n_iter_": len(loss_curve),
             }
-            for name, value in fitted.items():
-                setattr(self, name, value)
+            publish_fit(self, fitted)
             if self.verbose and stopped_on_request:
                 print(
                     f"[{label}] stopped after {len(loss_curve)} alternations: a "
