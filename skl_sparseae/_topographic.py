@@ -29,14 +29,16 @@ from ._callbacks import CallbackSupportMixin, FitTask
 from ._executors import IN_MEMORY, executor_for
 from ._gradient_check import GradientCheckProblem
 from ._layouts import initialization_bound
-from ._optimize import atomic_fit, minimize_lbfgs, publish_fit, user_stacklevel
+from ._optimize import atomic_fit, publish_fit, user_stacklevel
 from ._runners import serial_blas
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._sparse_coding_objective import (
+    LBFGS_GRADIENT_TOL,
     SparseCodingLayout,
     SparseCodingObjective,
+    alternate,
     initial_codes,
-    newton_polish,
+    solve_codes,
     topographic_grouping,
 )
 from ._validation import (
@@ -46,24 +48,6 @@ from ._validation import (
     PositiveInt,
     estimator_label,
 )
-
-# transform's L-BFGS stops when every sample's gradient, d/ds_i of
-# ||s_i D - x_i||^2 + sparsity * sum_g sqrt(...), has no entry above this
-# (relative to the largest of ||x_i||^2 over the samples and 1); Newton
-# steps then take the codes to the arithmetic's precision.
-LBFGS_GRADIENT_TOL = 1e-6
-# ... and the Newton steps stop once every entry is below this (relative to
-# the same scale): the codes are then the minimiser to rounding.
-NEWTON_GRADIENT_TOL = 1e-13
-
-# L-BFGS correction pairs for the codes solves (scipy's default is 10). The
-# codes problem is separable per sample, so pairs shared by all samples carry
-# little, while L-BFGS-B's own work per iteration grows with their number
-# times the number of codes (n_samples * n_components): fewer pairs make the
-# fit faster with the same alternations and J to rounding (measured on the
-# performance page, "Sparse coding against scikit-learn's dictionary
-# learning").
-CODES_HISTORY = 3
 
 
 class TopographicSparseCoding(
@@ -340,7 +324,6 @@ class TopographicSparseCoding(
                 rows, dictionary, grouping, self.sparsity, self.epsilon
             )
             label = estimator_label(self)
-            loss_curve = []
             start_time = time.perf_counter()
             # The fit's task for the callbacks: one subtask per alternation.
             task = FitTask.begin_fit(
@@ -357,7 +340,6 @@ class TopographicSparseCoding(
                     "grouping_": grouping.astype(X.dtype),
                 }
 
-            stopped_on_request = False
             with (
                 serial_blas(),
                 IN_MEMORY.objective(
@@ -368,65 +350,45 @@ class TopographicSparseCoding(
                     sample_weight=weights,
                 ) as objective,
             ):
-                # (J, grad) where the next codes step starts, when known
-                evaluation = None
-                for _ in range(self.max_iter):
-                    alternation = task.stage("alternation", max_subtasks=0)
-                    # Codes step: L-BFGS over all codes, warm-started.
-                    result = minimize_lbfgs(
-                        objective,
-                        np.asarray(codes, dtype=np.float64).ravel(),
-                        max_iter=self.code_max_iter,
-                        tol=0.0,
-                        label=f"{label} codes step",
-                        verbose=max(self.verbose - 1, 0),
-                        rounding=float(np.finfo(X.dtype).eps),
-                        explain_overflow=lambda: explain_last_terms(
-                            objective, X, self._advice()
-                        ),
-                        warn=False,
-                        history=CODES_HISTORY,
-                        start=evaluation,
-                    )
-                    codes = result.theta
-                    # Dictionary step: the closed form for these codes.
-                    objective.set_dictionary(objective.dictionary_step(codes))
-                    # J after the alternation, which is also J and its
-                    # gradient where the next codes step starts.
-                    evaluation = self._checked_evaluation(objective, codes, rows)
-                    loss = evaluation[0]
-                    loss_curve.append(loss)
-                    if self.verbose:
-                        self._print_progress(
-                            label, objective, len(loss_curve), start_time
+                alternation = alternate(
+                    objective,
+                    codes,
+                    max_iter=self.max_iter,
+                    tol=self.tol,
+                    code_max_iter=self.code_max_iter,
+                    rounding=float(np.finfo(X.dtype).eps),
+                    label=label,
+                    verbose=self.verbose,
+                    explain_overflow=lambda: explain_last_terms(
+                        objective, rows, self._advice()
+                    ),
+                    checked_evaluation=lambda objective, codes: (
+                        self._checked_evaluation(objective, codes, rows)
+                    ),
+                    stage=lambda: task.stage("alternation", max_subtasks=0),
+                    fitted_at=fitted_at,
+                    report=(
+                        (
+                            lambda objective, n: self._print_progress(
+                                label, objective, n, start_time
+                            )
                         )
-                    if alternation.end(
-                        lambda: {
-                            **fitted_at(objective.dictionary),
-                            "loss_": loss_curve[-1],
-                            "loss_curve_": list(loss_curve),
-                            "n_iter_": len(loss_curve),
-                        }
-                    ):
-                        # A callback asked to stop: this alternation's
-                        # dictionary is the fit's.
-                        stopped_on_request = True
-                        break
-                    # Stop once an alternation lowered J by at most tol * J.
-                    previous = loss_curve[-2] if len(loss_curve) > 1 else np.inf
-                    if previous - loss <= self.tol * abs(loss):
-                        break
-                else:
-                    warnings.warn(
-                        f"{label}: stopped after max_iter={self.max_iter} "
-                        "alternations before J levelled off to "
-                        f"tol={self.tol:g}. Increase max_iter, or raise tol.",
-                        ConvergenceWarning,
-                        stacklevel=user_stacklevel(),
-                    )
-                fitted_dictionary = objective.dictionary
+                        if self.verbose
+                        else None
+                    ),
+                )
+            if alternation.reached_max_iter:
+                warnings.warn(
+                    f"{label}: stopped after max_iter={self.max_iter} "
+                    "alternations before J levelled off to "
+                    f"tol={self.tol:g}. Increase max_iter, or raise tol.",
+                    ConvergenceWarning,
+                    stacklevel=user_stacklevel(),
+                )
+            loss_curve = alternation.loss_curve
+            stopped_on_request = alternation.stopped_on_request
             fitted = {
-                **fitted_at(fitted_dictionary),
+                **fitted_at(alternation.dictionary),
                 "loss_": loss_curve[-1],
                 "loss_curve_": loss_curve,
                 "n_iter_": len(loss_curve),
@@ -479,7 +441,7 @@ class TopographicSparseCoding(
         grouping = self.grouping_.astype(np.float64)
         n_samples = X64.shape[0]
         codes0 = initial_codes(X64, dictionary, grouping, self.sparsity, self.epsilon)
-        # A sample's own gradient is m times J's; its scale is ||x_i||^2's.
+        # A sample's gradient's scale is ||x_i||^2's.
         scale = max(1.0, float(np.max(np.einsum("ij,ij->i", X64, X64))))
         label = f"{estimator_label(self)} transform"
         with (
@@ -489,26 +451,15 @@ class TopographicSparseCoding(
                 self._objective, X64, dictionary=dictionary, grouping=grouping
             ) as objective,
         ):
-            result = minimize_lbfgs(
+            codes, gradients = solve_codes(
                 objective,
-                codes0.ravel(),
+                codes0,
                 max_iter=self.transform_max_iter,
-                tol=0.0,
-                gtol=LBFGS_GRADIENT_TOL * scale / n_samples,
+                scale=scale,
                 label=label,
-                rounding=float(np.finfo(np.float64).eps),
                 explain_overflow=lambda: explain_last_terms(
                     objective, X64, self._advice()
                 ),
-                warn=False,
-                history=CODES_HISTORY,
-            )
-            # Newton steps until every gradient entry is at the arithmetic's
-            # floor (the steps then stop improving anyway).
-            codes, gradients = newton_polish(
-                objective,
-                result.theta.reshape(n_samples, -1),
-                tolerance=NEWTON_GRADIENT_TOL * scale,
             )
         unsolved = np.max(np.abs(gradients), axis=1) > LBFGS_GRADIENT_TOL * scale
         if unsolved.any():

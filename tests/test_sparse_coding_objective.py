@@ -314,3 +314,79 @@ def test_driver_history_sets_the_correction_pairs_and_keeps_the_minimum():
         assert result.converged and np.max(np.abs(result.theta)) < 1e-8
     # fewer pairs, a different path: the count of evaluations differs
     assert results[0].n_iter != results[1].n_iter
+
+
+# --- The algorithm as module functions --------------------------------------------
+
+
+def test_alternate_and_solve_codes_are_the_estimators_fit_and_transform():
+    """The alternation and the codes solve run without the estimator: on an
+    objective built by hand they give the fitted model's J curve, dictionary
+    and transform, bit for bit."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.utils import check_random_state
+
+    from skl_sparseae import TopographicSparseCoding
+    from skl_sparseae._runners import serial_blas
+    from skl_sparseae._sparse_coding_objective import (
+        alternate,
+        initial_codes,
+        solve_codes,
+    )
+
+    X = laplace_data(60, 6)
+    model = TopographicSparseCoding(4, neighborhood_size=1, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    grouping = model.grouping_
+    D0 = model._start(6, check_random_state(0))
+
+    class NoCallbacks:
+        def end(self, fitted):
+            return False
+
+    options = dict(
+        grouping=grouping,
+        sparsity=model.sparsity,
+        epsilon=model.epsilon,
+        alpha=model.alpha,
+    )
+    with (
+        serial_blas(),
+        SparseCodingObjective(
+            X, dictionary=D0, runner=ThreadRunner(1), **options
+        ) as objective,
+    ):
+        result = alternate(
+            objective,
+            initial_codes(X, D0, grouping, model.sparsity, model.epsilon),
+            max_iter=5,
+            tol=model.tol,
+            code_max_iter=model.code_max_iter,
+            rounding=float(np.finfo(np.float64).eps),
+            label="J",
+            verbose=0,
+            explain_overflow=None,
+            checked_evaluation=lambda objective, codes: objective(codes),
+            stage=NoCallbacks,
+            fitted_at=lambda dictionary: {},
+        )
+    assert result.loss_curve == model.loss_curve_
+    np.testing.assert_array_equal(result.dictionary, model.components_)
+    with SparseCodingObjective(
+        X, dictionary=result.dictionary, runner=ThreadRunner(1), **options
+    ) as objective:
+        codes, _ = solve_codes(
+            objective,
+            initial_codes(
+                X, result.dictionary, grouping, model.sparsity, model.epsilon
+            ),
+            max_iter=model.transform_max_iter,
+            scale=max(1.0, float(np.max(np.einsum("ij,ij->i", X, X)))),
+            label="codes",
+            explain_overflow=None,
+        )
+    np.testing.assert_array_equal(codes, model.transform(X))

@@ -249,17 +249,16 @@ def test_sparse_input_is_refused():
 
 
 def test_codes_left_unsolved_warn_at_the_callers_line(fitted, monkeypatch):
-    from skl_sparseae import _sparse_coding_objective, _topographic
+    from skl_sparseae import _sparse_coding_objective
 
     model, X = fitted
     # No Newton steps, one L-BFGS iteration: the codes stay short of the
     # minimiser, and transform must say so rather than return them quietly.
+    polish = _sparse_coding_objective.newton_polish
     monkeypatch.setattr(
-        _topographic,
+        _sparse_coding_objective,
         "newton_polish",
-        lambda objective, codes, tolerance: _sparse_coding_objective.newton_polish(
-            objective, codes, max_steps=0
-        ),
+        lambda objective, codes, tolerance: polish(objective, codes, max_steps=0),
     )
     model = copy.deepcopy(model).set_params(transform_max_iter=1)
     with pytest.warns(ConvergenceWarning, match="transform_max_iter=1") as record:
