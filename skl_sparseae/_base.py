@@ -5,9 +5,11 @@ checks, and the L-BFGS call.
 
 A subclass supplies the fit template's hooks (``_fit_subtasks()``,
 ``_starting_point(...)``), ``_layout(n_features)``, ``_objective(X, *,
-runner, ...)``, ``_fitted_parameters(theta, X)``,
-``_mean_activations(rho_hats, X)``, ``_encode(X)``,
-``_decoder_pre_activation(H)`` and the property ``_n_features_out``.
+runner, ...)``, ``_fitted_parameters(theta, X, ops)``,
+``_mean_activations(rho_hats, X, ops)``, ``_encode(X, ops)``,
+``_decoder_pre_activation(H, ops)`` and the property ``_n_features_out``.
+``ops`` is the array operations of where X is, handed down from the one
+``executor_for(X)`` of the public call: nothing below asks again.
 """
 
 import warnings
@@ -24,9 +26,9 @@ from sklearn.utils import check_random_state, metadata_routing
 from sklearn.utils.validation import check_is_fitted
 
 from ._activity import report_units
-from ._array_ops import dtype_name, ops_for
+from ._array_ops import dtype_name
 from ._callbacks import CallbackSupportMixin, FitTask
-from ._executors import executor_for
+from ._executors import IN_MEMORY, executor_for
 from ._forward import reconstruction_loss_per_sample
 from ._gradient_check import GradientCheckProblem
 from ._optimize import (
@@ -135,9 +137,9 @@ class AutoencoderBase(
         )
         return executor.map_rows(X, self._encode, self._n_features_out)
 
-    def _codes(self, X):
+    def _training_codes(self, X, executor):
         """Codes of validated training data, lazy for a Dask array."""
-        return executor_for(X).map_rows(X, self._encode, self._n_features_out)
+        return executor.map_rows(X, self._encode, self._n_features_out)
 
     def inverse_transform(self, X):
         """Decode codes back to input space through the decoder.
@@ -155,10 +157,10 @@ class AutoencoderBase(
         """
         return decode_codes(self, X, "units in its code layer", self._decode)
 
-    def _decode(self, H):
-        Z_out = self._decoder_pre_activation(H)
+    def _decode(self, H, ops):
+        Z_out = self._decoder_pre_activation(H, ops)
         if self.decoder_activation == "logistic":
-            Z_out = ops_for(Z_out).sigmoid(Z_out)
+            Z_out = ops.sigmoid(Z_out)
         return Z_out
 
     # ``compute`` is an option of this method, not data to route to it.
@@ -249,20 +251,19 @@ class AutoencoderBase(
         """
         return per_sample_scores(self, X, accept_sparse=("csr", "csc"))
 
-    def _sample_losses(self, X):
+    def _sample_losses(self, X, ops):
         """What ``score`` and ``score_samples`` score: the reconstruction
-        loss of each sample of validated X."""
+        loss of each sample of validated X (``ops``: where X is)."""
         self._check_parameter_rules()
-        return self._reconstruction_losses(X)
+        return self._reconstruction_losses(X, ops)
 
-    def _reconstruction_losses(self, X):
+    def _reconstruction_losses(self, X, ops):
         """L(x_hat_i, x_i) of each sample of validated X, in float64."""
-        self._check_cross_entropy_range(X)
-        ops = ops_for(X)
+        self._check_cross_entropy_range(X, ops=ops)
         float64 = ops.xp.float64
-        H = self._encode(X)
+        H = self._encode(X, ops)
         with np.errstate(all="ignore"):
-            Z_out = self._decoder_pre_activation(ops.astype(H, float64))
+            Z_out = self._decoder_pre_activation(ops.astype(H, float64), ops)
             X_dense = X.toarray() if sp.issparse(X) else X
             return reconstruction_loss_per_sample(
                 ops.astype(X_dense, float64),
@@ -283,15 +284,15 @@ class AutoencoderBase(
 
     # Shared internals ----------------------------------------------------
 
-    def _validate_training_data(self, X):
+    def _validate_training_data(self, X, executor):
         """Validated X for fit: float C-ordered, canonical CSR, range checked.
 
         A Dask array is checked block-wise and persisted on the workers when
         they can hold it (:func:`~skl_sparseae._dask.prepare_training_array`).
         """
-        X, bounds = executor_for(X).training_data(self, X, accept_sparse="csr")
-        self._check_cross_entropy_range(X, bounds)
-        self._warn_if_out_of_decoder_range(X, bounds)
+        X, bounds = executor.training_data(self, X, accept_sparse="csr")
+        self._check_cross_entropy_range(X, bounds, executor.ops)
+        self._warn_if_out_of_decoder_range(X, bounds, executor.ops)
         return X
 
     def _check_parameter_rules(self):
@@ -300,26 +301,26 @@ class AutoencoderBase(
         state)."""
         check_loss_and_decoder(self.loss, self.decoder_activation)
 
-    def _check_cross_entropy_range(self, X, bounds=None):
+    def _check_cross_entropy_range(self, X, bounds=None, ops=None):
         """cross_entropy needs X in [0, 1]: raise if not.
 
-        ``bounds``: X's ``(min, max)`` if already known."""
+        ``bounds``: X's ``(min, max)`` if already known; ``ops``: where X is."""
         if self.loss != "cross_entropy":
             return
         if bounds is None:
-            bounds = value_range(X)
+            bounds = value_range(X, ops)
         if bounds is not None and (bounds[0] < 0.0 or bounds[1] > 1.0):
             raise ValueError(
                 f"cross_entropy loss needs X in [0, 1]; got {format_range(bounds)}. "
                 "Scale X (e.g. MinMaxScaler) or use loss='squared_error'."
             )
 
-    def _warn_if_out_of_decoder_range(self, X, bounds=None):
+    def _warn_if_out_of_decoder_range(self, X, bounds=None, ops=None):
         """The logistic decoder outputs values in (0, 1): warn if X is far outside."""
         if self.decoder_activation != "logistic" or self.loss == "cross_entropy":
             return
         if bounds is None:
-            bounds = value_range(X)
+            bounds = value_range(X, ops)
         if bounds is None:
             return
         low, high = bounds
@@ -335,11 +336,12 @@ class AutoencoderBase(
 
     def _gradient_check_problem(self, X, y=None):
         """What :func:`~skl_sparseae.check_gradient` checks on float64 X:
-        the objective ``fit`` minimises, with UFLDL's step 1e-4."""
-        self._check_cross_entropy_range(X)
+        the objective ``fit`` minimises, with UFLDL's step 1e-4 (X a NumPy
+        array: the in-memory executor's)."""
+        self._check_cross_entropy_range(X, ops=IN_MEMORY.ops)
         layout = self._layout(X.shape[1])
         return GradientCheckProblem(
-            objective=self._training_objective(X),
+            objective=self._training_objective(X, None, IN_MEMORY),
             layout=layout,
             step=1e-4,
             description=(
@@ -348,36 +350,35 @@ class AutoencoderBase(
             ),
         )
 
-    def _training_objective(self, X, sample_weight=None):
+    def _training_objective(self, X, sample_weight, executor):
         """J and its gradient on validated training X (weighted by the
-        checked ``sample_weight``, or not), run by X's executor (on this
-        machine's threads, or on a Dask array's blocks)."""
-        return executor_for(X).objective(
-            self._objective, X, sample_weight=sample_weight
-        )
+        checked ``sample_weight``, or not), run by X's ``executor`` (on this
+        machine's threads, on a Dask array's blocks, or on a device)."""
+        return executor.objective(self._objective, X, sample_weight=sample_weight)
 
-    def _minimize(self, objective, theta0, X, progress, task):
+    def _minimize(self, objective, theta0, X, progress, task, ops):
         """L-BFGS on ``objective`` from ``theta0``, with this estimator's
         stopping rule, progress output and warnings; its iterations are
-        ``task``'s subtasks for the callbacks."""
+        ``task``'s subtasks for the callbacks (``ops``: where X is)."""
         return minimize_for(
             self,
             objective,
             theta0,
             X,
-            explain=lambda: self._explain(objective, X, theta0),
+            ops=ops,
+            explain=lambda: self._explain(objective, X, theta0, ops),
             progress=progress,
             iterations=task.lbfgs_iterations(
-                lambda theta, loss_curve: self._fitted_at(theta, objective, X)
+                lambda theta, loss_curve: self._fitted_at(theta, objective, X, ops)
             ),
         )
 
-    def _fitted_at(self, theta, objective, X):
+    def _fitted_at(self, theta, objective, X, ops):
         """The fitted attributes at ``theta``, where the objective's last
         evaluation was: the network's arrays and ``mean_activation_``."""
         return {
-            **self._fitted_parameters(theta, X),
-            **self._mean_activations(objective.last_evaluation.rho_hats, X),
+            **self._fitted_parameters(theta, X, ops),
+            **self._mean_activations(objective.last_evaluation.rho_hats, X, ops),
         }
 
     def _start(self, layout, random_state):
@@ -415,8 +416,10 @@ class AutoencoderBase(
         a stage of it, which the template ends the fit after).
         """
         with atomic_fit(self):
-            X = self._validate_training_data(X)
-            fit_rows = weighted_rows(X, sample_weight)
+            # What X is, asked once: everything below is handed the executor.
+            executor = executor_for(X)
+            X = self._validate_training_data(X, executor)
+            fit_rows = weighted_rows(X, sample_weight, executor)
             layout = self._layout(X.shape[1])
             random_state = check_random_state(self.random_state)
             task = FitTask.begin_fit(
@@ -434,6 +437,7 @@ class AutoencoderBase(
                 return_codes,
                 theta0,
                 lbfgs_task,
+                executor,
                 fitted_too=fitted_too,
                 fit_rows=fit_rows,
             )
@@ -442,7 +446,7 @@ class AutoencoderBase(
         return codes
 
     def _fit_parameters(
-        self, X, return_codes, theta0, task, fitted_too=None, fit_rows=None
+        self, X, return_codes, theta0, task, executor, fitted_too=None, fit_rows=None
     ):
         """The shared fit from ``theta0``: L-BFGS on the training objective,
         the fitted attributes published together (the network's, J, its
@@ -454,7 +458,11 @@ class AutoencoderBase(
         rows, weights = (X, None) if fit_rows is None else fit_rows
         # BLAS runs single-threaded for the whole optimisation (scipy's
         # L-BFGS-B included); the objective runs its chunks on threads.
-        with serial_blas(), self._training_objective(rows, weights) as objective:
+        ops = executor.ops
+        with (
+            serial_blas(),
+            self._training_objective(rows, weights, executor) as objective,
+        ):
             result = self._minimize(
                 objective,
                 theta0,
@@ -467,6 +475,7 @@ class AutoencoderBase(
                     )
                 ),
                 task=task,
+                ops=ops,
             )
             if not result.last_evaluation_at_result:
                 # The evaluation whose rho_hats (and codes) are the result's.
@@ -481,8 +490,8 @@ class AutoencoderBase(
             rho_hats = [np.asarray(rho_hat) for rho_hat in evaluation.rho_hats]
 
         fitted = {
-            **self._fitted_parameters(result.theta, X),
-            **self._mean_activations(rho_hats, X),
+            **self._fitted_parameters(result.theta, X, ops),
+            **self._mean_activations(rho_hats, X, ops),
             **(fitted_too or {}),
         }
         publish_fit(self, fitted, result)
@@ -493,11 +502,11 @@ class AutoencoderBase(
             warn=getattr(self, "_report_units", True),
         )
         if return_codes and codes is None:
-            codes = self._codes(X)
+            codes = self._training_codes(X, executor)
         task.end({})
         return codes
 
-    def _explain(self, objective, X, theta0):
+    def _explain(self, objective, X, theta0, ops):
         """Which term of J is out of scale, and what to do about it.
 
         Reads J's three terms at the initial parameters, where they are
@@ -512,7 +521,7 @@ class AutoencoderBase(
             if not terms[term] < _HUGE_TERM:
                 value = getattr(self, name)
                 advice.append(f"{name}={value!r} is too large: use a smaller {name}")
-        bounds = value_range(X)
+        bounds = value_range(X, ops)
         if bounds is not None and max(abs(bounds[0]), abs(bounds[1])) > _LARGE_VALUE:
             advice.append(
                 f"X's values are large ({format_range(bounds)}): scale X "
@@ -530,21 +539,21 @@ class AutoencoderBase(
         )
 
 
-def weighted_rows(X, sample_weight):
+def weighted_rows(X, sample_weight, executor):
     """``(rows, weights)``: the rows of validated X that J is over and their
     checked weights (None: unweighted); see :func:`kept_rows`."""
     weights = check_sample_weight(sample_weight, X.shape[0])
-    keep, weights = kept_rows(X, weights)
-    return (X if keep is None else ops_for(X).rows_where(X, keep)), weights
+    keep, weights = kept_rows(X, weights, executor)
+    return (X if keep is None else executor.ops.rows_where(X, keep)), weights
 
 
-def kept_rows(X, weights):
+def kept_rows(X, weights, executor):
     """``(keep, weights)``: the mask of the rows of X that J is over (None:
     all of them) and their weights. A zero weight counts as no sample: where
     X is in memory (or on a device) its row is left out, so that J is the one
     of the other rows to the bit; on Dask it stays and adds zero. Weights
     that are all the same after that give the unweighted J (None)."""
-    if weights is None or not executor_for(X).in_memory:
+    if weights is None or not executor.in_memory:
         return None, weights
     keep = weights > 0
     if keep.all():
@@ -620,7 +629,7 @@ class BasisTransformerMixin(TransformerMixin):
             self,
             X,
             "components",
-            lambda codes: codes @ ops_for(codes).astype(self.components_, codes.dtype),
+            lambda codes, ops: codes @ ops.astype(self.components_, codes.dtype),
         )
 
     # ``compute`` is an option of this method, not data to route to it.
@@ -746,11 +755,11 @@ def per_sample_scores(estimator, X, *, accept_sparse):
     )
 
 
-def _negated_losses(estimator, X):
-    losses = estimator._sample_losses(X)
-    xp = ops_for(losses).xp
+def _negated_losses(estimator, X, ops):
+    losses = estimator._sample_losses(X, ops)
+    xp = ops.xp
     if bool(xp.any(xp.isnan(losses))):
-        _raise_undefined_score(lambda: value_range(X))
+        _raise_undefined_score(lambda: value_range(X, ops))
     return -losses
 
 
@@ -761,15 +770,16 @@ def format_range(bounds):
     return f"min={bounds[0]!r}, max={bounds[1]!r}"
 
 
-def explain_last_terms(objective, X, advice):
+def explain_last_terms(objective, X, advice, ops=None):
     """Why a fit failed, in words: J's terms at the objective's last
-    evaluation, X's range, and ``advice`` (what to do)."""
+    evaluation, X's range, and ``advice`` (what to do); ``ops``: where X
+    is."""
     last = objective.last_evaluation
     terms = {} if last is None else last.terms
     parts = ", ".join(f"{name} = {value:.3g}" for name, value in terms.items())
     return (
         f"J's terms at the last evaluation: {parts}. X ranges over "
-        f"{format_range(value_range(X))}: {advice}."
+        f"{format_range(value_range(X, ops))}: {advice}."
     )
 
 
@@ -789,11 +799,11 @@ def decode_codes(estimator, X, columns_are, decode):
     return executor.map_rows(codes, partial(_decoded, decode), estimator.n_features_in_)
 
 
-def _decoded(decode, codes):
-    """``decode(codes)`` of checked codes; NaN raises."""
+def _decoded(decode, codes, ops):
+    """``decode(codes, ops)`` of checked codes; NaN raises."""
     with np.errstate(all="ignore"):
-        X_hat = decode(codes)
-    check_finite_output(X_hat, "inverse_transform", codes)
+        X_hat = decode(codes, ops)
+    check_finite_output(X_hat, "inverse_transform", codes, ops)
     return X_hat
 
 
@@ -809,11 +819,12 @@ def check_code_width(estimator, codes, columns_are):
         )
 
 
-def check_finite_output(result, method, X):
-    """Raise a clear error instead of returning NaN."""
-    xp = ops_for(result).xp
+def check_finite_output(result, method, X, ops):
+    """Raise a clear error instead of returning NaN (``ops``: where the
+    result is)."""
+    xp = ops.xp
     if bool(xp.any(xp.isnan(result))):
-        bounds = value_range(X)
+        bounds = value_range(X, ops)
         raise ValueError(
             f"{method} overflowed to NaN: the input's values "
             f"({format_range(bounds)}) are too large for this model in "

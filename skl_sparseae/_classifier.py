@@ -21,12 +21,12 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._array_ops import as_host, ops_for
+from ._array_ops import as_host
 from ._base import check_finite_output, explain_last_terms, kept_rows
 from ._callbacks import CallbackSupportMixin, FitTask
 from ._classifier_objective import ClassifierObjective
 from ._deep import greedy_stages
-from ._executors import executor_for
+from ._executors import IN_MEMORY, executor_for
 from ._forward import encode_layers, softmax_inplace
 from ._gradient_check import GradientCheckProblem
 from ._layouts import ClassifierLayout
@@ -314,24 +314,27 @@ class SparseAutoencoderClassifier(
             )
         return labelled
 
-    def _validate_training_data(self, X, y):
+    def _validate_training_data(self, X, y, executor):
         """``(X, y)`` for fit. A Dask X stays on its workers; its labels (one
         value per sample, small) are gathered here."""
-        return executor_for(X).training_data_and_targets(
-            self, X, y, accept_sparse="csr"
-        )
+        return executor.training_data_and_targets(self, X, y, accept_sparse="csr")
 
     def _fit(self, X, y, sample_weight=None):
         sizes, rho, beta = self._options()
-        X, y = self._validate_training_data(X, y)
+        # What X is, asked once: everything below is handed the executor.
+        executor = executor_for(X)
+        ops = executor.ops
+        X, y = self._validate_training_data(X, y, executor)
         check_classification_targets(y)
         # What the callbacks see: the data as given.
         X_given, y_given = X, y
         # The rows the stages are fitted on (a zero weight is no sample),
         # and their weights (None: unweighted).
-        keep, weights = kept_rows(X, check_sample_weight(sample_weight, X.shape[0]))
+        keep, weights = kept_rows(
+            X, check_sample_weight(sample_weight, X.shape[0]), executor
+        )
         if keep is not None:
-            X, y = ops_for(X).rows_where(X, keep), y[keep]
+            X, y = ops.rows_where(X, keep), y[keep]
         labelled = self._labelled(y)
         classes, y_index = np.unique(y[labelled], return_inverse=True)
         if len(classes) < 2:
@@ -344,7 +347,6 @@ class SparseAutoencoderClassifier(
         layout = ClassifierLayout(X.shape[1], sizes, n_classes)
         # A warm start continues the fine-tuning from the fitted network.
         warm_theta = self._warm_start_parameters(layout, classes)
-        ops = ops_for(X)
         X_labelled = ops.rows_where(X, labelled) if not labelled.all() else X
 
         def fitted_network(theta):
@@ -381,6 +383,7 @@ class SparseAutoencoderClassifier(
                 fitted_network,
                 weights,
                 labelled_weights,
+                executor,
             )
         else:
             theta, softmax_result, pretrain_losses = warm_theta, None, None
@@ -389,7 +392,7 @@ class SparseAutoencoderClassifier(
         with (
             serial_blas(),
             self._training_objective(
-                X_labelled, y_index, sizes, n_classes, labelled_weights
+                X_labelled, y_index, sizes, n_classes, labelled_weights, executor
             ) as network,
         ):
             if self.fine_tune:
@@ -408,6 +411,7 @@ class SparseAutoencoderClassifier(
                     fine_tuning.lbfgs_iterations(
                         lambda theta, loss_curve: fitted_network(theta)
                     ),
+                    ops,
                 )
                 theta, loss = result.theta, result.loss
                 curve, n_iter = result.loss_curve, result.n_iter
@@ -445,6 +449,7 @@ class SparseAutoencoderClassifier(
         fitted_network,
         weights,
         labelled_weights,
+        executor,
     ):
         """Steps 1 and 2: greedy pretraining on every sample, then the
         softmax regression on the top codes of the labelled ones, each a
@@ -472,7 +477,7 @@ class SparseAutoencoderClassifier(
             verbose=self.verbose,
             chunk_size=self.chunk_size,
         )
-        ops = ops_for(X)
+        ops = executor.ops
         codes_labelled = (
             ops.rows_where(codes, labelled) if not labelled.all() else codes
         )
@@ -502,7 +507,7 @@ class SparseAutoencoderClassifier(
         with (
             serial_blas(),
             self._training_objective(
-                codes_labelled, y_index, (), n_classes, labelled_weights
+                codes_labelled, y_index, (), n_classes, labelled_weights, executor
             ) as softmax,
         ):
             softmax_result = self._minimize(
@@ -513,6 +518,7 @@ class SparseAutoencoderClassifier(
                 softmax_task.lbfgs_iterations(
                     lambda theta, loss_curve: fitted_network(network_at(theta))
                 ),
+                ops,
             )
         softmax_task.end(lambda: fitted_network(network_at(softmax_result.theta)))
         return (
@@ -575,13 +581,13 @@ class SparseAutoencoderClassifier(
         )
 
     def _training_objective(
-        self, X, y_index, hidden_layer_sizes, n_classes, sample_weight=None
+        self, X, y_index, hidden_layer_sizes, n_classes, sample_weight, executor
     ):
         """The fine-tuning (or softmax) objective on validated X (weighted by
-        the checked ``sample_weight``, or not), run by X's executor (on a
+        the checked ``sample_weight``, or not), run by X's ``executor`` (on a
         Dask array's blocks, with the class indices sent to the workers
         once, in X's row chunks)."""
-        return executor_for(X).objective(
+        return executor.objective(
             self._objective,
             X,
             y_index,
@@ -590,29 +596,30 @@ class SparseAutoencoderClassifier(
             sample_weight=sample_weight,
         )
 
-    def _minimize(self, objective, theta0, X, stage, iterations):
+    def _minimize(self, objective, theta0, X, stage, iterations, ops):
         return minimize_for(
             self,
             objective,
             theta0,
             X,
+            ops=ops,
             stage=stage,
             explain=lambda: explain_last_terms(
-                objective, X, f"scale X, or lower alpha={self.alpha!r}"
+                objective, X, f"scale X, or lower alpha={self.alpha!r}", ops
             ),
             iterations=iterations,
         )
 
     # Prediction ---------------------------------------------------------------
 
-    def _forward(self, X):
-        """``(codes, softmax input)`` of validated X, in X's dtype."""
-        ops = ops_for(X)
+    def _forward(self, X, ops):
+        """``(codes, softmax input)`` of validated X, in X's dtype (``ops``:
+        where X is)."""
         with np.errstate(all="ignore"):
-            H = encode_layers(X, self.coefs_[:-1], self.intercepts_[:-1])
+            H = encode_layers(X, self.coefs_[:-1], self.intercepts_[:-1], ops)
             Z = H @ ops.astype(self.coefs_[-1], X.dtype)
             Z += ops.astype(self.intercepts_[-1], X.dtype)
-        check_finite_output(Z, "predict", X)
+        check_finite_output(Z, "predict", X, ops)
         return H, Z
 
     # The fitted array that tells where the model's arrays are: X given to
@@ -637,9 +644,8 @@ class SparseAutoencoderClassifier(
         n_columns = self._n_features_out if kind == "codes" else len(self.classes_)
         return executor.map_rows(X, output, n_columns)
 
-    def _output_of_validated(self, X, kind):
-        H, Z = self._forward(X)
-        ops = ops_for(Z)
+    def _output_of_validated(self, X, ops, kind):
+        H, Z = self._forward(X, ops)
         xp = ops.xp
         if kind == "codes":
             return H
@@ -750,7 +756,7 @@ class SparseAutoencoderClassifier(
         layout = ClassifierLayout(X.shape[1], sizes, len(classes))
         return GradientCheckProblem(
             objective=self._training_objective(
-                X[labelled], y_index, sizes, len(classes)
+                X[labelled], y_index, sizes, len(classes), None, IN_MEMORY
             ),
             layout=layout,
             step=1e-4,

@@ -8,7 +8,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._array_ops import as_host, ops_for
+from ._array_ops import as_host
 from ._autoencoder_objective import AutoencoderObjective
 from ._base import AutoencoderBase, check_finite_output
 from ._forward import encode_layers
@@ -336,10 +336,10 @@ class DeepSparseAutoencoder(AutoencoderBase):
         joint = task.stage("joint training", max_subtasks=self.max_iter + 1)
         return theta0, {"pretrain_losses_": pretrain_losses}, joint
 
-    def _fitted_parameters(self, theta, X):
+    def _fitted_parameters(self, theta, X, ops):
         """``coefs_`` and ``intercepts_`` at ``theta``, in X's dtype, where
         X is (its namespace and device under array API dispatch)."""
-        publish = ops_for(X).publish
+        publish = ops.publish
         coefs, intercepts = self._layout(X.shape[1]).to_layers(theta)
         return {
             "coefs_": [publish(W, X) for W in coefs],
@@ -347,10 +347,10 @@ class DeepSparseAutoencoder(AutoencoderBase):
         }
 
     @staticmethod
-    def _mean_activations(rho_hats, X):
+    def _mean_activations(rho_hats, X, ops):
         """``mean_activation_``, one array per encoder layer, from the
         objective's ``rho_hats``."""
-        publish = ops_for(X).publish
+        publish = ops.publish
         return {"mean_activation_": [publish(np.asarray(r), X) for r in rho_hats]}
 
     def _fitted_layout(self):
@@ -366,19 +366,20 @@ class DeepSparseAutoencoder(AutoencoderBase):
 
     # Encoder and decoder ------------------------------------------------------
 
-    def _encode(self, X):
+    def _encode(self, X, ops):
         n_encoder = len(self.coefs_) // 2
         with np.errstate(all="ignore"):
-            H = encode_layers(X, self.coefs_[:n_encoder], self.intercepts_[:n_encoder])
-        check_finite_output(H, "transform", X)
+            H = encode_layers(
+                X, self.coefs_[:n_encoder], self.intercepts_[:n_encoder], ops
+            )
+        check_finite_output(H, "transform", X, ops)
         return H
 
-    def _decoder_pre_activation(self, H):
+    def _decoder_pre_activation(self, H, ops):
         n_encoder = len(self.coefs_) // 2
         decoder = list(
             zip(self.coefs_[n_encoder:], self.intercepts_[n_encoder:], strict=True)
         )
-        ops = ops_for(H)
         for i, (W, b) in enumerate(decoder):
             Z = H @ ops.astype(W, H.dtype)
             Z += ops.astype(b, H.dtype)

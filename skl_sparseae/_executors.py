@@ -19,8 +19,10 @@
   The fitted arrays and every method's output follow X. NumPy input with
   dispatch on is :data:`IN_MEMORY`'s, as it is with dispatch off.
 
-The estimators' shells never ask what X is: they call ``executor_for(X)``
-and then only the executor's methods. ``is_dask_collection`` appears here
+The estimators' shells never ask what X is again: each public call asks
+``executor_for(X)`` once and hands the executor (and its array operations,
+``executor.ops``) down; ``tests/test_dispatch.py`` counts it for every
+estimator, method and path. ``is_dask_collection`` appears here
 and in :mod:`skl_sparseae._dask` only. Each executor owns, for its kind of
 input, the methods of the :class:`~skl_sparseae._kernel.Executor` Protocol
 (where their contract is written, and ``tests/test_contracts.py`` holds
@@ -39,13 +41,13 @@ every executor to it):
     :class:`~skl_sparseae._kernel.Objective`), the kernel run where the
     rows are, the weights sent where X is.
 ``map_rows(X, function, n_columns, dtype=None)``
-    A function of checked rows, as X's kind (lazy on Dask).
+    ``function(rows, ops)`` of checked rows, as X's kind (lazy on Dask).
 ``mean(values, check, X, *, compute=True)``
     The mean of per-row values, checked.
 ``weighted_mean(values, weights, check, X, *, compute=True)``
     ... weighted.
-``in_memory``
-    Whether X's rows are in this process.
+``in_memory``, ``ops``
+    Whether X's rows are in this process; their array operations.
 
 A new executor is a class with these methods and one more line in
 :func:`executor_for`.
@@ -60,7 +62,7 @@ from sklearn import get_config
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from . import _sklearn_private as private
-from ._array_ops import ArrayAPIOps, dtype_name, ops_for, to_numpy
+from ._array_ops import NUMPY_OPS, ArrayAPIOps, dtype_name, ops_for, to_numpy
 from ._dask import (
     DaskObjective,
     check_dask_array,
@@ -78,6 +80,7 @@ class InMemoryExecutor:
     """NumPy arrays and SciPy sparse matrices: chunks on this machine's threads."""
 
     in_memory = True
+    ops = NUMPY_OPS
 
     def training_data(self, estimator, X, *, accept_sparse):
         X = validate_data(
@@ -112,19 +115,24 @@ class InMemoryExecutor:
         )
 
     def map_rows(self, X, function, n_columns, dtype=None):
-        return function(X)
+        return function(X, self.ops)
 
     def mean(self, values, check, X, *, compute=True):
-        return check(float(np.mean(values)), lambda: value_range(X))
+        return check(float(np.mean(values)), lambda: value_range(X, self.ops))
 
     def weighted_mean(self, values, weights, check, X, *, compute=True):
-        return check(float(np.average(values, weights=weights)), lambda: value_range(X))
+        return check(
+            float(np.average(values, weights=weights)),
+            lambda: value_range(X, self.ops),
+        )
 
 
 class DaskExecutor:
     """Dask collections: the same kernels on the blocks, where they are."""
 
     in_memory = False
+    # The operations of the blocks, NumPy arrays on the workers.
+    ops = NUMPY_OPS
 
     def training_data(self, estimator, X, *, accept_sparse):
         return prepare_training_array(X, estimator)
@@ -231,8 +239,9 @@ def _one_label_per_sample(X, y):
 
 
 def _on_checked_rows(function, block):
-    """``function`` of one NumPy block of a Dask array, checked first."""
-    return function(check_array(block, dtype=FLOAT_DTYPES))
+    """``function`` of one NumPy block of a Dask array, checked first, with
+    the operations of NumPy arrays."""
+    return function(check_array(block, dtype=FLOAT_DTYPES), NUMPY_OPS)
 
 
 class ArrayAPIExecutor:
@@ -249,9 +258,12 @@ class ArrayAPIExecutor:
 
     in_memory = True
 
-    def __init__(self, xp, device):
+    def __init__(self, xp, device, ops=None):
         self.xp = xp
         self.device = device
+        # The array operations of X's namespace and device, made once and
+        # handed to everything this call runs.
+        self.ops = ArrayAPIOps(xp, device) if ops is None else ops
 
     def _float_dtypes(self):
         return (self.xp.float64, self.xp.float32)
@@ -282,7 +294,7 @@ class ArrayAPIExecutor:
         self._check_supported(estimator)
         X = validate_data(estimator, X, dtype=self._float_dtypes())
         # X's range, computed on its device: two numbers come down.
-        return X, value_range(X)
+        return X, value_range(X, self.ops)
 
     def training_data_and_targets(self, estimator, X, y, *, accept_sparse):
         """X on its device; its labels (one per sample) as a NumPy array,
@@ -309,7 +321,7 @@ class ArrayAPIExecutor:
         """The kernel on X's device; per-sample targets (class indices) and
         sample weights (in X's dtype, their sum kept on the host) go to the
         device once."""
-        runner = ArrayAPIRunner(ArrayAPIOps(self.xp, self.device))
+        runner = ArrayAPIRunner(self.ops)
         targets = [
             self.xp.asarray(np.asarray(target, dtype=np.int64), device=self.device)
             for target in targets
@@ -330,16 +342,16 @@ class ArrayAPIExecutor:
         return factory(X, *targets, runner=runner, **weights, **options)
 
     def map_rows(self, X, function, n_columns, dtype=None):
-        return function(X)
+        return function(X, self.ops)
 
     def mean(self, values, check, X, *, compute=True):
-        return check(float(self.xp.mean(values)), lambda: value_range(X))
+        return check(float(self.xp.mean(values)), lambda: value_range(X, self.ops))
 
     def weighted_mean(self, values, weights, check, X, *, compute=True):
         xp = self.xp
         on_device = xp.asarray(weights, dtype=values.dtype, device=self.device)
         mean = float(xp.sum(values * on_device)) / float(np.sum(weights))
-        return check(mean, lambda: value_range(X))
+        return check(mean, lambda: value_range(X, self.ops))
 
 
 IN_MEMORY = InMemoryExecutor()
@@ -361,7 +373,7 @@ def executor_for(X):
                     f"or newer (found {sklearn_version}): pip install "
                     "'skl_sparseae[array-api]'."
                 )
-            return ArrayAPIExecutor(ops.xp, ops.device)
+            return ArrayAPIExecutor(ops.xp, ops.device, ops)
     return IN_MEMORY
 
 

@@ -8,7 +8,7 @@ the notation is :mod:`skl_sparseae._autoencoder_objective`'s.
 import numpy as np
 import scipy.sparse as sp
 
-from ._array_ops import NUMPY_OPS, ops_for
+from ._array_ops import NUMPY_OPS
 
 
 def reconstruction_loss_per_sample(X, Z_out, loss, decoder_activation, ops=NUMPY_OPS):
@@ -48,11 +48,11 @@ def encode(X, W1, b1, out=None, ops=NUMPY_OPS):
     return ops.sigmoid(out)
 
 
-def encode_layers(X, coefs, intercepts):
+def encode_layers(X, coefs, intercepts, ops):
     """The last of ``a_l = sigmoid(a_(l-1) @ coefs[l] + intercepts[l])``,
-    ``a_0 = X``, computed in X's dtype: a fitted network's encoder, with
-    weights in scikit-learn's ``coefs_`` convention ``(n_in, n_out)``."""
-    ops = ops_for(X)
+    ``a_0 = X``, computed in X's dtype (``ops``: where X is): a fitted
+    network's encoder, with weights in scikit-learn's ``coefs_`` convention
+    ``(n_in, n_out)``."""
     H = X
     for W, b in zip(coefs, intercepts, strict=True):
         H = encode(H, ops.astype(W.T, X.dtype), ops.astype(b, X.dtype), ops=ops)

@@ -291,6 +291,11 @@ class Executor(Protocol):
     #: such X.
     in_memory: bool
 
+    #: The array operations of X's rows (NumPy's for NumPy, SciPy sparse and
+    #: Dask blocks; X's namespace on its device): made once, with the
+    #: executor, and handed to everything a public call runs.
+    ops: ArrayOps
+
     def training_data(
         self, estimator: Any, X: Any, *, accept_sparse: Any
     ) -> tuple[Any, tuple | None]:
@@ -330,8 +335,9 @@ class Executor(Protocol):
     def map_rows(
         self, X: Any, function: Callable, n_columns: int | None, dtype: Any = None
     ) -> Any:
-        """``function`` of checked rows, as X's kind: the result itself in
-        memory, a lazy Dask array with X's row chunks on Dask."""
+        """``function(rows, ops)`` of checked rows and their array
+        operations, as X's kind: the result itself in memory, a lazy Dask
+        array with X's row chunks on Dask."""
 
     def mean(
         self, values: Any, check: Callable, X: Any, *, compute: bool = True

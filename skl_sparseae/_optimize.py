@@ -42,7 +42,6 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
-from ._array_ops import ops_for
 from ._validation import estimator_label
 
 # Iterations over which J's relative decrease is measured.
@@ -483,6 +482,7 @@ def minimize_for(
     theta0,
     X,
     *,
+    ops,
     explain,
     stage=None,
     progress=None,
@@ -490,7 +490,8 @@ def minimize_for(
 ):
     """:func:`minimize_lbfgs` with an estimator's ``max_iter``, ``tol`` and
     ``verbose``, its label (and ``stage``, e.g. ``"fine-tuning"``) in progress
-    lines and warnings, X's rounding, ``explain()`` as the words that
+    lines and warnings, X's rounding (``ops``: the array operations where X
+    is, which the caller has), ``explain()`` as the words that
     follow an overflow or a stalled line search, and the callbacks'
     ``iterations``."""
     label = estimator_label(estimator)
@@ -502,7 +503,7 @@ def minimize_for(
         label=label if stage is None else f"{label} {stage}",
         verbose=estimator.verbose,
         progress=progress,
-        rounding=float(ops_for(X).xp.finfo(X.dtype).eps),
+        rounding=float(ops.xp.finfo(X.dtype).eps),
         explain_overflow=explain,
         explain_stall=explain,
         iterations=iterations,

@@ -12,7 +12,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 
-from ._array_ops import as_host, ops_for
+from ._array_ops import as_host
 from ._base import (
     BasisTransformerMixin,
     check_finite_output,
@@ -213,7 +213,8 @@ class ReconstructionICA(
         with atomic_fit(self):
             executor = executor_for(X)
             X, _ = executor.training_data(self, X, accept_sparse=False)
-            rows, weights = weighted_rows(X, sample_weight)
+            ops = executor.ops
+            rows, weights = weighted_rows(X, sample_weight, executor)
             objective = executor.objective(self._objective, rows, sample_weight=weights)
             layout = self._layout(X.shape[1])
             theta0 = self._start(layout, check_random_state(self.random_state))
@@ -232,28 +233,30 @@ class ReconstructionICA(
                     objective,
                     theta0,
                     X,
+                    ops=ops,
                     explain=lambda: explain_last_terms(
                         objective,
                         X,
                         "whiten X (zero mean, unit variance), or lower "
                         f"sparsity={self.sparsity!r}",
+                        ops,
                     ),
                     iterations=task.lbfgs_iterations(
-                        lambda theta, loss_curve: self._fitted_at(theta, X)
+                        lambda theta, loss_curve: self._fitted_at(theta, X, ops)
                     ),
                 )
-            publish_fit(self, self._fitted_at(result.theta, X), result)
+            publish_fit(self, self._fitted_at(result.theta, X, ops), result)
             task.end_fit()
         return self
 
-    def _fitted_at(self, theta, X):
+    def _fitted_at(self, theta, X, ops):
         """``components_`` at ``theta``: in X's dtype, where X is (under
         array API dispatch)."""
         W = theta.reshape(self._layout(X.shape[1]).shape)
         if self.normalize_filters:
             # The filters J was evaluated at, and transform must use.
             W = normalized_rows(W)
-        return {"components_": ops_for(X).publish(W, X)}
+        return {"components_": ops.publish(W, X)}
 
     def _start(self, layout, random_state):
         """theta to start the fit from: the fitted filters with
@@ -271,12 +274,11 @@ class ReconstructionICA(
             )
         return W.astype(np.float64).ravel()
 
-    def _sample_losses(self, X):
+    def _sample_losses(self, X, ops):
         """Each sample's term of J at the fitted filters ``W`` (already
         normalized with ``normalize_filters``, as J evaluates them), in
         float64: ``sparsity * sum_j sqrt(z_j^2 + epsilon) + 1/2 ||W^T z -
         x||^2`` with ``z = W x``."""
-        ops = ops_for(X)
         xp = ops.xp
         X = ops.astype(X, xp.float64)
         W = ops.astype(self.components_, xp.float64)
@@ -286,11 +288,10 @@ class ReconstructionICA(
             smoothed_l1 = xp.sum(xp.sqrt(Z * Z + self.epsilon), axis=1)
             return self.sparsity * smoothed_l1 + 0.5 * xp.sum(R * R, axis=1)
 
-    def _codes(self, X):
-        ops = ops_for(X)
+    def _codes(self, X, ops):
         with np.errstate(all="ignore"):
             Z = X @ ops.astype(self.components_.T, X.dtype)
-        check_finite_output(Z, "transform", X)
+        check_finite_output(Z, "transform", X, ops)
         return Z
 
     # Internals -------------------------------------------------------------

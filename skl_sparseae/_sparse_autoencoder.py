@@ -7,7 +7,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._array_ops import as_host, ops_for
+from ._array_ops import as_host
 from ._autoencoder_objective import SparseAutoencoderObjective
 from ._base import AutoencoderBase, check_finite_output
 from ._forward import encode
@@ -247,17 +247,15 @@ class SparseAutoencoder(AutoencoderBase):
 
     # Internals -------------------------------------------------------------
 
-    def _encode(self, X):
-        ops = ops_for(X)
+    def _encode(self, X, ops):
         with np.errstate(all="ignore"):
             W1 = ops.astype(self.components_, X.dtype)
             b1 = ops.astype(self.intercept_hidden_, X.dtype)
             H = encode(X, W1, b1, ops=ops)
-        check_finite_output(H, "transform", X)
+        check_finite_output(H, "transform", X, ops)
         return H
 
-    def _decoder_pre_activation(self, H):
-        ops = ops_for(H)
+    def _decoder_pre_activation(self, H, ops):
         W2 = ops.astype(self.decoder_components_, H.dtype)
         b2 = ops.astype(self.intercept_visible_, H.dtype)
         Z_out = H @ W2
@@ -297,10 +295,10 @@ class SparseAutoencoder(AutoencoderBase):
         # The fit's own task is the L-BFGS one.
         return self._start(layout, random_state), {}, task
 
-    def _fitted_parameters(self, theta, X):
+    def _fitted_parameters(self, theta, X, ops):
         """The network's fitted arrays at ``theta``, in X's dtype, where X
         is (its namespace and device under array API dispatch)."""
-        publish = ops_for(X).publish
+        publish = ops.publish
         W1, W2, b1, b2 = unpack_parameters(
             theta, X.shape[1], self.n_components, self.tied_weights
         )
@@ -312,10 +310,10 @@ class SparseAutoencoder(AutoencoderBase):
         }
 
     @staticmethod
-    def _mean_activations(rho_hats, X):
+    def _mean_activations(rho_hats, X, ops):
         """``mean_activation_`` from the objective's ``rho_hats``."""
         (rho_hat,) = rho_hats
-        return {"mean_activation_": ops_for(X).publish(np.asarray(rho_hat), X)}
+        return {"mean_activation_": ops.publish(np.asarray(rho_hat), X)}
 
     def _fitted_layout(self):
         """The network of the fitted parameters (for a warm start)."""

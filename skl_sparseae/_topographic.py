@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
+from ._array_ops import NUMPY_OPS
 from ._base import (
     BasisTransformerMixin,
     check_finite_output,
@@ -317,7 +318,7 @@ class TopographicSparseCoding(
             X, _ = executor.training_data(self, X, accept_sparse=False)
             # The alternation runs over the rows J is over (a zero weight
             # is no sample), with their weights.
-            rows, weights = weighted_rows(X, sample_weight)
+            rows, weights = weighted_rows(X, sample_weight, executor)
             grouping = self._grouping()
             dictionary = self._start(X.shape[1], check_random_state(self.random_state))
             codes = initial_codes(
@@ -360,7 +361,7 @@ class TopographicSparseCoding(
                     label=label,
                     verbose=self.verbose,
                     explain_overflow=lambda: explain_last_terms(
-                        objective, rows, self._advice()
+                        objective, rows, self._advice(), NUMPY_OPS
                     ),
                     checked_evaluation=lambda objective, codes: (
                         self._checked_evaluation(objective, codes, rows)
@@ -420,12 +421,12 @@ class TopographicSparseCoding(
             )
         return self.components_.astype(np.float64)
 
-    def _sample_losses(self, X):
+    def _sample_losses(self, X, ops):
         """Each sample's term of J at the fitted dictionary and the sample's
         codes from ``transform`` (their exact minimiser), in float64:
         ``||s D - x||^2 + sparsity * sum_g sqrt((V (s * s))_g +
         epsilon)``."""
-        S = self._codes(X).astype(np.float64)
+        S = self._codes(X, ops).astype(np.float64)
         X = np.asarray(X, dtype=np.float64)
         D = self.components_.astype(np.float64)
         V = self.grouping_.astype(np.float64)
@@ -434,8 +435,10 @@ class TopographicSparseCoding(
             group_norms = np.sqrt((S * S) @ V.T + self.epsilon)
             return np.einsum("ij,ij->i", R, R) + self.sparsity * group_norms.sum(axis=1)
 
-    def _codes(self, X):
-        """Solve the codes problem in float64: L-BFGS, then Newton polish."""
+    def _codes(self, X, ops):
+        """Solve the codes problem in float64: L-BFGS, then Newton polish
+        (X a NumPy array: sparse coding computes on the host, ``ops``
+        NumPy's)."""
         X64 = np.ascontiguousarray(X, dtype=np.float64)
         dictionary = self.components_.astype(np.float64)
         grouping = self.grouping_.astype(np.float64)
@@ -458,7 +461,7 @@ class TopographicSparseCoding(
                 scale=scale,
                 label=label,
                 explain_overflow=lambda: explain_last_terms(
-                    objective, X64, self._advice()
+                    objective, X64, self._advice(), ops
                 ),
             )
         unsolved = np.max(np.abs(gradients), axis=1) > LBFGS_GRADIENT_TOL * scale
@@ -472,7 +475,7 @@ class TopographicSparseCoding(
                 stacklevel=user_stacklevel(),
             )
         codes = codes.astype(X.dtype)
-        check_finite_output(codes, "transform", X)
+        check_finite_output(codes, "transform", X, ops)
         return codes
 
     # Internals -------------------------------------------------------------
@@ -533,7 +536,7 @@ class TopographicSparseCoding(
         """``(J, grad)`` at these codes, or a clear error if J is not finite."""
         loss, grad = objective(codes)
         if not np.isfinite(loss):
-            explanation = explain_last_terms(objective, X, self._advice())
+            explanation = explain_last_terms(objective, X, self._advice(), NUMPY_OPS)
             raise ValueError(
                 f"{estimator_label(self)}: J is not finite after a dictionary "
                 f"step (J = {loss!r}). {explanation}"
@@ -576,5 +579,8 @@ class TopographicSparseCoding(
         """``[D.ravel(), S.ravel()]``: the fitted dictionary and X's codes
         (the variables of J(D, S) on X, so X is required)."""
         return np.concatenate(
-            [self.components_.astype(np.float64).ravel(), self._codes(X).ravel()]
+            [
+                self.components_.astype(np.float64).ravel(),
+                self._codes(X, NUMPY_OPS).ravel(),
+            ]
         )

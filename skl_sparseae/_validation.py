@@ -222,8 +222,9 @@ class ParameterRulesMixin:
                     setattr(self, name, parameter.default)
 
 
-def value_range(X):
-    """``(min, max)`` of the values of X, implicit zeros of sparse X included.
+def value_range(X, ops=None):
+    """``(min, max)`` of the values of X, implicit zeros of sparse X included
+    (``ops``: the array operations where X is, when the caller has them).
 
     Sparse X is summed over duplicate entries first (a CSR matrix may store
     an entry as several parts that add up), so the range is the one of
@@ -240,7 +241,7 @@ def value_range(X):
         if X.nnz < X.shape[0] * X.shape[1]:
             low, high = min(low, 0.0), max(high, 0.0)
         return low, high
-    ops = ops_for(X)
+    ops = ops_for(X) if ops is None else ops
     if not ops.is_numpy:
         # An array of another Array API namespace (on its device).
         if X.shape[0] * X.shape[1] == 0:

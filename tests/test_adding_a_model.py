@@ -14,7 +14,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.estimator_checks import check_estimator
 
 from skl_sparseae import check_gradient, numerical_gradient
-from skl_sparseae._array_ops import ops_for
 from skl_sparseae._base import BasisTransformerMixin, weighted_rows
 from skl_sparseae._callbacks import CallbackSupportMixin, FitTask
 from skl_sparseae._executors import IN_MEMORY, executor_for
@@ -165,7 +164,7 @@ class TiedLinearAutoencoder(
         with atomic_fit(self):
             executor = executor_for(X)
             X, _ = executor.training_data(self, X, accept_sparse=False)
-            rows, weights = weighted_rows(X, sample_weight)
+            rows, weights = weighted_rows(X, sample_weight, executor)
             layout = self._layout(X.shape[1])
             theta0 = layout.initial_parameters(check_random_state(self.random_state))
             task = FitTask.begin_fit(
@@ -186,18 +185,21 @@ class TiedLinearAutoencoder(
                     objective,
                     theta0,
                     X,
+                    ops=executor.ops,
                     explain=lambda: "scale X",
                     iterations=task.lbfgs_iterations(
-                        lambda theta, loss_curve: self._fitted_at(theta, X)
+                        lambda theta, loss_curve: self._fitted_at(
+                            theta, X, executor.ops
+                        )
                     ),
                 )
-            publish_fit(self, self._fitted_at(result.theta, X), result)
+            publish_fit(self, self._fitted_at(result.theta, X, executor.ops), result)
             task.end_fit()
         return self
 
-    def _fitted_at(self, theta, X):
+    def _fitted_at(self, theta, X, ops):
         W = theta.reshape(self._layout(X.shape[1]).shape)
-        return {"components_": ops_for(X).publish(W, X)}
+        return {"components_": ops.publish(W, X)}
 
     def _objective(self, X, *, runner, sample_weight=None, weight_sum=None):
         return TiedLinearObjective(
@@ -213,10 +215,10 @@ class TiedLinearAutoencoder(
     def _layout(self, n_features):
         return TiedLinearLayout(n_features, self.n_components)
 
-    def _codes(self, X):
+    def _codes(self, X, ops):
         return X @ self.components_.T.astype(X.dtype)
 
-    def _sample_losses(self, X):
+    def _sample_losses(self, X, ops):
         X = np.asarray(X, dtype=np.float64)
         W = self.components_.astype(np.float64)
         R = X @ W.T @ W - X

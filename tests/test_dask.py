@@ -317,7 +317,7 @@ def test_a_nan_score_raises_on_numpy_and_on_dask_eager_or_lazy():
     model = quietly(SparseAutoencoder(4, max_iter=5, random_state=0).fit, X)
     # A NaN loss per sample (no finite X we know of gives one; the check
     # must hold if one does).
-    model._reconstruction_losses = lambda X: np.full(X.shape[0], np.nan)
+    model._reconstruction_losses = lambda X, ops: np.full(X.shape[0], np.nan)
     X_dask = da.from_array(X, chunks=(30, 64))
     with pytest.raises(ValueError, match="not defined"):
         model.score(X)

@@ -158,9 +158,9 @@ def test_fit_transform_does_not_repeat_the_forward_pass(monkeypatch):
     calls = []
     original = SparseAutoencoder._encode
 
-    def counting_encode(self, X):
+    def counting_encode(self, X, ops):
         calls.append(X.shape)
-        return original(self, X)
+        return original(self, X, ops)
 
     monkeypatch.setattr(SparseAutoencoder, "_encode", counting_encode)
     quick(max_iter=500).fit_transform(unit_data())

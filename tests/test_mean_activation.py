@@ -16,6 +16,7 @@ from skl_sparseae._activity import (
     inactive_units,
     report_units,
 )
+from skl_sparseae._array_ops import NUMPY_OPS
 from skl_sparseae._forward import encode_layers
 
 
@@ -43,7 +44,7 @@ def test_mean_activation_of_a_deep_model_is_one_array_per_encoder_layer():
     assert [a.shape for a in model.mean_activation_] == [(10,), (4,)]
     for layer, mean in enumerate(model.mean_activation_):
         codes = encode_layers(
-            X, model.coefs_[: layer + 1], model.intercepts_[: layer + 1]
+            X, model.coefs_[: layer + 1], model.intercepts_[: layer + 1], NUMPY_OPS
         )
         np.testing.assert_allclose(mean, codes.mean(axis=0), rtol=1e-12)
     # With beta=3 the penalty holds every layer's units near its rho (the

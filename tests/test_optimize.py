@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from skl_sparseae import DeepSparseAutoencoder, SparseAutoencoder
 from skl_sparseae import _optimize as optimize_module
 from skl_sparseae._autoencoder_objective import SparseAutoencoderObjective
+from skl_sparseae._executors import IN_MEMORY
 from skl_sparseae._optimize import minimize_lbfgs
 
 # Why a fit stopped --------------------------------------------------------------
@@ -253,7 +254,7 @@ def test_lbfgs_alone_stops_near_sqrt_eps_and_the_polish_goes_on_to_rounding():
     X = unit_data(40, 8, seed=2)
     model = SparseAutoencoder(4, rho=0.3, alpha=3e-3)
     theta0 = model._layout(8).initial_parameters(np.random.RandomState(0))
-    with model._training_objective(X) as objective:
+    with model._training_objective(X, None, IN_MEMORY) as objective:
         runs = [
             minimize_lbfgs(
                 objective, theta0, max_iter=2000, tol=0, label="J", polish=polish
@@ -306,7 +307,7 @@ def test_a_tol_0_fit_that_converges_is_polished_and_says_so(capsys):
     output = capsys.readouterr().out
     assert "Newton steps took the largest gradient entry from" in output
     # At the fitted parameters the gradient is at rounding's level...
-    with model._training_objective(X) as objective:
+    with model._training_objective(X, None, IN_MEMORY) as objective:
         _, grad = objective(model._packed_parameters())
     assert np.max(np.abs(grad)) < 1e-13
     # ... and fit_transform's codes are those of the polished parameters.

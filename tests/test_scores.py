@@ -122,7 +122,7 @@ def test_a_nan_sample_score_is_an_error_on_numpy_and_when_dask_computes_it():
     model, X = fitted("SparseAutoencoder")
     # A NaN loss (no finite X we know of gives one; the check must hold if
     # one does), as test_dask checks of score.
-    model._reconstruction_losses = lambda X: np.full(X.shape[0], np.nan)
+    model._reconstruction_losses = lambda X, ops: np.full(X.shape[0], np.nan)
     with pytest.raises(ValueError, match="not defined"):
         model.score_samples(X)
     da = pytest.importorskip("dask.array")
