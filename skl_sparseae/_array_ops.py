@@ -461,6 +461,10 @@ def native_logistic_functions(xp):
     """
     from ._sklearn_private import is_cupy_namespace, is_torch_namespace
 
+    if is_torch_namespace is None:
+        # scikit-learn vendors no array-api-compat before 1.7 (whose array
+        # API path this package does not take): the standard's functions.
+        return None, None
     if is_torch_namespace(xp):
         import torch
 
