@@ -87,29 +87,31 @@ CASES = [
 ]
 
 
-def call(model, method, X, y):
-    if method == "inverse":
-        return model.inverse_transform(model.transform(X))
-    if method in ("score", "score_samples", "transform"):
-        return getattr(model, method)(X)
-    return getattr(model, method)(X)
+# Sparse coding fits only in memory; the others fit on every path.
+EVERY_PATH = [
+    case for case in CASES if not isinstance(case[0], TopographicSparseCoding)
+]
+EVERY_PATH_IDS = [type(case[0]).__name__ for case in EVERY_PATH]
 
 
-def check_calls(model, stages, methods, X, y, asked, fit=True):
+def check_calls(model, stages, methods, X, y, asked):
+    """One executor_for per public call (plus the stages' own), and no
+    ops_for outside it; lazy results computed, so that the blocks' work is
+    counted too."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if fit:
-            clear(asked)
-            model.fit(X, y)
-            assert asked == {"executor_for": 1 + stages, "ops_for": 0}
+        clear(asked)
+        model.fit(X, y)
+        assert asked == {"executor_for": 1 + stages, "ops_for": 0}
         for method in methods:
+            argument = model.transform(X) if method == "inverse" else X
+            clear(asked)
             if method == "inverse":
-                codes = model.transform(X)
-                clear(asked)
-                model.inverse_transform(codes)
+                result = model.inverse_transform(argument)
             else:
-                clear(asked)
-                call(model, method, X, y)
+                result = getattr(model, method)(argument)
+            if hasattr(result, "compute"):
+                result.compute()
             assert asked == {"executor_for": 1, "ops_for": 0}, method
 
 
@@ -121,50 +123,18 @@ def test_numpy_input_is_looked_at_once_per_call(model, stages, methods, asked):
     check_calls(model, stages, methods, X, y, asked)
 
 
-@pytest.mark.parametrize(
-    "model, stages, methods",
-    [case for case in CASES if not isinstance(case[0], TopographicSparseCoding)],
-    ids=[
-        type(c[0]).__name__
-        for c in CASES
-        if not isinstance(c[0], TopographicSparseCoding)
-    ],
-)
+@pytest.mark.parametrize("model, stages, methods", EVERY_PATH, ids=EVERY_PATH_IDS)
 def test_dask_input_is_looked_at_once_per_call(model, stages, methods, asked):
     da = pytest.importorskip("dask.array")
     X, y = unit_data(40, 6), np.arange(40) % 3
     X_dask = da.from_array(X, chunks=(13, 6))
-    y_dask = da.from_array(y, chunks=13)
-    # Each block's work runs with the executor's operations: the counts
-    # hold with the results computed.
-    check_calls(model, stages, [], X_dask, y_dask, asked)
-    for method in methods:
-        clear(asked)
-        if method == "inverse":
-            codes = model.transform(X_dask)
-            clear(asked)
-            result = model.inverse_transform(codes)
-        else:
-            result = call(model, method, X_dask, y_dask)
-        if hasattr(result, "compute"):
-            result.compute()
-        assert asked == {"executor_for": 1, "ops_for": 0}, method
+    check_calls(model, stages, methods, X_dask, da.from_array(y, chunks=13), asked)
 
 
-@pytest.mark.parametrize(
-    "model, stages, methods",
-    [case for case in CASES if not isinstance(case[0], TopographicSparseCoding)],
-    ids=[
-        type(c[0]).__name__
-        for c in CASES
-        if not isinstance(c[0], TopographicSparseCoding)
-    ],
-)
+@pytest.mark.parametrize("model, stages, methods", EVERY_PATH, ids=EVERY_PATH_IDS)
 def test_device_input_is_looked_at_once_per_call(model, stages, methods, asked):
     array_api_strict = pytest.importorskip("array_api_strict")
-    if not hasattr(skl_sparseae._sklearn_private, "move_estimator_to") or (
-        skl_sparseae._sklearn_private.move_estimator_to is None
-    ):
+    if skl_sparseae._sklearn_private.move_estimator_to is None:
         pytest.skip("the array API path needs scikit-learn 1.9")
     device = array_api_strict.Device("device1")
     X = array_api_strict.asarray(unit_data(40, 6), device=device)
