@@ -47,6 +47,7 @@ from ._validation import (
     check_loss_and_decoder,
     check_sample_weight,
     estimator_label,
+    uniform_as_none,
     value_range,
 )
 
@@ -558,10 +559,7 @@ def kept_rows(X, weights, executor):
     keep = weights > 0
     if keep.all():
         return None, weights
-    weights = weights[keep]
-    if np.all(weights == weights[0]):
-        weights = None
-    return keep, weights
+    return keep, uniform_as_none(weights[keep])
 
 
 def _network(layout):

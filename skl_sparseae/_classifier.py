@@ -45,6 +45,7 @@ from ._validation import (
     PositiveInt,
     check_sample_weight,
     layer_options,
+    uniform_as_none,
 )
 
 __all__ = ["SparseAutoencoderClassifier"]
@@ -358,7 +359,7 @@ class SparseAutoencoderClassifier(
             }
 
         # The softmax and the fine-tuning are over the labelled rows.
-        labelled_weights = _uniform_as_none(
+        labelled_weights = uniform_as_none(
             None if weights is None else weights[labelled]
         )
         # The fit's tasks for the callbacks: each pretraining stage, the
@@ -778,14 +779,6 @@ class SparseAutoencoderClassifier(
         # predicted on its device (skl_sparseae._executors).
         tags.array_api_support = True
         return tags
-
-
-def _uniform_as_none(weights):
-    """None for weights that are all the same: they give the unweighted J,
-    which is computed instead, to the bit."""
-    if weights is None or np.all(weights == weights[0]):
-        return None
-    return weights
 
 
 # The public method behind each kind of _output (named in error messages).

@@ -342,7 +342,13 @@ def check_sample_weight(sample_weight, n_samples):
             "Sample weights must contain at least one non-zero number: every "
             "sample_weight is zero, so no sample counts."
         )
-    if np.all(weights == weights[0]):
+    return uniform_as_none(weights)
+
+
+def uniform_as_none(weights):
+    """None for weights (or None) that are all the same: they give the
+    unweighted J, which is computed instead, to the bit; else the weights."""
+    if weights is None or np.all(weights == weights[0]):
         return None
     return weights
 
