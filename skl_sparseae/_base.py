@@ -260,7 +260,7 @@ class AutoencoderBase(
 
     def _reconstruction_losses(self, X, ops):
         """L(x_hat_i, x_i) of each sample of validated X, in float64."""
-        self._check_cross_entropy_range(X, ops=ops)
+        self._check_cross_entropy_range(X, None, ops)
         float64 = ops.xp.float64
         H = self._encode(X, ops)
         with np.errstate(all="ignore"):
@@ -302,7 +302,7 @@ class AutoencoderBase(
         state)."""
         check_loss_and_decoder(self.loss, self.decoder_activation)
 
-    def _check_cross_entropy_range(self, X, bounds=None, ops=None):
+    def _check_cross_entropy_range(self, X, bounds, ops):
         """cross_entropy needs X in [0, 1]: raise if not.
 
         ``bounds``: X's ``(min, max)`` if already known; ``ops``: where X is."""
@@ -316,7 +316,7 @@ class AutoencoderBase(
                 "Scale X (e.g. MinMaxScaler) or use loss='squared_error'."
             )
 
-    def _warn_if_out_of_decoder_range(self, X, bounds=None, ops=None):
+    def _warn_if_out_of_decoder_range(self, X, bounds, ops):
         """The logistic decoder outputs values in (0, 1): warn if X is far outside."""
         if self.decoder_activation != "logistic" or self.loss == "cross_entropy":
             return
@@ -339,7 +339,7 @@ class AutoencoderBase(
         """What :func:`~skl_sparseae.check_gradient` checks on float64 X:
         the objective ``fit`` minimises, with UFLDL's step 1e-4 (X a NumPy
         array: the in-memory executor's)."""
-        self._check_cross_entropy_range(X, ops=IN_MEMORY.ops)
+        self._check_cross_entropy_range(X, None, IN_MEMORY.ops)
         layout = self._layout(X.shape[1])
         return GradientCheckProblem(
             objective=self._training_objective(X, None, IN_MEMORY),
@@ -768,7 +768,7 @@ def format_range(bounds):
     return f"min={bounds[0]!r}, max={bounds[1]!r}"
 
 
-def explain_last_terms(objective, X, advice, ops=None):
+def explain_last_terms(objective, X, advice, ops):
     """Why a fit failed, in words: J's terms at the objective's last
     evaluation, X's range, and ``advice`` (what to do); ``ops``: where X
     is."""

@@ -17,7 +17,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 
-from ._array_ops import ops_for
 from ._sklearn_private import (
     Interval,
     StrOptions,
@@ -222,9 +221,10 @@ class ParameterRulesMixin:
                     setattr(self, name, parameter.default)
 
 
-def value_range(X, ops=None):
+def value_range(X, ops):
     """``(min, max)`` of the values of X, implicit zeros of sparse X included
-    (``ops``: the array operations where X is, when the caller has them).
+    (``ops``: the array operations where X is, which the caller's executor
+    has).
 
     Sparse X is summed over duplicate entries first (a CSR matrix may store
     an entry as several parts that add up), so the range is the one of
@@ -241,7 +241,6 @@ def value_range(X, ops=None):
         if X.nnz < X.shape[0] * X.shape[1]:
             low, high = min(low, 0.0), max(high, 0.0)
         return low, high
-    ops = ops_for(X) if ops is None else ops
     if not ops.is_numpy:
         # An array of another Array API namespace (on its device).
         if X.shape[0] * X.shape[1] == 0:
